@@ -1,0 +1,1 @@
+"""The cmd.exe layer: the command line WinRS runs (``cmd /c``), pipes, and the console commands."""

@@ -1,0 +1,1 @@
+"""Host state, persistence, clock and the simulator's error type shared by every subsystem."""

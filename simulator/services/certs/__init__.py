@@ -1,0 +1,1 @@
+"""Placeholder: the certs subsystem is being built."""

@@ -1,0 +1,1 @@
+"""Placeholder: the filesystem subsystem is being built."""

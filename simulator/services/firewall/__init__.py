@@ -1,0 +1,1 @@
+"""Placeholder: the firewall subsystem is being built."""

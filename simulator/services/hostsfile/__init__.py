@@ -1,0 +1,1 @@
+"""Placeholder: the hostsfile subsystem is being built."""

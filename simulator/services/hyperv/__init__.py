@@ -1,0 +1,1 @@
+"""Placeholder: the hyperv subsystem is being built."""

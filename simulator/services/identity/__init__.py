@@ -1,0 +1,1 @@
+"""Placeholder: the identity subsystem is being built."""

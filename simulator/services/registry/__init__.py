@@ -1,0 +1,1 @@
+"""Placeholder: the registry subsystem is being built."""

@@ -1,0 +1,1 @@
+"""Placeholder: the replication subsystem is being built."""
