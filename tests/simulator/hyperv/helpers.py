@@ -1,0 +1,49 @@
+"""Test helpers: call Hyper-V cmdlet handlers directly, with a minimal fake interpreter session.
+
+``call`` bypasses PowerShell's binder (arguments are given by canonical parameter name), so these
+tests exercise the handlers' own rules; binder rules are tested through the runner when it exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.core.errors import SimError
+from simulator.core.host import Host
+from simulator.ps.api import Invocation, find_cmdlet
+
+
+@dataclass
+class FakeSession:
+    """Collects non-terminating errors and warnings instead of an interpreter."""
+
+    errors: list[SimError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def write_error(self, error: SimError) -> None:
+        self.errors.append(error)
+
+    def write_warning(self, text: str) -> None:
+        self.warnings.append(text)
+
+    def invoke(self, block: Any, dollar_underscore: Any = None, args: list[Any] | None = None) -> list[Any]:
+        raise NotImplementedError
+
+    @property
+    def location(self) -> str:
+        return "C:\\Users\\Administrator"
+
+
+def call(host: Host, name: str, session: FakeSession | None = None, input_object: Any = None,
+         **args: Any) -> list[Any]:
+    """Run cmdlet ``name`` with ``args`` (canonical names) inside a host transaction; return its output."""
+    spec = find_cmdlet(name)
+    assert spec is not None, f"{name} is not registered"
+    known = {p.name for p in spec.params}
+    unknown = set(args) - known
+    assert not unknown, f"{name} has no parameter(s) {unknown}"
+    inv = Invocation(host=host, args=dict(args), session=session or FakeSession(), input=input_object, name=name)
+    with host.transaction():
+        result = spec.handler(inv)
+        return list(result or [])
