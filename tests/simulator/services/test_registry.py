@@ -1,0 +1,363 @@
+"""The registry subsystem: seeded keys, the ``reg`` console command and the Registry provider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simulator.cmd.api import CmdCall, CmdResult
+from simulator.core.errors import NotModelledError, SimError
+from simulator.ps import api
+from simulator.services import registry
+from simulator.services.registry.provider import REGISTRY_PROVIDER
+from simulator.services.registry.reg_command import reg
+from tests.conftest import make_host
+
+REPLICATION = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization\Replication"
+REPLICATION_LONG = r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization\Replication"
+TCPIP = r"HKLM:\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters"
+
+
+class FakeSession:
+    """The interpreter services a cmdlet handler may use, recording errors and warnings."""
+
+    def __init__(self) -> None:
+        self.errors: list[SimError] = []
+        self.warnings: list[str] = []
+
+    def write_error(self, error: SimError) -> None:
+        self.errors.append(error)
+
+    def write_warning(self, text: str) -> None:
+        self.warnings.append(text)
+
+    def invoke(self, block: Any, dollar_underscore: Any = None, args: list[Any] | None = None) -> list[Any]:
+        raise NotImplementedError
+
+    @property
+    def location(self) -> str:
+        return "C:\\Users\\Administrator"
+
+
+def run_reg(host, *argv: str, stdin: str = "") -> CmdResult:
+    """Run ``reg`` with already-split arguments."""
+    return reg(CmdCall(host=host, argv=list(argv), raw_args=" ".join(argv), stdin=stdin))
+
+
+def invocation(host, name: str = "Get-ItemProperty") -> api.Invocation:
+    return api.Invocation(host=host, args={}, session=FakeSession(), name=name)
+
+
+def provider_call(path: str) -> tuple[api.Provider, str]:
+    provider, normalised = api.resolve_provider(path)
+    assert provider is REGISTRY_PROVIDER
+    return provider, normalised
+
+
+class TestSeed:
+    def test_os_version_follows_topology(self, tmp_path):
+        """ProductName and CurrentBuild follow the topology's Windows Server version."""
+        for os_version, product, build in (("2016", "2016", "14393"), ("2022", "2022", "20348")):
+            host = make_host(tmp_path / os_version, {"name": "HV1", "os": os_version})
+            out = run_reg(host, "query", r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion", "/v", "CurrentBuild")
+            assert f"REG_SZ    {build}" in out.stdout
+            name = run_reg(host, "query", r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion", "/v", "ProductName")
+            assert f"Windows Server {product} Datacenter" in name.stdout
+
+    def test_identity_values_from_topology(self, tmp_path):
+        """Tcpip Hostname keeps the topology's casing; NV Domain holds the suffix ('' when none)."""
+        host = make_host(tmp_path / "h", {"name": "Hyper-v-rep", "dns_suffix": "lab.local"})
+        node = registry.tree(host).key(TCPIP.replace("HKLM:", "HKLM"))
+        assert node["values"]["hostname"]["data"] == "Hyper-v-rep"
+        assert node["values"]["nv domain"]["data"] == "lab.local"
+        active = registry.tree(host).key(r"HKLM\SYSTEM\CurrentControlSet\Control\ComputerName\ActiveComputerName")
+        assert active["values"]["computername"]["data"] == "HYPER-V-REP"
+
+    def test_replication_key_absent_until_created(self, sim_host):
+        """Virtualization exists on a fresh host, its Replication subkey does not."""
+        assert run_reg(sim_host, "query", REPLICATION.rsplit("\\", 1)[0]).exit_code == 0
+        missing = run_reg(sim_host, "query", REPLICATION)
+        assert missing.exit_code == 1
+        assert missing.stderr == "ERROR: The system was unable to find the specified registry key or value.\r\n"
+
+
+class TestRegCommand:
+    def test_recipe_revocation_value(self, sim_host):
+        """The recipe's literal reg add creates the key and value; reg query shows 0x1."""
+        added = run_reg(sim_host, "add", REPLICATION, "/v", "DisableCertRevocationCheck", "/d", "1",
+                        "/t", "REG_DWORD", "/f")
+        assert (added.exit_code, added.stdout) == (0, "The operation completed successfully.\r\n\r\n")
+        shown = run_reg(sim_host, "query", REPLICATION, "/v", "DisableCertRevocationCheck")
+        assert shown.exit_code == 0
+        assert shown.stdout == f"\r\n{REPLICATION_LONG}\r\n    DisableCertRevocationCheck    REG_DWORD    0x1\r\n\r\n"
+
+    def test_state_survives_reopen(self, tmp_path):
+        """A value written by reg is durable: reopening the host from disk still has it."""
+        host = make_host(tmp_path / "h")
+        run_reg(host, "add", REPLICATION, "/v", "X", "/t", "REG_QWORD", "/d", "0x10", "/f")
+        reopened = type(host).open(tmp_path / "h")
+        assert "REG_QWORD    0x10" in run_reg(reopened, "query", REPLICATION, "/v", "X").stdout
+
+    def test_query_listing_shows_values_then_subkeys(self, sim_host):
+        """reg query KEY lists the key's values, a blank line, then each subkey's full name."""
+        run_reg(sim_host, "add", r"HKLM\SOFTWARE\T", "/v", "A", "/d", "text", "/f")
+        run_reg(sim_host, "add", r"HKLM\SOFTWARE\T", "/v", "M", "/t", "REG_MULTI_SZ", "/d", r"a\0b", "/f")
+        run_reg(sim_host, "add", r"HKLM\SOFTWARE\T", "/v", "B", "/t", "REG_BINARY", "/d", "0aff", "/f")
+        run_reg(sim_host, "add", r"HKLM\SOFTWARE\T\Sub", "/f")
+        out = run_reg(sim_host, "query", r"HKLM\SOFTWARE\T").stdout
+        assert out == (
+            "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\T\r\n"
+            "    A    REG_SZ    text\r\n    M    REG_MULTI_SZ    a\\0b\r\n    B    REG_BINARY    0AFF\r\n"
+            "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\T\\Sub\r\n"
+        )
+
+    def test_default_value(self, sim_host):
+        """/ve reads '(value not set)' until the default value is written."""
+        run_reg(sim_host, "add", r"HKLM\SOFTWARE\T", "/f")
+        assert "(Default)    REG_SZ    (value not set)" in run_reg(sim_host, "query", r"HKLM\SOFTWARE\T", "/ve").stdout
+        run_reg(sim_host, "add", r"HKLM\SOFTWARE\T", "/ve", "/d", "hello", "/f")
+        assert "(Default)    REG_SZ    hello" in run_reg(sim_host, "query", r"HKLM\SOFTWARE\T", "/ve").stdout
+
+    def test_overwrite_without_f_is_cancelled(self, sim_host):
+        """Without /f and nothing piped in, the overwrite prompt answers No: nothing changes."""
+        run_reg(sim_host, "add", REPLICATION, "/v", "V", "/t", "REG_DWORD", "/d", "1", "/f")
+        refused = run_reg(sim_host, "add", REPLICATION, "/v", "V", "/t", "REG_DWORD", "/d", "2")
+        assert refused.exit_code == 1
+        assert refused.stdout.startswith("Value V exists, overwrite(Yes/No)? ")
+        assert "0x1" in run_reg(sim_host, "query", REPLICATION, "/v", "V").stdout
+        accepted = run_reg(sim_host, "add", REPLICATION, "/v", "V", "/t", "REG_DWORD", "/d", "2", stdin="y\r\n")
+        assert accepted.exit_code == 0
+        assert "0x2" in run_reg(sim_host, "query", REPLICATION, "/v", "V").stdout
+
+    def test_delete_value_and_key(self, sim_host):
+        """reg delete /v removes one value, reg delete KEY /f the whole key."""
+        run_reg(sim_host, "add", REPLICATION, "/v", "V", "/d", "x", "/f")
+        assert run_reg(sim_host, "delete", REPLICATION, "/v", "V").exit_code == 1  # prompt, answered No
+        assert run_reg(sim_host, "delete", REPLICATION, "/v", "V", "/f").exit_code == 0
+        assert run_reg(sim_host, "query", REPLICATION, "/v", "V").exit_code == 1
+        assert run_reg(sim_host, "delete", REPLICATION, "/f").exit_code == 0
+        assert run_reg(sim_host, "query", REPLICATION).exit_code == 1
+        assert run_reg(sim_host, "delete", REPLICATION, "/f").stderr.startswith("ERROR: The system was unable")
+
+    @pytest.mark.parametrize(
+        "argv",
+        [
+            ("add",),
+            ("add", REPLICATION, "/v"),
+            ("add", REPLICATION, "/v", "a", "/ve"),
+            ("add", REPLICATION, "/x"),
+            ("add", REPLICATION, "/t", "REG_DWORD", "/d", "abc", "/f"),
+            ("add", REPLICATION, "/t", "REG_WHATEVER", "/f"),
+            ("query", REPLICATION, "extra", "/f"),
+            ("delete", REPLICATION, "/v", "a", "/va"),
+        ],
+    )
+    def test_invalid_syntax(self, sim_host, argv):
+        """Malformed command lines get reg's 'Invalid syntax' with a usage hint, exit 1, no change."""
+        result = run_reg(sim_host, *argv)
+        assert result.exit_code == 1
+        assert result.stderr.startswith("ERROR: Invalid syntax.\r\nType \"REG ")
+        assert run_reg(sim_host, "query", REPLICATION).exit_code == 1
+
+    def test_other_hives_not_modelled(self, sim_host):
+        """HKCU is a real hive the simulator does not model: a loud error, exit 1."""
+        result = run_reg(sim_host, "add", r"HKCU\Software\X", "/f")
+        assert result.exit_code == 1
+        assert "not modelled by the simulator" in result.stderr
+        assert run_reg(sim_host, "query", r"NOPE\X").stderr.startswith("ERROR: Invalid key name.")
+
+    def test_long_root_name_and_case(self, sim_host):
+        """HKEY_LOCAL_MACHINE and any letter case name the same key."""
+        run_reg(sim_host, "add", r"HKEY_LOCAL_MACHINE\SOFTWARE\Foo", "/v", "Bar", "/d", "1", "/f")
+        assert "Bar    REG_SZ    1" in run_reg(sim_host, "query", r"hklm\software\FOO", "/v", "bar").stdout
+
+
+# --------------------------------------------------------------------- property-based model check
+names = st.sampled_from(["A", "a", "B", "Long Name"])
+keys = st.sampled_from([r"HKLM\SOFTWARE\P", r"HKLM\SOFTWARE\P\Q", r"HKLM\SOFTWARE\p\q\R"])
+operations = st.one_of(
+    st.tuples(st.just("add"), keys, names, st.integers(0, 2**32 - 1)),
+    st.tuples(st.just("delete_value"), keys, names, st.just(0)),
+    st.tuples(st.just("delete_key"), keys, names, st.just(0)),
+)
+
+
+@given(st.lists(operations, max_size=12))
+def test_reg_agrees_with_dict_model(tmp_path_factory, ops):
+    """Any sequence of reg add / reg delete leaves the same values a case-insensitive dict model has."""
+    host = make_host(tmp_path_factory.mktemp("h"))
+    model: dict[str, dict[str, int]] = {}
+
+    def under(key: str) -> list[str]:
+        return [k for k in model if k == key.lower() or k.startswith(key.lower() + "\\")]
+
+    for op, key, name, data in ops:
+        if op == "add":
+            result = run_reg(host, "add", key, "/v", name, "/t", "REG_DWORD", "/d", str(data), "/f")
+            parts = key.lower().split("\\")
+            for depth in range(3, len(parts) + 1):
+                model.setdefault("\\".join(parts[:depth]), {})
+            model[key.lower()][name.lower()] = data
+            assert result.exit_code == 0
+        elif op == "delete_value":
+            result = run_reg(host, "delete", key, "/v", name, "/f")
+            expected_ok = key.lower() in model and name.lower() in model[key.lower()]
+            assert result.exit_code == (0 if expected_ok else 1)
+            if expected_ok:
+                del model[key.lower()][name.lower()]
+        else:
+            result = run_reg(host, "delete", key, "/f")
+            assert result.exit_code == (0 if key.lower() in model else 1)
+            for k in under(key):
+                del model[k]
+    for key in (r"HKLM\SOFTWARE\P", r"HKLM\SOFTWARE\P\Q", r"HKLM\SOFTWARE\P\Q\R"):
+        listing = run_reg(host, "query", key)
+        assert (listing.exit_code == 0) == (key.lower() in model)
+        for name in ("A", "B", "Long Name"):
+            shown = run_reg(host, "query", key, "/v", name)
+            expected = model.get(key.lower(), {}).get(name.lower())
+            if expected is None:
+                assert shown.exit_code == 1
+            else:
+                assert f"REG_DWORD    0x{expected:x}\r\n" in shown.stdout
+
+
+# --------------------------------------------------------------------- the Registry provider
+class TestProvider:
+    def test_path_forms_resolve_to_the_same_key(self, sim_host):
+        """HKLM:\\, Registry::HKEY_LOCAL_MACHINE\\ and the provider-qualified form all find the key."""
+        for path in (TCPIP, r"Registry::HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters",
+                     "Microsoft.PowerShell.Core\\Registry::HKLM/SYSTEM/CurrentControlSet/Services/Tcpip/Parameters/"):
+            provider, normalised = provider_call(path)
+            assert provider.exists(invocation(sim_host), normalised)
+            [item] = provider.get_item(invocation(sim_host), normalised)
+            assert item.get("Name") == r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters"
+            assert "NV Domain" in item.get("Property")
+
+    def test_get_item_property_values_and_paths(self, sim_host):
+        """Get-ItemProperty gives the values (DWORD as signed Int32, EXPAND_SZ expanded) and PS* paths."""
+        provider, path = provider_call(TCPIP)
+        inv = invocation(sim_host, "Set-ItemProperty")
+        provider.set_item_property(inv, path, "Big", 0xFFFFFFFF, "DWord", create=False, force=False)
+        [props] = provider.get_item_property(invocation(sim_host), path, None)
+        assert props.get("Hostname") == "Hyper-v-prim"
+        assert props.get("Big") == -1
+        assert props.get("DataBasePath") == r"C:\Windows\System32\drivers\etc"
+        assert props.get("PSPath") == ("Microsoft.PowerShell.Core\\Registry::HKEY_LOCAL_MACHINE\\SYSTEM\\"
+                                       "CurrentControlSet\\Services\\Tcpip\\Parameters")
+        assert props.get("PSChildName") == "Parameters"
+        assert props.get("PSParentPath").endswith(r"Services\Tcpip")
+        assert str(props.get("PSProvider").text()) == "Microsoft.PowerShell.Core\\Registry"
+
+    def test_missing_path_error(self, sim_host):
+        """A missing key: "Cannot find path … because it does not exist." with PathNotFound."""
+        provider, path = provider_call(r"HKLM:\X")
+        with pytest.raises(SimError) as caught:
+            provider.get_item_property(invocation(sim_host, "Get-ItemProperty"), path, None)
+        assert caught.value.message == r"Cannot find path 'HKLM:\X' because it does not exist."
+        assert caught.value.fully_qualified_error_id.startswith("PathNotFound,Microsoft.PowerShell.Commands.")
+        assert caught.value.exception_type == "System.Management.Automation.ItemNotFoundException"
+        assert not provider.exists(invocation(sim_host), path)
+
+    def test_missing_property_is_non_terminating_error(self, sim_host):
+        """-Name of a value that does not exist writes "Property … does not exist at path …"."""
+        provider, path = provider_call(TCPIP)
+        inv = invocation(sim_host)
+        assert provider.get_item_property(inv, path, ["Nope"]) == []
+        [error] = inv.session.errors  # type: ignore[attr-defined]
+        assert error.message.startswith("Property Nope does not exist at path HKEY_LOCAL_MACHINE\\SYSTEM")
+        [only] = provider.get_item_property(invocation(sim_host), path, ["NV *"])
+        assert set(only.names()) >= {"NV Hostname", "NV Domain"}
+        assert not only.has("Hostname")
+
+    def test_set_item_property_sets_nv_domain(self, sim_host):
+        """The fact sheet's Set-ItemProperty "NV Domain" keeps REG_SZ and shows in reg query."""
+        provider, path = provider_call(TCPIP)
+        provider.set_item_property(invocation(sim_host, "Set-ItemProperty"), path, "NV Domain", "lab.local",
+                                   None, create=False, force=False)
+        out = run_reg(sim_host, "query", TCPIP.replace("HKLM:", "HKLM"), "/v", "NV Domain").stdout
+        assert "NV Domain    REG_SZ    lab.local" in out
+
+    def test_set_keeps_existing_kind_and_infers_new(self, sim_host):
+        """Without -Type an existing DWORD stays DWORD ('7' -> 7); a new int becomes DWORD, a str REG_SZ."""
+        provider, path = provider_call(r"HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System")
+        inv = invocation(sim_host, "Set-ItemProperty")
+        provider.set_item_property(inv, path, "EnableLUA", "7", None, create=False, force=False)
+        provider.set_item_property(inv, path, "NewInt", 3, None, create=False, force=False)
+        provider.set_item_property(inv, path, "NewText", "3", None, create=False, force=False)
+        query = r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System"
+        assert "EnableLUA    REG_DWORD    0x7" in run_reg(sim_host, "query", query, "/v", "EnableLUA").stdout
+        assert "NewInt    REG_DWORD    0x3" in run_reg(sim_host, "query", query, "/v", "NewInt").stdout
+        assert "NewText    REG_SZ    3" in run_reg(sim_host, "query", query, "/v", "NewText").stdout
+
+    def test_new_item_property_refuses_existing(self, sim_host):
+        """New-ItemProperty on an existing value: "The property already exists." unless -Force."""
+        provider, path = provider_call(r"HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System")
+        inv = invocation(sim_host, "New-ItemProperty")
+        made = provider.set_item_property(inv, path, "LocalAccountTokenFilterPolicy", 1, "DWord",
+                                          create=True, force=False)
+        assert made.get("LocalAccountTokenFilterPolicy") == 1
+        with pytest.raises(SimError) as caught:
+            provider.set_item_property(inv, path, "LocalAccountTokenFilterPolicy", 0, "DWord",
+                                       create=True, force=False)
+        assert caught.value.message == "The property already exists."
+        assert caught.value.fully_qualified_error_id == (
+            "System.IO.IOException,Microsoft.PowerShell.Commands.NewItemPropertyCommand")
+        provider.set_item_property(inv, path, "LocalAccountTokenFilterPolicy", 0, "DWord", create=True, force=True)
+        [props] = provider.get_item_property(invocation(sim_host), path, ["LocalAccountTokenFilterPolicy"])
+        assert props.get("LocalAccountTokenFilterPolicy") == 0
+
+    def test_new_item_and_remove(self, sim_host):
+        """New-Item -Force creates parents; without -Force an existing key is an error; Remove-Item deletes."""
+        provider, path = provider_call(REPLICATION.replace("HKLM", "HKLM:") + r"\Deep\Er")
+        inv = invocation(sim_host, "New-Item")
+        with pytest.raises(SimError):
+            provider.new_item(inv, path, None, None, force=False)
+        key = provider.new_item(inv, path, None, "dflt", force=True)
+        assert key.get("Name").endswith(r"Replication\Deep\Er")
+        with pytest.raises(SimError, match="A key at this path already exists."):
+            provider.new_item(inv, path, None, None, force=False)
+        assert "(Default)    REG_SZ    dflt" in run_reg(sim_host, "query", REPLICATION + r"\Deep\Er", "/ve").stdout
+        top, top_path = provider_call(REPLICATION.replace("HKLM", "HKLM:"))
+        with pytest.raises(SimError):
+            top.remove_item(invocation(sim_host, "Remove-Item"), top_path, recurse=False, force=False)
+        top.remove_item(invocation(sim_host, "Remove-Item"), top_path, recurse=True, force=False)
+        assert not top.exists(invocation(sim_host), top_path)
+
+    def test_child_items(self, sim_host):
+        """Get-ChildItem lists direct subkeys; -Recurse all descendants."""
+        provider, path = provider_call(r"HKLM:\SYSTEM\CurrentControlSet\Control\ComputerName")
+        direct = provider.get_child_items(invocation(sim_host), path, recurse=False)
+        assert [k.get("PSChildName") for k in direct] == ["ActiveComputerName", "ComputerName"]
+        everything = provider.get_child_items(invocation(sim_host), r"HKLM:\SYSTEM\CurrentControlSet", recurse=True)
+        assert len(everything) > len(direct)
+
+    def test_remove_item_property_and_key_methods(self, sim_host):
+        """Remove-ItemProperty deletes; the key object's methods read the live key."""
+        provider, path = provider_call(TCPIP)
+        [key] = provider.get_item(invocation(sim_host), path)
+        assert key.methods["getvalue"]("NV Hostname") == "Hyper-v-prim"
+        assert str(key.methods["getvaluekind"]("EnableICMPRedirect")) == "DWord"
+        provider.remove_item_property(invocation(sim_host, "Remove-ItemProperty"), path, "EnableICMPRedirect")
+        assert key.methods["getvalue"]("EnableICMPRedirect") is None
+        with pytest.raises(SimError, match="Property EnableICMPRedirect does not exist"):
+            provider.remove_item_property(invocation(sim_host, "Remove-ItemProperty"), path, "EnableICMPRedirect")
+
+    def test_not_modelled(self, sim_host):
+        """HKCU: and wildcards in registry paths fail loudly."""
+        provider, path = provider_call(r"HKCU:\Software")
+        with pytest.raises(NotModelledError):
+            provider.exists(invocation(sim_host), path)
+        with pytest.raises(NotModelledError):
+            provider.get_item(invocation(sim_host), provider.normalise(r"HKLM:\SOFTWARE\*"))
+
+    def test_bad_dword_value(self, sim_host):
+        """A DWord that is not a number is refused and nothing is written."""
+        provider, path = provider_call(TCPIP)
+        with pytest.raises(SimError, match="Cannot convert value"):
+            provider.set_item_property(invocation(sim_host, "Set-ItemProperty"), path, "X", "abc", "DWord",
+                                       create=False, force=False)
+        assert run_reg(sim_host, "query", TCPIP.replace("HKLM:", "HKLM"), "/v", "X").exit_code == 1
