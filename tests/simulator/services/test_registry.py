@@ -318,7 +318,7 @@ class TestProvider:
             provider.new_item(inv, path, None, None, force=False)
         key = provider.new_item(inv, path, None, "dflt", force=True)
         assert key.get("Name").endswith(r"Replication\Deep\Er")
-        with pytest.raises(SimError, match="A key at this path already exists."):
+        with pytest.raises(SimError, match=r"A key at this path already exists\."):
             provider.new_item(inv, path, None, None, force=False)
         assert "(Default)    REG_SZ    dflt" in run_reg(sim_host, "query", REPLICATION + r"\Deep\Er", "/ve").stdout
         top, top_path = provider_call(REPLICATION.replace("HKLM", "HKLM:"))
