@@ -18,3 +18,11 @@ def initial_state(host: Host, topology: dict[str, Any]) -> None:
     """Empty stores for a new host (no Microsoft roots: nothing in the lab chains to them)."""
     del topology  # the topology says nothing about certificates
     host.state.setdefault("certs", store.empty_state())
+
+
+def _register() -> None:
+    """Import the modules that register the Cert: provider, the PKI cmdlets and certutil."""
+    from simulator.services.certs import provider, selfsigned  # noqa: F401, PLC0415 - imported to register
+
+
+_register()

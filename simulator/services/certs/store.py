@@ -90,7 +90,7 @@ def load_certificate(pem: str) -> x509.Certificate:
 
 
 @functools.lru_cache(maxsize=512)
-def _load_key(pem: str) -> PrivateKey:
+def load_private_key(pem: str) -> PrivateKey:
     key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         msg = f"unsupported private key type {type(key).__name__}"
@@ -141,7 +141,7 @@ def _entry(thumbprint: str, record: dict[str, Any], store: str, location: str) -
     return CertEntry(
         thumbprint=thumbprint,
         certificate=load_certificate(record["cert_pem"]),
-        private_key=_load_key(key_text) if key_text else None,
+        private_key=load_private_key(key_text) if key_text else None,
         friendly_name=str(record.get("friendly_name", "")),
         exportable=bool(record.get("exportable", False)),
         key_provider=str(record.get("key_provider", "")),

@@ -13,14 +13,19 @@ from simulator.core.host import Host
 from simulator.services.certs import store
 
 
-def _cert(name: str, ekus: list[x509.ObjectIdentifier] | None, cdp: str | None = None,
-          days: int = 30) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+def _cert(
+    name: str, ekus: list[x509.ObjectIdentifier] | None, cdp: str | None = None, days: int = 30
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = dt.datetime.now(dt.UTC)
     builder = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=10))
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=10))
         .not_valid_after(now + dt.timedelta(days=days))
     )
     if ekus is not None:
