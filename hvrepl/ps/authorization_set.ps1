@@ -1,0 +1,2 @@
+Set-VMReplicationAuthorizationEntry -AllowedPrimaryServer {{server}} -ReplicaStorageLocation {{storage}} -TrustGroup {{group}}
+$result = @{ updated = $true }

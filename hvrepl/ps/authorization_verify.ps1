@@ -1,0 +1,2 @@
+$e = Get-VMReplicationAuthorizationEntry -AllowedPrimaryServer {{server}}
+$result = @{ storage = [string]$e.ReplicaStorageLocation; group = [string]$e.TrustGroup }

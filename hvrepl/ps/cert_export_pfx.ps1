@@ -1,0 +1,9 @@
+$path = {{path}}
+try {
+    $password = ConvertTo-SecureString -String $HvreplStdin[0] -AsPlainText -Force
+    $cert = Get-Item -Path ('Cert:\LocalMachine\My\' + {{thumbprint}})
+    Export-PfxCertificate -Cert $cert -FilePath $path -ChainOption EndEntityCertOnly -Password $password | Out-Null
+    $result = @{ data = [Convert]::ToBase64String([IO.File]::ReadAllBytes($path)) }
+} finally {
+    if (Test-Path -Path $path) { Remove-Item -Path $path -Force }
+}

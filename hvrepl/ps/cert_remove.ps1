@@ -1,0 +1,3 @@
+$path = 'Cert:\LocalMachine\My\' + {{thumbprint}}
+if (Test-Path -Path $path) { Remove-Item -Path $path }
+$result = @{ removed = $true }

@@ -1,0 +1,12 @@
+$names = {{names}}
+$my = @()
+foreach ($c in @(Get-ChildItem -Path Cert:\LocalMachine\My)) {
+    $dns = @($c.DnsNameList | ForEach-Object { $_.ToString().ToLower() })
+    if (@($dns | Where-Object { $names -contains $_ }).Count -eq 0) { continue }
+    $my += @{ thumbprint = [string]$c.Thumbprint; subject = [string]$c.Subject; issuer = [string]$c.Issuer
+        dns = $dns; eku = @($c.EnhancedKeyUsageList | ForEach-Object { [string]$_.ObjectId })
+        has_key = [bool]$c.HasPrivateKey; not_after = $c.NotAfter.ToUniversalTime().ToString('o') }
+}
+$root = @(Get-ChildItem -Path Cert:\LocalMachine\Root | ForEach-Object { [string]$_.Subject })
+$ca = @(Get-ChildItem -Path Cert:\LocalMachine\CA | ForEach-Object { [string]$_.Subject })
+$result = @{ now = (Get-Date).ToUniversalTime().ToString('o'); my = $my; root = $root; ca = $ca }

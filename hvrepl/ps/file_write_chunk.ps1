@@ -1,0 +1,2 @@
+if ({{first}}) { Set-Content -Path {{path}} -Value {{chunk}} } else { Add-Content -Path {{path}} -Value {{chunk}} }
+$result = @{ written = $true }

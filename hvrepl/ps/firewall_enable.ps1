@@ -1,0 +1,2 @@
+Enable-NetFirewallRule -Name {{rule}}
+$result = @{ enabled = $true }

@@ -1,0 +1,2 @@
+$rule = Get-NetFirewallRule -Name {{rule}}
+$result = @{ name = [string]$rule.Name; enabled = $rule.Enabled.ToString() }

@@ -1,0 +1,2 @@
+$rules = @(Get-NetFirewallRule -Enabled True -Direction Inbound | Where-Object { $_.Name -eq {{rule}} })
+$result = @{ enabled_count = $rules.Count }

@@ -1,0 +1,2 @@
+[IO.File]::WriteAllText({{path}}, {{text}})
+$result = @{ written = $true }

@@ -1,0 +1,1 @@
+$result = @{ lines = @(Get-Content -Path {{path}}) }

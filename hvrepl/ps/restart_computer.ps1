@@ -1,0 +1,2 @@
+Restart-Computer -Force
+$result = @{ restarting = $true }
