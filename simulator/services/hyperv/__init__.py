@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from simulator.services.hyperv import authorization
+from simulator.services.hyperv import authorization, checkpoints, server, vm_cmdlets
 from simulator.services.hyperv.authorization import authorize
+from simulator.services.hyperv.disks import read_guest_data, write_guest_data
+from simulator.services.hyperv.state import section
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
 
-__all__ = ["authorization", "authorize", "initial_state"]
+__all__ = ["authorization", "authorize", "checkpoints", "initial_state", "read_guest_data", "server",
+           "vm_cmdlets", "write_guest_data"]
 
 
 def initial_state(host: Host, topology: dict[str, Any]) -> None:
     """Create the Hyper-V section: default replica server settings and the topology's VMs."""
-    from simulator.services.hyperv.state import section  # noqa: PLC0415 - keeps the package import light
-
     section(host)
+    vm_cmdlets.seed_vms(host, topology)

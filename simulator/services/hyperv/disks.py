@@ -1,0 +1,255 @@
+"""VHD files as real sparse files, per-block change tracking, and the block stream replication sends.
+
+A VM's disk is a sparse file of its full size under the host's drive folder (never written out
+byte by byte). Writes through :func:`write_guest_data` mark 64 KiB blocks dirty while the VM is a
+replication primary. Replication moves disks as a *block stream*: records of
+``disk index (u16) · offset (u64) · length (u32) · bytes``, produced lazily block by block and parsed
+from arbitrarily cut chunks, so no disk is ever held in memory whole.
+
+Replica recovery points use undo stores: the replica's disk always holds the latest state, and each
+point keeps the pre-images of blocks overwritten after it was taken (first overwrite only). The
+content of point *k* is the current disk overlaid with the undo stores of points n … k (the oldest
+applied last). Dropping the oldest point is deleting its store.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simulator.core.errors import SimError
+
+if TYPE_CHECKING:
+    from simulator.core.host import Host
+
+log = logging.getLogger(__name__)
+
+BLOCK_SIZE = 64 * 1024
+COPY_CHUNK = 1024 * 1024
+RECORD_HEADER = struct.Struct(">HQI")
+TRACKING_STATES = frozenset({"ReadyForInitialReplication", "InitialReplicationInProgress", "Replicating",
+                             "Suspended", "Error", "PreparedForFailover"})
+
+
+def create_sparse(path: Path, size_bytes: int) -> None:
+    """Create (or resize) a sparse file of ``size_bytes`` without writing its bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "ab"):
+        pass
+    os.truncate(path, size_bytes)
+
+
+def data_extents(path: Path) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` byte ranges of a file that may hold data (holes skipped where the OS knows them)."""
+    size = path.stat().st_size
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        position = 0
+        while position < size:
+            try:
+                start = os.lseek(fd, position, os.SEEK_DATA)
+            except OSError:  # ENXIO: no data after position
+                return
+            end = os.lseek(fd, start, os.SEEK_HOLE)
+            yield start, min(end, size)
+            position = end
+    except AttributeError:  # pragma: no cover - platforms without SEEK_DATA
+        yield 0, size
+    finally:
+        os.close(fd)
+
+
+def data_blocks(path: Path) -> Iterator[int]:
+    """Indices of the blocks of a file that may hold data."""
+    last = -1
+    for start, end in data_extents(path):
+        for block in range(start // BLOCK_SIZE, (end + BLOCK_SIZE - 1) // BLOCK_SIZE):
+            if block > last:
+                last = block
+                yield block
+
+
+def sparse_copy(source: Path, target: Path) -> None:
+    """Copy a sparse file keeping its holes (data extents only, in bounded chunks)."""
+    size = source.stat().st_size
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        for start, end in data_extents(source):
+            src.seek(start)
+            dst.seek(start)
+            remaining = end - start
+            while remaining:
+                chunk = src.read(min(COPY_CHUNK, remaining))
+                if not chunk:
+                    break
+                dst.write(chunk)
+                remaining -= len(chunk)
+        dst.truncate(size)
+
+
+def read_block(handle: Any, block: int, size: int) -> bytes:
+    """One block's bytes (shorter at the end of the disk)."""
+    offset = block * BLOCK_SIZE
+    handle.seek(offset)
+    return bytes(handle.read(min(BLOCK_SIZE, max(0, size - offset))))
+
+
+def encode_blocks(disks: list[tuple[int, Path, Iterable[int]]], *, skip_zero: bool = False) -> Iterator[bytes]:
+    """The block stream for ``(disk index, file, block indices)``.
+
+    ``skip_zero`` leaves out all-zero blocks (initial replication: the replica's new disk is sparse);
+    a delta must send them, since a guest may have zeroed data.
+    """
+    for index, path, blocks in disks:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            for block in blocks:
+                data = read_block(handle, block, size)
+                if not data or (skip_zero and not any(data)):
+                    continue
+                yield RECORD_HEADER.pack(index, block * BLOCK_SIZE, len(data)) + data
+
+
+def decode_blocks(chunks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """Parse a block stream cut into arbitrary chunks into ``(disk index, offset, data)``."""
+    buffer = bytearray()
+    for chunk in chunks:
+        buffer += chunk
+        while len(buffer) >= RECORD_HEADER.size:
+            index, offset, length = RECORD_HEADER.unpack_from(buffer)
+            if len(buffer) < RECORD_HEADER.size + length:
+                break
+            data = bytes(buffer[RECORD_HEADER.size:RECORD_HEADER.size + length])
+            del buffer[:RECORD_HEADER.size + length]
+            yield index, offset, data
+    if buffer:
+        msg = "the replication block stream ended inside a record"
+        raise SimError(f"{msg} (0x80004004).", "ReplicationStreamTruncated", "InvalidData", hresult=0x80004004)
+
+
+def write_at(path: Path, offset: int, data: bytes) -> None:
+    """Write bytes at an offset of an existing file."""
+    with open(path, "r+b") as handle:
+        handle.seek(offset)
+        handle.write(data)
+
+
+def blocks_touched(offset: int, length: int) -> range:
+    """Block indices a write of ``length`` bytes at ``offset`` touches."""
+    if length <= 0:
+        return range(0)
+    return range(offset // BLOCK_SIZE, (offset + length - 1) // BLOCK_SIZE + 1)
+
+
+def mark_dirty(rep: dict[str, Any], disk_index: int, offset: int, length: int) -> None:
+    """Record a write in the replication record's change tracking."""
+    dirty: dict[str, list[int]] = rep.setdefault("dirty", {})
+    known = set(dirty.get(str(disk_index), []))
+    known.update(blocks_touched(offset, length))
+    dirty[str(disk_index)] = sorted(known)
+    rep["log_bytes"] = int(rep.get("log_bytes", 0)) + length
+
+
+def write_guest_data(host: Host, vm_name: str, offset: int, data: bytes, disk: int = 0) -> None:
+    """Write ``data`` into a VM's virtual disk at ``offset`` (the control plane's "guest writes").
+
+    Raises:
+        SimError: unknown VM or disk, or a write past the end of the disk.
+    """
+    from simulator.services.hyperv.state import find_vm, replication_of, vm_not_found  # noqa: PLC0415 - cycle
+
+    with host.transaction():
+        vm = find_vm(host, vm_name)
+        if vm is None:
+            raise vm_not_found(vm_name, "WriteGuestData")
+        if not 0 <= disk < len(vm["disks"]):
+            msg = f"virtual machine '{vm['name']}' has no disk number {disk}"
+            raise SimError(msg, "DiskNotFound", "ObjectNotFound")
+        record = vm["disks"][disk]
+        if offset < 0 or offset + len(data) > record["size_bytes"]:
+            msg = f"a write of {len(data)} bytes at offset {offset} is outside the {record['size_bytes']}-byte disk"
+            raise SimError(msg, "WriteOutOfRange", "InvalidArgument")
+        write_at(host.real_path(record["path"]), offset, data)
+        rep = replication_of(vm)
+        if rep is not None and rep["mode"] == "Primary" and rep["state"] in TRACKING_STATES:
+            mark_dirty(rep, disk, offset, len(data))
+
+
+def read_guest_data(host: Host, vm_name: str, offset: int, length: int, disk: int = 0) -> bytes:
+    """Bytes of a VM's virtual disk (for the control plane and tests)."""
+    from simulator.services.hyperv.state import find_vm, vm_not_found  # noqa: PLC0415 - cycle
+
+    vm = find_vm(host, vm_name)
+    if vm is None:
+        raise vm_not_found(vm_name, "ReadGuestData")
+    with open(host.real_path(vm["disks"][disk]["path"]), "rb") as handle:
+        handle.seek(offset)
+        return handle.read(length)
+
+
+# ------------------------------------------------------------------------ recovery point undo stores
+def undo_path(disk_file: Path, point_id: str) -> Path:
+    """The file holding a recovery point's pre-images for one disk."""
+    return disk_file.parent / f".{disk_file.name}.rp" / f"{point_id}.undo"
+
+
+def apply_records(host: Host, disks: list[dict[str, Any]], records: Iterable[tuple[int, int, bytes]],
+                  point: dict[str, Any] | None) -> int:
+    """Write received records into the replica's disks, saving pre-images into ``point``'s undo store.
+
+    Returns the number of bytes applied.
+    """
+    applied = 0
+    for index, offset, data in records:
+        path = host.real_path(disks[index]["path"])
+        if point is not None:
+            _save_pre_images(path, index, offset, len(data), point, disks[index]["size_bytes"])
+        write_at(path, offset, data)
+        applied += len(data)
+    return applied
+
+
+def _save_pre_images(path: Path, index: int, offset: int, length: int, point: dict[str, Any], size: int) -> None:
+    slots: dict[str, int] = point.setdefault("undo", {}).setdefault(str(index), {})
+    store = undo_path(path, point["id"])
+    store.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "rb") as disk, open(store, "ab") as undo:
+        for block in blocks_touched(offset, length):
+            if str(block) in slots:
+                continue
+            data = read_block(disk, block, size).ljust(BLOCK_SIZE, b"\0")
+            slots[str(block)] = undo.tell() // BLOCK_SIZE
+            undo.write(data)
+
+
+def overlay_points(host: Host, disks: list[dict[str, Any]], points: list[dict[str, Any]],
+                   targets: list[Path], save_to: dict[str, Any] | None = None) -> None:
+    """Overlay the undo stores of ``points`` (newest first) onto ``targets`` (one file per disk).
+
+    With ``save_to`` (a point-like dict with an ``id``), the blocks overwritten in the targets are
+    first saved as pre-images there, so the overlay can be undone.
+    """
+    for point in points:
+        for disk_key, slots in point.get("undo", {}).items():
+            index = int(disk_key)
+            source_disk = host.real_path(disks[index]["path"])
+            target = targets[index]
+            size = disks[index]["size_bytes"]
+            with open(undo_path(source_disk, point["id"]), "rb") as undo:
+                for block, slot in slots.items():
+                    undo.seek(slot * BLOCK_SIZE)
+                    data = undo.read(BLOCK_SIZE)[: max(0, size - int(block) * BLOCK_SIZE)]
+                    if save_to is not None:
+                        _save_pre_images(target, index, int(block) * BLOCK_SIZE, len(data), save_to, size)
+                    write_at(target, int(block) * BLOCK_SIZE, data)
+
+
+def drop_undo(host: Host, disks: list[dict[str, Any]], point: dict[str, Any]) -> None:
+    """Delete a recovery point's undo files."""
+    for disk_key in point.get("undo", {}):
+        store = undo_path(host.real_path(disks[int(disk_key)]["path"]), point["id"])
+        store.unlink(missing_ok=True)
