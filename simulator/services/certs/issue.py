@@ -38,6 +38,9 @@ NAME_ATTRIBUTES: dict[str, ObjectIdentifier] = {
 }
 _SHORT_NAMES = {oid: short for short, oid in NAME_ATTRIBUTES.items() if short != "ST"}
 
+# CertEnroll's refusal of a malformed subject (CRYPT_E_INVALID_X500_STRING).
+INVALID_X500 = ("CertEnroll::CX500DistinguishedName::Encode: The string contains an invalid X500 name attribute key, "
+                "oid, value or delimiter. 0x80092023 (-2146885597 CRYPT_E_INVALID_X500_STRING)")
 TEST_ROOT_SUBJECT = "CN=CertReq Test Root, OU=For Test Purposes Only"
 
 # SHA-1 signatures are refused by ``cryptography``; the cmdlet reports them as not modelled.
@@ -102,10 +105,12 @@ def parse_subject(text: str) -> x509.Name:
     for part in parts:
         key, sep, value = part.strip().partition("=")
         oid = NAME_ATTRIBUTES.get(key.strip().upper())
-        if not sep or oid is None:
-            msg = f"The subject '{text}' is not a valid X.500 name: unknown attribute '{key.strip()}'."
-            raise RequestError(msg)
-        attributes.append(x509.NameAttribute(oid, value.strip().strip('"')))
+        try:
+            if not sep or oid is None:
+                raise ValueError(key)
+            attributes.append(x509.NameAttribute(oid, value.strip().strip('"')))
+        except ValueError as exc:
+            raise RequestError(INVALID_X500) from exc
     return x509.Name(list(reversed(attributes)))
 
 

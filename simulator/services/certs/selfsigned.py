@@ -141,7 +141,7 @@ def build_request(inv: api.Invocation, now: dt.datetime) -> issue.CertRequest:
     try:
         subject = issue.parse_subject(subject_text)
     except issue.RequestError as exc:
-        raise _error(str(exc), "InvalidSubject") from exc
+        raise _error(str(exc), "System.Exception", "NotSpecified", hresult=0x80092023) from exc
     not_before = inv.get("NotBefore") or now - dt.timedelta(minutes=10)
     usage = inv.get("KeyUsage")
     if usage is not None and len(usage) > 1 and "None" in usage:

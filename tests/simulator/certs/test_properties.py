@@ -1,0 +1,74 @@
+"""Property tests: any list of DNS names and any validity window give the certificate asked for."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from cryptography import x509
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simulator.services.certs import issue, store
+from simulator.services.certs.views import dns_name_objects
+
+LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
+DNS_NAME = st.lists(LABEL, min_size=2, max_size=4).map(".".join)
+START = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+
+
+@given(
+    names=st.lists(DNS_NAME, min_size=1, max_size=5, unique=True),
+    offset_days=st.integers(min_value=-400, max_value=400),
+    length_days=st.integers(min_value=1, max_value=3650),
+)
+def test_issued_certificate_carries_names_and_validity(names: list[str], offset_days: int, length_days: int) -> None:
+    not_before = START + dt.timedelta(days=offset_days)
+    request = issue.CertRequest(
+        subject=issue.parse_subject(names[0]),
+        not_before=not_before,
+        not_after=not_before + dt.timedelta(days=length_days),
+        dns_names=names,
+        key_algorithm="ECDSA_nistP256",  # fast keys; RSA is covered by the cmdlet tests
+        ekus=[store.CLIENT_AUTH, store.SERVER_AUTH],
+    )
+    cert, key = issue.issue(request)
+    assert issue.format_name(cert.subject) == f"CN={names[0]}"
+    assert store.dns_names(cert) == names
+    assert [o.text() for o in dns_name_objects(cert)] == names
+    assert cert.not_valid_before_utc == not_before
+    assert (cert.not_valid_after_utc - cert.not_valid_before_utc).days == length_days
+    entry = store.CertEntry(store.thumbprint_of(cert), cert, key)
+    inside = not_before + dt.timedelta(days=length_days / 2)
+    assert store.usable_for_replication(entry, inside) == []
+    assert store.usable_for_replication(entry, not_before - dt.timedelta(seconds=1)) == [
+        "the certificate is not yet valid"
+    ]
+    after = not_before + dt.timedelta(days=length_days, seconds=1)
+    assert store.usable_for_replication(entry, after) == ["the certificate has expired"]
+
+
+SUBJECT_ATTRS = st.sampled_from(["CN", "OU", "O", "L", "S"])
+SUBJECT_VALUE = (
+    st.text(
+        alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E, blacklist_characters=',;"=+<>#\\'),
+        min_size=1,
+        max_size=12,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
+
+
+@given(st.lists(st.tuples(SUBJECT_ATTRS, SUBJECT_VALUE), min_size=1, max_size=4))
+def test_subject_strings_round_trip_in_windows_order(parts: list[tuple[str, str]]) -> None:
+    text = ", ".join(f"{k}={v}" for k, v in parts)
+    name = issue.parse_subject(text)
+    assert issue.format_name(name) == text
+    assert isinstance(name, x509.Name)
+
+
+@pytest.mark.parametrize("text", ["C=USA", "XX=1", "CN=a, =b"])
+def test_malformed_subjects_are_refused_as_certenroll_does(text: str) -> None:
+    with pytest.raises(issue.RequestError, match="CRYPT_E_INVALID_X500_STRING"):
+        issue.parse_subject(text)
