@@ -32,7 +32,8 @@ class Script:
 
     @classmethod
     def _make(cls, template: str, reads_stdin: bool, values: dict[str, PowerShellValue]) -> Script:
-        text = wrap(render(template, **values), reads_stdin=reads_stdin)
+        # The first line names the template: handy in a host's process list/event log and in tests.
+        text = f"# hvrepl {template}\n" + wrap(render(template, **values), reads_stdin=reads_stdin)
         if len(text) > MAX_SCRIPT_CHARS:
             log.warning("script %s is %d characters (limit %d): it may exceed cmd.exe's command line",
                         template, len(text), MAX_SCRIPT_CHARS)

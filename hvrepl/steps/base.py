@@ -37,6 +37,9 @@ class RunContext:
     thumbprints: dict[str, str] = field(default_factory=dict)
     reboot_wait_seconds: float = 600.0
     reconnect: Any = None  # callable(host name) -> HostSession, used after a reboot
+    pending_changes: int = 0
+    health_timeout: float = 600.0
+    poll_interval: float = 5.0
 
     def session(self, host: HostSpec) -> HostSession:
         """The session of a plan host."""

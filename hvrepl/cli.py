@@ -1,0 +1,224 @@
+"""The ``hvrepl`` command line: plan, run, verify, status, failover, reverse, doctor (and the lab commands).
+
+The only place that reads argv. Configuration flows one way: flags > plan/inventory files > defaults.
+Exit codes: 0 success, 1 a host-side failure (named with host, step, Windows ids and the fix),
+2 invalid plan, inventory or flags (nothing was sent to any host).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from hvrepl import doctor as doctor_module
+from hvrepl import operations
+from hvrepl.engine import RunReport, StepResult, error_json, run_steps
+from hvrepl.errors import ConfigError, HvreplError
+from hvrepl.inventory import Connection, load_inventory, load_lab
+from hvrepl.plan import Plan, load_plan
+from hvrepl.remediation import describe
+from hvrepl.session import HostSession
+from hvrepl.steps import RunContext, build_steps
+from hvrepl.transport.base import CountingTransport, Transport
+
+log = logging.getLogger(__name__)
+
+TransportFactory = Callable[[Connection], Transport]
+
+
+def winrm_transport(connection: Connection) -> Transport:
+    """The default transport: pywinrm, counted."""
+    from hvrepl.transport.winrm import WinRMTransport  # noqa: PLC0415 - keeps `hvrepl --help` fast
+
+    return CountingTransport(WinRMTransport(connection))
+
+
+def _common(parser: argparse.ArgumentParser, *, check: bool = False, reboot: bool = False) -> None:
+    parser.add_argument("plan", help="the plan file (YAML)")
+    parser.add_argument("--target", choices=("lab", "real"), default="lab",
+                        help="lab: hosts of a simulated lab (--lab DIR); real: hosts of --inventory FILE")
+    parser.add_argument("--lab", metavar="DIR", default=".hvrepl-lab", help="lab directory holding lab.json")
+    parser.add_argument("--inventory", metavar="FILE", help="connection inventory (YAML) for --target real")
+    parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    if check:
+        parser.add_argument("--check", action="store_true", help="only show what would change (like plan)")
+    if reboot:
+        parser.add_argument("--allow-reboot", action="store_true",
+                            help="restart a host when its new name/DNS suffix needs it, and wait for it")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command."""
+    parser = argparse.ArgumentParser(prog="hvrepl", description=(
+        "Set up Hyper-V Replica between two workgroup hosts from one plan, over WinRM. "
+        "Exit codes: 0 ok, 1 failure on a host, 2 invalid plan/inventory/flags."))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("plan", help="show, per host and step, what differs and the exact PowerShell to send")
+    _common(p)
+    p = sub.add_parser("run", help="apply the plan step by step (progress on stderr); exit 0 when every VM "
+                                   "replicates")
+    _common(p, check=True, reboot=True)
+    p.add_argument("--health-timeout", type=float, default=600.0, metavar="SECONDS",
+                   help="how long to wait for every VM to reach Replicating/Normal (default 600)")
+    p = sub.add_parser("verify", help="read-only check of the end state; exit 0 when nothing differs")
+    _common(p)
+    p = sub.add_parser("status", help="replication state, health and last replication time per VM")
+    _common(p)
+    p = sub.add_parser("failover", help="test, planned or unplanned failover of one VM")
+    _common(p)
+    p.add_argument("--vm", required=True, help="the VM to fail over")
+    kind = p.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--test", dest="kind", action="store_const", const="test",
+                      help="test failover on the replica (a '<vm> - Test' VM; replication continues)")
+    kind.add_argument("--planned", dest="kind", action="store_const", const="planned",
+                      help="stop on the primary, send pending changes, fail over, reverse, start")
+    kind.add_argument("--unplanned", dest="kind", action="store_const", const="unplanned",
+                      help="fail over on the replica now (possible data loss) and commit")
+    p = sub.add_parser("reverse", help="after a failover, replicate back towards the original primary")
+    _common(p)
+    p.add_argument("--vm", required=True, help="the VM to reverse")
+    p = sub.add_parser("doctor", help="run every check and explain each problem in plain words")
+    _common(p)
+    # Helper H's lab/demo/scenario commands; skipped only when that module does not exist (yet).
+    if importlib.util.find_spec("hvrepl.lab") is not None and importlib.util.find_spec("hvrepl.lab.cli") is not None:
+        importlib.import_module("hvrepl.lab.cli").add_commands(sub)
+    return parser
+
+
+def connections_for(args: argparse.Namespace, plan: Plan) -> dict[str, Connection]:
+    """Resolve host connections from the lab or the inventory."""
+    if args.target == "real":
+        if not args.inventory:
+            raise ConfigError("--target real needs --inventory FILE", field="--inventory")
+        return load_inventory(args.inventory, plan)
+    return load_lab(args.lab, plan)
+
+
+def _progress(result: StepResult) -> None:
+    print(f"{result.host:<15} {result.step:<22} {result.status:<13} {result.seconds:6.2f}s", file=sys.stderr)
+
+
+def _print_plan(report: RunReport) -> None:
+    for result in report.results:
+        if result.diff is None:
+            continue
+        print(f"== {result.host}: {result.step}")
+        print(f"   before: {json.dumps(result.diff.before, default=str)}")
+        print(f"   after:  {json.dumps(result.diff.after, default=str)}")
+        for note in result.diff.notes:
+            print(f"   note: {note}")
+        for script in result.diff.scripts:
+            print("   powershell:")
+            print("\n".join("     | " + line for line in script.text.splitlines()))
+    print(f"{report.changes} step(s) would change something.")
+
+
+class Main:
+    """One invocation: parse, validate, connect, dispatch, report."""
+
+    def __init__(self, transport_factory: TransportFactory | None = None) -> None:
+        self.transport_factory = transport_factory or winrm_transport
+
+    def sessions(self, connections: dict[str, Connection]) -> dict[str, HostSession]:
+        """One session per host."""
+        return {name: HostSession(name, self.transport_factory(conn)) for name, conn in connections.items()}
+
+    def __call__(self, argv: Sequence[str] | None = None) -> int:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        logging.basicConfig(level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
+                            format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+        if not hasattr(args, "plan"):  # lab commands registered by hvrepl.lab.cli
+            return int(args.func(args))
+        try:
+            plan = load_plan(args.plan)
+            connections = connections_for(args, plan)
+        except ConfigError as exc:
+            self.emit_error(args, exc)
+            return 2
+        sessions = self.sessions(connections)
+        try:
+            return self.dispatch(args, plan, sessions, connections)
+        except HvreplError as exc:
+            self.emit_error(args, exc)
+            return exc.exit_code
+        finally:
+            for session in sessions.values():
+                session.transport.close()
+
+    def emit_error(self, args: argparse.Namespace, exc: HvreplError) -> None:
+        """Error to stderr (and as JSON on stdout with --json)."""
+        if getattr(args, "json", False):
+            print(json.dumps({"ok": False, "error": error_json(exc)}))
+        print(f"hvrepl: error: {describe(exc)}", file=sys.stderr)
+
+    def dispatch(self, args: argparse.Namespace, plan: Plan, sessions: dict[str, HostSession],
+                 connections: dict[str, Connection]) -> int:
+        """Run the chosen command."""
+        command = args.command
+        if command in ("plan", "run", "verify"):
+            return self.run_engine(args, plan, sessions, connections)
+        if command == "status":
+            data: Any = operations.status(plan, sessions)
+            if args.json:
+                print(json.dumps({"ok": True, "status": data}))
+            else:
+                for host, vms in data.items():
+                    for vm in vms:
+                        print(f"{host:<15} {vm['name']:<20} {vm['state']:<30} {vm['health']:<9} "
+                              f"{vm['mode']:<8} last={vm.get('last') or '-'}")
+            return 0
+        if command in ("failover", "reverse"):
+            done = (operations.failover(plan, sessions, args.vm, args.kind) if command == "failover"
+                    else operations.reverse(plan, sessions, args.vm))
+            print(json.dumps({"ok": True, "done": done}) if args.json else "\n".join(done))
+            return 0
+        findings = doctor_module.diagnose(plan, sessions)
+        if args.json:
+            print(json.dumps({"ok": all(f.ok for f in findings), "findings": [f.__dict__ for f in findings]}))
+        else:
+            for f in findings:
+                print(f"[{'ok' if f.ok else 'PROBLEM'}] {f.host}: {f.topic}: {f.explanation}")
+        return 0 if all(f.ok for f in findings) else 1
+
+    def run_engine(self, args: argparse.Namespace, plan: Plan, sessions: dict[str, HostSession],
+                   connections: dict[str, Connection]) -> int:
+        """plan / run / verify through the step engine."""
+        check_mode = args.command in ("plan", "verify") or bool(getattr(args, "check", False))
+        ctx = RunContext(plan=plan, sessions=sessions, check_mode=check_mode,
+                         allow_reboot=bool(getattr(args, "allow_reboot", False)),
+                         health_timeout=float(getattr(args, "health_timeout", 600.0)),
+                         reconnect=lambda name: HostSession(name, self.transport_factory(connections[name])))
+        progress = None if args.command == "plan" else _progress
+        report = run_steps(ctx, build_steps(plan), progress)
+        failed = report.failed
+        if args.json:
+            print(json.dumps({"ok": failed is None and (args.command == "run" or report.changes == 0),
+                              "command": args.command, "changes": report.changes, "winrm_requests": report.requests,
+                              "steps": [r.to_json() for r in report.results]}, default=str))
+        elif args.command == "plan" or check_mode:
+            _print_plan(report)
+        if failed is not None and failed.error is not None:
+            print(f"hvrepl: error: {describe(failed.error)}", file=sys.stderr)
+            return 1
+        log.info("%d WinRM requests", report.requests)
+        if args.command == "verify" and report.changes:
+            print(f"hvrepl: {report.changes} step(s) differ from the plan", file=sys.stderr)
+            return 1
+        return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point."""
+    return Main()(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+Start-VMFailover -VMName {{vm}} -Confirm:$false
+if ({{complete}}) { Complete-VMFailover -VMName {{vm}} -Confirm:$false }
+$result = @{ failed_over = $true }

@@ -1,0 +1,2 @@
+Start-VMInitialReplication -VMName {{vm}}
+$result = @{ started = $true }

@@ -1,0 +1,86 @@
+"""Read-only steps: the replication connection test before enabling VMs, and the final health check."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from hvrepl.errors import PowerShellError, StepError
+from hvrepl.powershell import as_list
+from hvrepl.remediation import remediation_for
+from hvrepl.steps.base import Diff, RunContext, Step
+
+
+class ConnectionTest(Step):
+    """Test-VMReplicationConnection from the primary to the replica with the primary's certificate."""
+
+    name = "connection_test"
+
+    def check(self, ctx: RunContext) -> dict[str, Any]:
+        """Run the test (read only); in check mode with changes still pending it is skipped."""
+        tp = ctx.thumbprints.get(ctx.plan.primary.name)
+        if ctx.check_mode and (ctx.pending_changes or tp is None):
+            return {"skipped": "earlier steps would change the hosts first"}
+        try:
+            ctx.session(self.host).call("replication_test", server=ctx.plan.replica.fqdn,
+                                        port=ctx.plan.replica_server.port, thumbprint=tp)
+        except PowerShellError as exc:
+            return {"error": exc}
+        return {"connected": True}
+
+    def plan(self, ctx: RunContext, observed: dict[str, Any]) -> Diff | None:
+        """Nothing to change; a failed test stops the run with the Windows error and its fix."""
+        error = observed.get("error")
+        if isinstance(error, PowerShellError):
+            failure = StepError(f"cannot reach the replica server {ctx.plan.replica.fqdn}:"
+                                f"{ctx.plan.replica_server.port}: {error.message}", host=self.target,
+                                step=self.name, phase="check", remediation=remediation_for(error))
+            raise failure from error
+        return None
+
+    def verify(self, ctx: RunContext) -> None:
+        """Nothing was applied."""
+
+
+class ReplicationHealth(Step):
+    """Every plan VM is Replicating with health Normal (waits up to ``ctx.health_timeout`` seconds)."""
+
+    name = "replication_health"
+
+    def _unhealthy(self, ctx: RunContext) -> dict[str, str]:
+        data = ctx.session(ctx.plan.primary).call("replication_status")
+        seen = {str(v["name"]): v for v in as_list(data["vms"])}
+        bad = {}
+        for vm in ctx.plan.vms:
+            item = seen.get(vm.name)
+            if item is None:
+                bad[vm.name] = "not replicated"
+            elif item["state"] != "Replicating" or item["health"] != "Normal":
+                bad[vm.name] = f"{item['state']}/{item['health']}"
+        return bad
+
+    def check(self, ctx: RunContext) -> dict[str, str]:
+        """Poll until healthy or the timeout passes (not in check mode)."""
+        deadline = time.monotonic() + (0 if ctx.check_mode else ctx.health_timeout)
+        while True:
+            bad = self._unhealthy(ctx)
+            if not bad or time.monotonic() >= deadline:
+                return bad
+            time.sleep(ctx.poll_interval)
+
+    def plan(self, ctx: RunContext, observed: dict[str, str]) -> Diff | None:
+        """Unhealthy VMs stop a run (in check mode they are only reported)."""
+        if observed and not ctx.check_mode:
+            raise StepError("not replicating normally: " + ", ".join(f"{k} {v}" for k, v in observed.items()),
+                            host=self.target, step=self.name, phase="check",
+                            remediation="run `hvrepl doctor` and `hvrepl status`; see the Hyper-V-VMMS-Admin "
+                                        "event log on both hosts")
+        if observed:
+            return Diff(before=dict(observed), after={k: "Replicating/Normal" for k in observed})
+        return None
+
+    def apply(self, ctx: RunContext, diff: Diff) -> None:
+        """Nothing to apply: health follows from the earlier steps."""
+
+    def verify(self, ctx: RunContext) -> None:
+        """Nothing was applied."""
