@@ -1,0 +1,161 @@
+"""The lab's network as the transport sees it: who is where, who listens on which port, which links are cut.
+
+Virtual addresses (192.168.x.y in a plan) are never dialled. A primary resolves the replica name
+through its own hosts file to a virtual address, finds the lab peer with that ``virtual_address`` in
+the lab file, and reads the port map the peer published in ``<peer state_dir>/listeners.json``
+(configured port -> real loopback address and port). Faults injected through the control plane
+(link cut, host down, bandwidth cap) live in ``host.state["replication"]["faults"]`` so they
+survive restarts and snapshots.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simulator.core.host import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from simulator.core.host import Host
+
+log = logging.getLogger(__name__)
+
+LISTENERS_FILE = "listeners.json"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """How a running host was started (from helper B's server runtime, or a test)."""
+
+    state_dir: Path
+    bind_address: str
+    lab_file: Path | None
+    prefer_configured_port: bool = True
+
+
+_RUNTIMES: dict[str, Runtime] = {}
+
+
+def _key(state_dir: Path) -> str:
+    return str(Path(state_dir).resolve())
+
+
+def register_runtime(runtime: Runtime) -> None:
+    """Remember how the host in ``runtime.state_dir`` runs (on_host_start)."""
+    _RUNTIMES[_key(runtime.state_dir)] = runtime
+
+
+def unregister_runtime(state_dir: Path) -> None:
+    """Forget a stopped host."""
+    _RUNTIMES.pop(_key(state_dir), None)
+
+
+def runtime_of(host: Host) -> Runtime | None:
+    """The runtime of a started host, None for a host that is not serving (e.g. a unit-test host)."""
+    return _RUNTIMES.get(_key(host.state_dir))
+
+
+# ----------------------------------------------------------------------------- faults
+def faults(host: Host) -> dict[str, Any]:
+    """The mutable fault section (call inside a transaction to change it)."""
+    section = host.state.setdefault("replication", {})
+    found: dict[str, Any] = section.setdefault("faults", {"cut": [], "down": False, "rate_bytes_per_sec": None})
+    return found
+
+
+def initial_faults() -> dict[str, Any]:
+    """The fault section of a new host: nothing injected."""
+    return {"cut": [], "down": False, "rate_bytes_per_sec": None}
+
+
+def is_cut(host: Host, peer_names: list[str]) -> bool:
+    """Whether ``host`` has its link to any of ``peer_names`` (name, FQDN or address) cut."""
+    cut = {str(n).lower() for n in faults(host).get("cut", [])}
+    return "*" in cut or any(n.lower() in cut for n in peer_names if n)
+
+
+def is_down(host: Host) -> bool:
+    """Whether replication on ``host`` is "down" (the host-down fault)."""
+    return bool(faults(host).get("down"))
+
+
+def rate_limit(host: Host) -> int | None:
+    """The bandwidth cap in bytes per second, None when unlimited."""
+    rate = faults(host).get("rate_bytes_per_sec")
+    return int(rate) if rate else None
+
+
+# ----------------------------------------------------------------------------- listeners.json
+def publish_listeners(state_dir: Path, mapping: dict[int, tuple[str, int]]) -> None:
+    """Write ``<state_dir>/listeners.json`` atomically: configured port -> (address, real port)."""
+    blob = {"listeners": {str(port): {"address": addr, "port": real} for port, (addr, real) in mapping.items()}}
+    atomic_write_bytes(Path(state_dir) / LISTENERS_FILE, json.dumps(blob, indent=1).encode(), mode=0o644)
+
+
+def read_listeners(state_dir: Path) -> dict[int, tuple[str, int]]:
+    """The port map a host published; empty when it publishes none (not running, no listener)."""
+    path = Path(state_dir) / LISTENERS_FILE
+    try:
+        blob = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return {int(port): (str(v["address"]), int(v["port"])) for port, v in blob.get("listeners", {}).items()}
+
+
+# ----------------------------------------------------------------------------- lab map
+@dataclass(frozen=True)
+class Peer:
+    """A lab host as the lab file describes it."""
+
+    name: str
+    fqdn: str
+    virtual_address: str
+    address: str
+    state_dir: Path
+
+
+def lab_peers(lab_file: Path | None) -> list[Peer]:
+    """Every host of the lab file (``{"hosts": [{name, virtual_address, address, state_dir, ...}]}``)."""
+    if lab_file is None:
+        return []
+    try:
+        blob = json.loads(Path(lab_file).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        log.warning("lab file %s does not exist; only this host is reachable", lab_file)
+        return []
+    peers = []
+    for entry in blob.get("hosts", []):
+        if not entry.get("state_dir") or not entry.get("virtual_address"):
+            continue
+        peers.append(
+            Peer(
+                name=str(entry.get("name", "")),
+                fqdn=str(entry.get("fqdn") or entry.get("name", "")),
+                virtual_address=str(entry["virtual_address"]),
+                address=str(entry.get("address", "127.0.0.1")),
+                state_dir=Path(entry["state_dir"]),
+            )
+        )
+    return peers
+
+
+def find_peer(host: Host, runtime: Runtime | None, address: str) -> Peer | None:
+    """The lab host answering on virtual ``address``; this host itself for its own or a loopback address."""
+    own_virtual = host.info.get("virtual_address")
+    if runtime is None:
+        return None
+    try:
+        loopback = ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        loopback = False
+    if address == own_virtual or loopback:
+        return Peer(str(host.info["name"]), str(host.info["name"]), str(own_virtual or address),
+                    runtime.bind_address, runtime.state_dir)
+    for peer in lab_peers(runtime.lab_file):
+        if peer.virtual_address == address:
+            return peer
+    return None

@@ -1,0 +1,156 @@
+"""The replication wire format: typed, length-prefixed frames over a (TLS) socket, streamed in chunks.
+
+A frame is one type byte, a 4-byte big-endian length and the body:
+
+* ``J`` a JSON object (preamble, hello, request and reply headers);
+* ``D`` a chunk of a byte stream (at most :data:`CHUNK_SIZE` bytes);
+* ``E`` the end of a byte stream (empty body).
+
+A request is a ``J`` header ``{"op", "payload", "has_data"}``, then when ``has_data`` any number of
+``D`` frames and one ``E``; the reply is ``{"ok": true, "reply", "has_data"}`` (+ stream) or
+``{"ok": false, "error": {...}}``. Streams are never held in memory whole: each chunk is written as
+it is produced and handed to the consumer as it arrives. Compression of VHD blocks, when the VM has
+CompressionEnabled, is the payload's business (Hyper-V side), not the transport's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import struct
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO
+
+CHUNK_SIZE = 256 * 1024
+MAX_JSON = 16 * 1024 * 1024
+_HEADER = struct.Struct(">cI")
+
+JSON = b"J"
+DATA = b"D"
+END = b"E"
+
+
+class WireError(Exception):
+    """The peer broke the protocol or closed the connection mid-frame."""
+
+
+class Throttle:
+    """A bandwidth cap (bytes per second) applied by sleeping; no-op when ``rate`` is None."""
+
+    def __init__(self, rate: Callable[[], int | None]) -> None:
+        self._rate = rate
+        self._start = time.monotonic()
+        self._sent = 0
+
+    def account(self, nbytes: int) -> None:
+        """Record ``nbytes`` sent and sleep long enough to stay under the current cap."""
+        rate = self._rate()
+        if not rate:
+            self._start = time.monotonic()
+            self._sent = 0
+            return
+        self._sent += nbytes
+        due = self._start + self._sent / rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+
+class FrameConnection:
+    """Frame I/O over a connected socket (plain or TLS)."""
+
+    def __init__(self, sock: socket.socket, throttle: Throttle | None = None,
+                 check: Callable[[], None] | None = None, *, buffered: bool = True) -> None:
+        """``buffered=False`` for the plaintext preamble: never read past it into the TLS handshake."""
+        self.sock = sock
+        self._reader: BinaryIO | None = (
+            sock.makefile("rb", buffering=CHUNK_SIZE + _HEADER.size)  # type: ignore[assignment]  # a BufferedReader
+            if buffered else None)
+        self.throttle = throttle
+        self.check = check or (lambda: None)
+
+    # ---------------------------------------------------------------- sending
+    def _send(self, kind: bytes, body: bytes | memoryview) -> None:
+        self.sock.sendall(_HEADER.pack(kind, len(body)))
+        if body:
+            self.sock.sendall(body)
+
+    def send_json(self, obj: dict[str, Any]) -> None:
+        """Send one JSON header frame."""
+        self._send(JSON, json.dumps(obj, separators=(",", ":")).encode())
+
+    def send_stream(self, chunks: Iterable[bytes]) -> int:
+        """Send a byte stream chunk by chunk, then the end frame. Returns the byte count."""
+        total = 0
+        for chunk in chunks:
+            view = memoryview(chunk)
+            for start in range(0, len(view), CHUNK_SIZE):
+                piece = view[start:start + CHUNK_SIZE]
+                self.check()
+                self._send(DATA, piece)
+                total += len(piece)
+                if self.throttle is not None:
+                    self.throttle.account(len(piece))
+        self._send(END, b"")
+        return total
+
+    # ---------------------------------------------------------------- receiving
+    def _read_exact(self, size: int) -> bytes:
+        if self._reader is None:
+            buffer = bytearray()
+            while len(buffer) < size:
+                piece = self.sock.recv(size - len(buffer))
+                if not piece:
+                    break
+                buffer += piece
+            data: bytes | None = bytes(buffer)
+        else:
+            data = self._reader.read(size)
+        if data is None or len(data) != size:
+            msg = "connection closed by the peer"
+            raise WireError(msg)
+        return data
+
+    def recv_frame(self) -> tuple[bytes, bytes]:
+        """The next frame's type and body."""
+        kind, length = _HEADER.unpack(self._read_exact(_HEADER.size))
+        if kind == JSON and length > MAX_JSON:
+            msg = f"JSON frame of {length} bytes is too large"
+            raise WireError(msg)
+        if kind == DATA and length > CHUNK_SIZE:
+            msg = f"data frame of {length} bytes is larger than {CHUNK_SIZE}"
+            raise WireError(msg)
+        return kind, self._read_exact(length) if length else b""
+
+    def recv_json(self) -> dict[str, Any]:
+        """The next frame, which must be a JSON object."""
+        kind, body = self.recv_frame()
+        if kind != JSON:
+            msg = f"expected a JSON frame, got {kind!r}"
+            raise WireError(msg)
+        obj = json.loads(body)
+        if not isinstance(obj, dict):
+            msg = "JSON frame is not an object"
+            raise WireError(msg)
+        return obj
+
+    def recv_stream(self) -> Iterator[bytes]:
+        """Yield the chunks of an incoming stream until its end frame."""
+        while True:
+            self.check()
+            kind, body = self.recv_frame()
+            if kind == END:
+                return
+            if kind != DATA:
+                msg = f"expected a data frame, got {kind!r}"
+                raise WireError(msg)
+            yield body
+
+    def close(self) -> None:
+        """Close the reader and the socket (never raises)."""
+        closers = [self.sock.close] if self._reader is None else [self._reader.close, self.sock.close]
+        for closer in closers:
+            with contextlib.suppress(OSError):
+                closer()

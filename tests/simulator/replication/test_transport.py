@@ -1,0 +1,256 @@
+"""The replication transport end to end: two in-process hosts, real listeners, real mutual TLS.
+
+Each failure mode asserts the HRESULT and message on the calling (primary) side and the event on the
+host that detected the problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from simulator.core.errors import SimError
+from simulator.services.certs import store
+from simulator.services.replication import network, winerrors
+from simulator.services.replication.api import REPLICA_OPERATIONS, PeerIdentity, open_channel, replica_operation
+from simulator.services.replication.winerrors import ReplicationConnectionError
+from tests.simulator.replication.support import (
+    PRIMARY_FQDN,
+    REPLICA_FQDN,
+    Lab,
+    build_lab,
+    make_host_cert,
+    make_root,
+    run_cmdlet,
+    set_firewall,
+    set_revocation_check,
+)
+
+ECHO = "test_transport_echo"
+MIB = 1024 * 1024
+
+
+def _echo(host: Any, peer: PeerIdentity, payload: dict[str, Any],
+          data: Iterator[bytes] | None) -> tuple[dict[str, Any], bytes | None]:
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in data or ():
+        digest.update(chunk)
+        size += len(chunk)
+    reply = {"size": size, "sha256": digest.hexdigest(), "peer": peer.fqdn, "trust_group": peer.trust_group,
+             "replica": host.info["name"], "payload": payload}
+    return reply, payload.get("want_bytes", "").encode() or None
+
+
+if ECHO not in REPLICA_OPERATIONS:
+    replica_operation(ECHO)(_echo)
+
+
+@pytest.fixture(name="lab")
+def _lab(tmp_path: Path) -> Iterator[Lab]:
+    lab = build_lab(tmp_path)
+    yield lab
+    lab.stop()
+
+
+def _connect(lab: Lab, name: str = REPLICA_FQDN, port: int = 443, thumbprint: str | None = None) -> Any:
+    with lab.primary.transaction():
+        return open_channel(lab.primary, name, port, thumbprint or lab.primary_tp)
+
+
+def _expect_failure(lab: Lab, failure: winerrors.Failure, **kwargs: Any) -> ReplicationConnectionError:
+    with pytest.raises(ReplicationConnectionError) as caught:
+        _connect(lab, **kwargs).close()
+    error = caught.value
+    assert error.hresult == failure.hresult, error.message
+    assert f"({failure.hresult:#010X})".replace("0X", "0x") in error.message
+    return error
+
+
+def _stream(total: int, seed: int = 7) -> Iterator[bytes]:
+    block = hashlib.sha256(str(seed).encode()).digest() * 4096  # 128 KiB pattern
+    sent = 0
+    while sent < total:
+        piece = block[: min(len(block), total - sent)]
+        sent += len(piece)
+        yield piece
+
+
+def test_happy_path_payload_and_multi_mib_stream(lab: Lab) -> None:
+    """A payload and a 5 MiB stream arrive intact; the replica knows the primary by its certificate."""
+    total = 5 * MIB + 123
+    expected = hashlib.sha256(b"".join(_stream(total))).hexdigest()
+    with _connect(lab) as channel:
+        reply, data = channel.call(ECHO, {"vm": "VM01", "want_bytes": "ok"}, _stream(total))
+        assert reply["size"] == total
+        assert reply["sha256"] == expected
+        assert reply["peer"] == PRIMARY_FQDN
+        assert reply["trust_group"] == "lab"
+        assert reply["replica"] == "Hyper-v-repl"
+        assert data == b"ok"
+        again, none = channel.call(ECHO, {"n": 2})
+        assert (again["size"], again["payload"], none) == (0, {"n": 2}, None)
+
+
+def test_replica_operation_error_comes_back_as_its_simerror(lab: Lab) -> None:
+    """An unknown operation fails on the replica; the primary gets that error, the channel stays usable."""
+    with _connect(lab) as channel:
+        with pytest.raises(SimError) as caught:
+            channel.call("no_such_operation", {})
+        assert caught.value.hresult == 0x80070057
+        assert "no_such_operation" in caught.value.message
+        assert channel.call(ECHO, {})[0]["size"] == 0
+
+
+def test_untrusted_root_detected_by_primary(lab: Lab) -> None:
+    """The replica's root only in the primary's CA store (the CertReq Test Root mistake) -> 0x800B0109."""
+    root_tp = store.thumbprint_of(lab.root.cert)
+    store.move_certificate(lab.primary, root_tp, ("LocalMachine", "Root"), ("LocalMachine", "CA"))
+    error = _expect_failure(lab, winerrors.UNTRUSTED_ROOT)
+    assert error.detected_by == "primary"
+    assert "Hyper-V failed to authenticate the Replica server 'hyper-v-repl.test.net'" in error.message
+    events = lab.events(lab.primary, winerrors.EVENT_REPLICA_AUTH_FAILED)
+    assert events and "0x800B0109" in events[-1]["message"]
+
+
+def test_untrusted_primary_root_detected_by_replica(lab: Lab) -> None:
+    """A primary certificate from a root the replica does not trust -> 0x800B0109 logged on the replica."""
+    other_root = make_root("Other Root")
+    store.add_certificate(lab.primary, other_root.cert, store="Root")
+    thumb = lab.install_primary_cert(*make_host_cert(other_root, PRIMARY_FQDN))
+    error = _expect_failure(lab, winerrors.UNTRUSTED_ROOT, thumbprint=thumb)
+    assert error.detected_by == "replica"
+    assert lab.events(lab.replica, winerrors.EVENT_PRIMARY_AUTH_FAILED)
+    assert not lab.events(lab.primary, winerrors.EVENT_REPLICA_AUTH_FAILED)
+
+
+def test_name_mismatch(lab: Lab) -> None:
+    """The replica's certificate names another host -> 0x800B010F on the primary."""
+    lab.install_replica_cert(*make_host_cert(lab.root, "other-host.test.net"))
+    error = _expect_failure(lab, winerrors.CN_NO_MATCH)
+    assert "hyper-v-repl.test.net" in error.message
+    assert lab.events(lab.primary, winerrors.EVENT_REPLICA_AUTH_FAILED)
+
+
+def test_expired_after_clock_advance(lab: Lab) -> None:
+    """A year and a day later the certificates have expired -> 0x800B0101 (the primary checks first)."""
+    with lab.primary.transaction(rollback=True):
+        lab.primary.clock.advance(dt.timedelta(days=366).total_seconds())
+    _expect_failure(lab, winerrors.EXPIRED)
+    assert "0x800B0101" in lab.events(lab.primary, winerrors.EVENT_REPLICA_AUTH_FAILED)[-1]["message"]
+
+
+def test_primary_expired_seen_by_replica(lab: Lab) -> None:
+    """Only the replica's clock moved: it refuses the primary's expired certificate."""
+    with lab.replica.transaction(rollback=True):
+        lab.replica.clock.advance(dt.timedelta(days=366).total_seconds())
+    error = _expect_failure(lab, winerrors.EXPIRED)
+    assert error.detected_by == "replica"
+    assert lab.events(lab.replica, winerrors.EVENT_PRIMARY_AUTH_FAILED)
+
+
+def test_revocation_offline_unless_disabled(lab: Lab) -> None:
+    """Revocation checking on (no reachable CRL) -> 0x80092013; DisableCertRevocationCheck=1 fixes it."""
+    set_revocation_check(lab.primary, disabled=False)
+    _expect_failure(lab, winerrors.REVOCATION_OFFLINE)
+    set_revocation_check(lab.primary, disabled=True)
+    set_revocation_check(lab.replica, disabled=False)
+    error = _expect_failure(lab, winerrors.REVOCATION_OFFLINE)
+    assert error.detected_by == "replica"
+    set_revocation_check(lab.replica, disabled=True)
+    _connect(lab).close()
+
+
+def test_revoked_certificate(lab: Lab) -> None:
+    """A replica certificate with a lab CRL, revoked on the primary's view -> 0x80092010."""
+    cert, key = make_host_cert(lab.root, REPLICA_FQDN, cdp="http://crl.lab/root.crl")
+    lab.install_replica_cert(cert, key)
+    set_revocation_check(lab.primary, disabled=False)
+    # The root itself has no CDP: only the issued certificate is checked, so this connects.
+    _connect(lab).close()
+    store.revoke(lab.primary, format(cert.serial_number, "x"))
+    _expect_failure(lab, winerrors.REVOKED)
+
+
+def test_missing_client_auth_eku(lab: Lab) -> None:
+    """A primary certificate with Server Authentication only -> 0x800B0110, detected by the replica."""
+    thumb = lab.install_primary_cert(*make_host_cert(lab.root, PRIMARY_FQDN, ekus=(ExtendedKeyUsageOID.SERVER_AUTH,)))
+    error = _expect_failure(lab, winerrors.WRONG_USAGE, thumbprint=thumb)
+    assert error.detected_by == "replica"
+    assert "1.3.6.1.5.5.7.3.2" in lab.events(lab.replica, winerrors.EVENT_PRIMARY_AUTH_FAILED)[-1]["message"]
+
+
+def test_unresolvable_name(lab: Lab) -> None:
+    """A name in no hosts file -> 0x00002EE7 (documented Hyper-V form), event on the primary."""
+    error = _expect_failure(lab, winerrors.NAME_NOT_RESOLVED, name="nowhere.test.net")
+    assert "could not be resolved" in error.message
+    assert lab.events(lab.primary, winerrors.EVENT_CONNECT_FAILED)
+
+
+@pytest.mark.parametrize("breakage", ["firewall", "not-replica", "kerberos-only", "port"])
+def test_listener_down(lab: Lab, breakage: str) -> None:
+    """Firewall rule off / replica server disabled / Kerberos only / other port -> 0x00002EFD."""
+    if breakage == "firewall":
+        set_firewall(lab.replica, enabled=False)
+    elif breakage == "not-replica":
+        run_cmdlet(lab.replica, "Set-VMReplicationServer", ReplicationEnabled=False, Force=True)
+    elif breakage == "kerberos-only":
+        with lab.replica.transaction():
+            lab.replica.state["hyperv"]["server"]["auth_type"] = "Kerberos"
+    kwargs = {"port": 8443} if breakage == "port" else {}
+    _expect_failure(lab, winerrors.CANNOT_CONNECT, **kwargs)
+    assert lab.events(lab.primary, winerrors.EVENT_CONNECT_FAILED)[-1]["level"] == "Warning"
+
+
+def test_not_authorized(lab: Lab) -> None:
+    """No authorization entry for the primary's name -> access denied, event on the replica."""
+    run_cmdlet(lab.replica, "Remove-VMReplicationAuthorizationEntry", AllowedPrimaryServer=PRIMARY_FQDN)
+    error = _expect_failure(lab, winerrors.NOT_AUTHORIZED)
+    assert error.detected_by == "replica"
+    event = lab.events(lab.replica, winerrors.EVENT_NOT_AUTHORIZED)[-1]
+    assert PRIMARY_FQDN in event["message"]
+
+
+def test_network_cut_then_restored(lab: Lab) -> None:
+    """A cut link refuses connections (0x00002EFD) and aborts a transfer in flight (0x00002EFE)."""
+    channel = _connect(lab)
+    with lab.primary.transaction():
+        network.faults(lab.primary)["cut"] = ["Hyper-v-repl"]
+    with pytest.raises(ReplicationConnectionError) as caught:
+        channel.call(ECHO, {}, _stream(2 * MIB))
+    assert caught.value.hresult == winerrors.CONNECTION_ABORTED.hresult
+    _expect_failure(lab, winerrors.CANNOT_CONNECT)
+    with lab.primary.transaction():
+        network.faults(lab.primary)["cut"] = []
+    with _connect(lab) as again:
+        assert again.call(ECHO, {}, _stream(MIB))[0]["size"] == MIB
+
+
+def test_cut_on_the_replica_side_aborts_in_flight(lab: Lab) -> None:
+    """A cut injected on the replica only: its listener refuses the primary, and streams stop."""
+    with lab.replica.transaction():
+        network.faults(lab.replica)["cut"] = [PRIMARY_FQDN]
+    _expect_failure(lab, winerrors.CANNOT_CONNECT)
+
+
+def test_host_down_refuses(lab: Lab) -> None:
+    """The host-down fault on the replica: nothing answers."""
+    with lab.replica.transaction():
+        network.faults(lab.replica)["down"] = True
+    _expect_failure(lab, winerrors.CANNOT_CONNECT)
+
+
+def test_listeners_file_published_atomically(lab: Lab) -> None:
+    """Each started host publishes its port map (443 -> a real loopback port)."""
+    mapping = network.read_listeners(lab.replica.state_dir)
+    address, port = mapping[443]
+    assert address == "127.0.0.1"
+    assert port > 0
+    assert not [p for p in os.listdir(lab.replica.state_dir) if p.startswith(".listeners.json.")]
