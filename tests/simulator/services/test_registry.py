@@ -361,3 +361,32 @@ class TestProvider:
             provider.set_item_property(invocation(sim_host, "Set-ItemProperty"), path, "X", "abc", "DWord",
                                        create=False, force=False)
         assert run_reg(sim_host, "query", TCPIP.replace("HKLM:", "HKLM"), "/v", "X").exit_code == 1
+
+
+# --------------------------------------------------------------------- through the cmd.exe layer
+class TestThroughCmdExe:
+    def test_recipe_line_verbatim(self, sim_host):
+        """The fact sheet's reg line, quoted as written, run by the simulated cmd.exe, then queried."""
+        from simulator.cmd.cmdline import ShellContext  # noqa: PLC0415 - built by another helper; import late
+        from simulator.cmd.execute import run_command_line  # noqa: PLC0415 - same
+
+        context = ShellContext(host=sim_host, env={})
+        line = (r'reg add "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization\Replication" '
+                r"/v DisableCertRevocationCheck /d 1 /t REG_DWORD /f && reg query "
+                r'"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization\Replication"')
+        outcome = run_command_line(context, line)
+        assert outcome.exit_code == 0, outcome.stderr
+        text = outcome.stdout.decode("cp437")
+        assert text.startswith("The operation completed successfully.\r\n")
+        assert "    DisableCertRevocationCheck    REG_DWORD    0x1\r\n" in text
+
+    def test_piped_yes_answers_the_prompt(self, sim_host):
+        """``echo y | reg delete KEY`` confirms the deletion prompt."""
+        from simulator.cmd.cmdline import ShellContext  # noqa: PLC0415 - built by another helper; import late
+        from simulator.cmd.execute import run_command_line  # noqa: PLC0415 - same
+
+        context = ShellContext(host=sim_host, env={})
+        run_command_line(context, rf'reg add "{REPLICATION}" /f')
+        outcome = run_command_line(context, rf'echo y| reg delete "{REPLICATION}"')
+        assert outcome.exit_code == 0, outcome.stderr
+        assert run_reg(sim_host, "query", REPLICATION).exit_code == 1
