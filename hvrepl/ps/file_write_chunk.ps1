@@ -1,2 +1,4 @@
-if ({{first}}) { Set-Content -Path {{path}} -Value {{chunk}} } else { Add-Content -Path {{path}} -Value {{chunk}} }
+$path = {{path}}
+$chunk = {{chunk}}
+if ({{first}}) { Set-Content -Path $path -Value $chunk } else { Add-Content -Path $path -Value $chunk }
 $result = @{ written = $true }

@@ -23,6 +23,7 @@ class Diff:
     after: dict[str, Any]
     scripts: list[Script] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    payload: bytes | None = None  # a file body too big for one command line, sent by transfer.push_file
 
 
 @dataclass

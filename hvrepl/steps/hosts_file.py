@@ -7,10 +7,12 @@ from typing import Any
 
 from hvrepl.session import Script
 from hvrepl.steps.base import Diff, RunContext, Step
+from hvrepl.transfer import push_file
 
 # ASSUMPTION: %SystemRoot% is C:\Windows, as on every standard Server 2016 installation.
 HOSTS_PATH = r"C:\Windows\System32\drivers\etc\hosts"
 MARK = "# added by hvrepl"
+INLINE_LIMIT = 1500  # characters of hosts text sent inside one script; bigger files go in chunks
 
 
 def parse_entries(text: str) -> list[tuple[str, list[str]]]:
@@ -77,8 +79,21 @@ class HostsFile(Step):
         if new.replace("\r\n", "\n").rstrip("\n") == observed.replace("\r\n", "\n").rstrip("\n"):
             return None
         before = {n: [a for a, names in parse_entries(observed) if n in names] for n in self.wanted(ctx)}
-        return Diff(before={"entries": before}, after={"entries": self.wanted(ctx)},
-                    scripts=[Script.build("hosts_set", path=HOSTS_PATH, text=new)])
+        diff = Diff(before={"entries": before}, after={"entries": self.wanted(ctx)})
+        if len(new) <= INLINE_LIMIT:
+            diff.scripts.append(Script.build("hosts_set", path=HOSTS_PATH, text=new))
+        else:
+            # ASSUMPTION: the hosts file is ASCII (Windows' default file is); written back as UTF-8 bytes.
+            diff.payload = new.encode("utf-8")
+            diff.notes.append(f"the new hosts file ({len(new)} characters) is sent in chunks")
+        return diff
+
+    def apply(self, ctx: RunContext, diff: Diff) -> None:
+        """Write the file: inline when small, in chunks otherwise."""
+        if diff.payload is not None:
+            push_file(ctx.session(self.host), HOSTS_PATH, diff.payload)
+            return
+        super().apply(ctx, diff)
 
     def verify(self, ctx: RunContext) -> None:
         """Re-read with Get-Content; each FQDN must appear on exactly one line, with its address."""
