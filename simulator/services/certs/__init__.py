@@ -22,7 +22,7 @@ def initial_state(host: Host, topology: dict[str, Any]) -> None:
 
 def _register() -> None:
     """Import the modules that register the Cert: provider, the PKI cmdlets and certutil."""
-    from simulator.services.certs import cer, certutil, pfx, provider, selfsigned  # noqa: F401, PLC0415 - registers
+    from simulator.services.certs import cer, certutil, pfx, provider, selfsigned, testcert  # noqa: F401, PLC0415
 
 
 _register()

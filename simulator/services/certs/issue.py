@@ -65,7 +65,8 @@ class CertRequest:
     """Everything one certificate is made from.
 
     ``key_usage`` None omits the KeyUsage extension; ``ekus`` None omits the EKU extension;
-    ``ca`` None omits Basic Constraints.
+    ``ca`` None omits Basic Constraints; ``crl_urls`` empty omits the CRL distribution points
+    (New-SelfSignedCertificate never adds them).
     """
 
     subject: x509.Name
@@ -81,6 +82,7 @@ class CertRequest:
     ca: bool | None = None
     path_length: int | None = None
     serial: int | None = None
+    crl_urls: list[str] = field(default_factory=list)
 
 
 def parse_subject(text: str) -> x509.Name:
@@ -193,6 +195,10 @@ def issue(
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     if request.ca is not None:
         builder = builder.add_extension(x509.BasicConstraints(request.ca, request.path_length), critical=True)
+    if request.crl_urls:
+        points = [x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None)
+                  for url in request.crl_urls]
+        builder = builder.add_extension(x509.CRLDistributionPoints(points), critical=False)
     builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     if signer is not None:
         builder = builder.add_extension(

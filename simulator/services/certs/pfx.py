@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import PrivateFormat, pkcs12
 from simulator.core.errors import NotModelledError, ParameterBindingError, SimError
 from simulator.ps import api
 from simulator.ps.objects import SecureString
-from simulator.services.certs import store, support, views
+from simulator.services.certs import chain, store, support, views
 
 log = logging.getLogger(__name__)
 
@@ -39,28 +39,6 @@ def _password(inv: api.Invocation) -> bytes | None:
         "to type \"System.Security.SecureString\".",
         f"CannotConvertArgumentNoMessage,{support.PKI}.{EXPORT if inv.name.lower().startswith('export') else IMPORT}",
     )
-
-
-def issuer_chain(host: Any, cert: x509.Certificate, location: str) -> list[x509.Certificate]:
-    """The issuers of ``cert`` found in the CA, Root and My stores (nearest first), for BuildChain."""
-    candidates = [e.certificate for name in ("CA", "Root", "My") for e in store.list_certificates(host, name, location)]
-    chain: list[x509.Certificate] = []
-    current = cert
-    while current.issuer != current.subject and len(chain) < 8:
-        parent = next((c for c in candidates if c.subject == current.issuer and _signed_by(current, c)), None)
-        if parent is None or parent in chain:
-            break
-        chain.append(parent)
-        current = parent
-    return chain
-
-
-def _signed_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
-    try:
-        child.verify_directly_issued_by(parent)
-    except Exception:
-        return False
-    return True
 
 
 def _encryption(inv: api.Invocation, password: bytes) -> Any:
@@ -121,13 +99,13 @@ def export_pfx_certificate(inv: api.Invocation) -> list[Any]:
                        f"System.Security.Cryptography.CryptographicException,{support.PKI}.{EXPORT}",
                        "NotSpecified", hresult=0x8009000B,
                        exception_type="System.Security.Cryptography.CryptographicException")
-    chain = [] if inv.get("ChainOption") == "EndEntityCertOnly" else issuer_chain(inv.host, entry.certificate,
-                                                                                    entry.location)
+    end_entity_only = inv.get("ChainOption") == "EndEntityCertOnly"
+    issuers = [] if end_entity_only else chain.build_chain(inv.host, entry.certificate, entry.location)[1:]
     name = None if inv.get("NoProperties") or not entry.friendly_name else entry.friendly_name.encode("utf-8")
-    data = pkcs12.serialize_key_and_certificates(name, entry.private_key, entry.certificate, chain or None,
+    data = pkcs12.serialize_key_and_certificates(name, entry.private_key, entry.certificate, issuers or None,
                                                  _encryption(inv, password))
     info = support.write_new_file(inv, inv.get("FilePath"), data, bool(inv.get("NoClobber")), EXPORT)
-    log.info("exported %s (%d chain certificates) to %s", entry.thumbprint, len(chain), info.get("FullName"))
+    log.info("exported %s (%d chain certificates) to %s", entry.thumbprint, len(issuers), info.get("FullName"))
     return [info]
 
 
