@@ -84,7 +84,9 @@ def test_all_problems_reported_at_once() -> None:
     """Several mistakes give several lines, not just the first."""
     data = with_change("primary.name", "X" * 20)
     data["vms"][0]["frequency_seconds"] = 7
-    message = str(pytest.raises(ConfigError, parse_plan, data).value)
+    with pytest.raises(ConfigError) as caught:
+        parse_plan(data)
+    message = str(caught.value)
     assert "primary.name" in message
     assert "vms[0].frequency_seconds" in message
 
@@ -112,7 +114,7 @@ def test_existing_mode_needs_thumbprints_for_both_hosts() -> None:
 def test_unknown_keys_refused() -> None:
     """A typo in a key is an error, not silently ignored."""
     data = with_change("replica_server.trustgroup", "x")
-    with pytest.raises(ConfigError, match="replica_server.trustgroup"):
+    with pytest.raises(ConfigError, match=r"replica_server\.trustgroup"):
         parse_plan(data)
 
 
@@ -122,7 +124,7 @@ def test_load_plan_reports_yaml_and_missing_file(tmp_path: Path) -> None:
         load_plan(tmp_path / "nope.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("primary: [unclosed", encoding="utf-8")
-    with pytest.raises(ConfigError, match="bad.yaml: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"bad\.yaml: not valid YAML"):
         load_plan(bad)
 
 
