@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -67,7 +68,7 @@ def test_ignore_validation_warns_loudly(tmp_path: Path, caplog: pytest.LogCaptur
 
 def test_lab_file(tmp_path: Path) -> None:
     """lab.json hosts are matched by name or FQDN; a missing host is a ConfigError."""
-    lab = {"backend": "process", "hosts": [
+    lab: dict[str, Any] = {"backend": "process", "hosts": [
         {"name": "Hyper-v-prim", "fqdn": "hyper-v-prim.test.net", "virtual_address": "192.168.101.209",
          "winrm": {"url": "https://127.0.0.2:5986/wsman", "auth": "basic", "username": "Administrator",
                    "password": "pw1", "ca_bundle": "/tmp/ca.pem"}, "control_url": "https://127.0.0.2:5986/_sim"}]}
