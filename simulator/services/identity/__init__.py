@@ -3,7 +3,7 @@
 Other subsystems call :func:`fqdn`, :func:`computer_name`, :func:`resolve` and
 :func:`reboot_pending`; importing the package registers Rename-Computer, Restart-Computer,
 Get-CimInstance/Get-WmiObject, Get-ComputerInfo, Resolve-DnsName, ``[System.Net.Dns]``, ``$env:``
-variables and the ``hostname``, ``ipconfig`` and ``ping`` console commands.
+variables and the ``hostname``, ``ipconfig``, ``shutdown /r`` and ``ping`` console commands.
 """
 
 from __future__ import annotations

@@ -100,3 +100,28 @@ def ipconfig(call: CmdCall) -> CmdResult:
 def ping(call: CmdCall) -> CmdResult:
     """``ping``: always refused. Not modelled: everything; the simulator sends no traffic."""
     raise NotModelledError("ping (the simulator never sends network traffic)")
+
+
+@cmd_command("shutdown", summary="shutdown /r: an instant restart (pending name and suffix become active)",
+             not_modelled="/s, /h, /l, /a, /p, /i, /m (remote), /o, /hybrid; the /t delay (the restart is instant)")
+def shutdown(call: CmdCall) -> CmdResult:
+    """``shutdown /r [/f] [/t N] [/c text] [/d …]``: restart now.
+
+    Not modelled: shutting down (/s, /p, /h), logging off, aborting (/a), remote computers (/m).
+    """
+    switches = [arg.lower().replace("-", "/", 1) for arg in call.argv]
+    if "/r" not in switches:
+        raise NotModelledError(f"shutdown {' '.join(call.argv)} (only shutdown /r is modelled)")
+    index = 0
+    while index < len(switches):
+        switch = switches[index]
+        if switch in ("/t", "/c", "/d"):
+            index += 1
+            if index >= len(switches):
+                return CmdResult(stderr="The parameter is incorrect.(87)" + CRLF, exit_code=87)
+        elif switch not in ("/r", "/f"):
+            raise NotModelledError(f"shutdown {call.argv[index]}")
+        index += 1
+    # ASSUMPTION: the /t delay is not waited for; the restart happens before the command returns.
+    model.restart(call.host)
+    return CmdResult()

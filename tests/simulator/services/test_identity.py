@@ -276,3 +276,14 @@ class TestCommands:
             assert spec is not None
             assert "Not modelled:" in (spec.handler.__doc__ or "")
         assert cmdlets.identity_environment in api.ENVIRONMENT_SOURCES
+
+
+def test_shutdown_r_restarts(sim_host):
+    """shutdown /r /t 0 applies a pending rename like Restart-Computer; other forms fail loudly."""
+    identity.rename(sim_host, "HV-C")
+    result = commands.shutdown(CmdCall(sim_host, ["/r", "/t", "0", "/f"], "/r /t 0 /f"))
+    assert result.exit_code == 0
+    assert identity.computer_name(sim_host) == "HV-C"
+    with pytest.raises(NotModelledError):
+        commands.shutdown(CmdCall(sim_host, ["/s", "/t", "0"], "/s /t 0"))
+    assert commands.shutdown(CmdCall(sim_host, ["/r", "/t"], "/r /t")).exit_code == 87
