@@ -1,4 +1,4 @@
-"""What the PKI cmdlets share: finding the certificate a ``-Cert`` argument names, file paths, FileInfo.
+"""What the PKI cmdlets share: finding the certificate a ``-Cert`` argument names, and file paths.
 
 ``-Cert`` takes an X509Certificate2 object (from Get-ChildItem, Get-Item, New-SelfSignedCertificate)
 or a ``Cert:\\…`` path; ``-CertStoreLocation`` a store path; ``-FilePath`` a file path relative to
@@ -7,7 +7,6 @@ the current location.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
@@ -15,6 +14,7 @@ from simulator.core.errors import SimError
 from simulator.ps import api
 from simulator.ps.objects import PSObject
 from simulator.services.certs import provider, store
+from simulator.services.filesystem.items import file_object
 
 PKI = "Microsoft.CertificateServices.Commands"
 
@@ -109,7 +109,7 @@ def write_new_file(inv: api.Invocation, path: str, data: bytes, no_clobber: bool
             exception_type="System.IO.IOException", hresult=0x80070050, target=absolute,
         )
     real.write_bytes(data)
-    return file_info(absolute, real)
+    return file_object(absolute, real)
 
 
 def read_file(inv: api.Invocation, path: str, command: str) -> tuple[str, bytes]:
@@ -123,20 +123,3 @@ def read_file(inv: api.Invocation, path: str, command: str) -> tuple[str, bytes]
             exception_type="System.IO.FileNotFoundException", hresult=0x80070002, target=absolute,
         )
     return absolute, real.read_bytes()
-
-
-def file_info(absolute: str, real: Path) -> PSObject:
-    """A ``System.IO.FileInfo`` for a file written by Export-*."""
-    win = PureWindowsPath(absolute)
-    written = dt.datetime.fromtimestamp(real.stat().st_mtime, dt.UTC)
-    return PSObject(
-        ["System.IO.FileInfo", "System.IO.FileSystemInfo", "System.Object"],
-        {
-            "PSPath": f"Microsoft.PowerShell.Core\\FileSystem::{absolute}",
-            "PSChildName": win.name, "PSIsContainer": False, "Mode": "-a----", "Name": win.name,
-            "FullName": absolute, "DirectoryName": str(win.parent), "Extension": win.suffix,
-            "Length": real.stat().st_size, "LastWriteTime": written, "Exists": True,
-        },
-        to_string=absolute,
-        default_display=["Mode", "LastWriteTime", "Length", "Name"],
-    )
