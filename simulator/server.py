@@ -182,7 +182,8 @@ async def run_servers(runtime: Runtime, sockets: dict[str, socket.socket]) -> No
     app = create_app(runtime)
     protocol = make_protocol(runtime)
     common: dict[str, Any] = {"lifespan": "off", "timeout_keep_alive": KEEP_ALIVE_SECONDS, "http": protocol,
-                              "server_header": False, "access_log": False, "log_config": None, "ws": "none"}
+                              "server_header": False, "access_log": False, "log_config": None, "ws": "none",
+                              "timeout_graceful_shutdown": 2}
     servers = [_Server(uvicorn.Config(app, ssl_certfile=runtime.info["ca_bundle"],
                                       ssl_keyfile=runtime.info["ssl_key"], **common))]
     if "http" in sockets:

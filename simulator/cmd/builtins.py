@@ -1,4 +1,4 @@
-"""cmd.exe's own commands that the simulator models: ``echo``, ``type``, ``exit``, ``ver``, ``set``, ``timeout``.
+"""cmd.exe built-ins the simulator models (``echo``, ``type``, ``exit``, ``ver``, ``set``), plus ``timeout``, ``more``.
 
 They register in the console-command registry like ``reg`` or ``netsh`` so the coverage list shows
 them; they change no host state (redirections, which do, are done by the cmd layer).
@@ -12,7 +12,7 @@ from simulator.cmd.api import CmdCall, CmdResult, cmd_command
 from simulator.cmd.cmdline import ExitRequested
 from simulator.cmd.execute import current_context, windows_path
 
-BUILTIN_NAMES = frozenset({"echo", "type", "exit", "ver", "set", "timeout"})
+BUILTIN_NAMES = frozenset({"echo", "type", "exit", "ver", "set", "timeout", "more"})
 WINDOWS_VERSIONS = {"2016": "10.0.14393", "2019": "10.0.17763", "2022": "10.0.20348"}
 
 
@@ -116,3 +116,20 @@ def timeout(call: CmdCall) -> CmdResult:
     while not cancelled.is_set() and time.monotonic() < deadline:
         cancelled.wait(min(0.2, max(0.0, deadline - time.monotonic())))
     return CmdResult(stdout=f"\r\nWaiting for {seconds} seconds, press a key to continue ...\r\n")
+
+
+@cmd_command("more", summary="Copy its input (a pipe, or the WinRS stdin sent with Send) to the output.",
+             not_modelled="paging, /E options, file arguments")
+def more(call: CmdCall) -> CmdResult:
+    """``more`` / ``cmd | more``: input to output (non-interactive: no paging).
+
+    Not modelled: paging, extended options, file arguments.
+    """
+    if call.argv:
+        from simulator.core.errors import NotModelledError  # noqa: PLC0415 - only on this path
+
+        raise NotModelledError("'more' with arguments")
+    context = current_context()
+    text = call.stdin if call.stdin else context.read_stdin().decode(context.encoding, errors="replace")
+    text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    return CmdResult(stdout=text if text.endswith("\r\n") or not text else text + "\r\n")
