@@ -390,3 +390,27 @@ class TestThroughCmdExe:
         outcome = run_command_line(context, rf'echo y| reg delete "{REPLICATION}"')
         assert outcome.exit_code == 0, outcome.stderr
         assert run_reg(sim_host, "query", REPLICATION).exit_code == 1
+
+
+# --------------------------------------------------------------------- over WinRM (a real host process)
+@pytest.mark.slow
+def test_recipe_over_winrm(tmp_path):
+    """pywinrm's run_cmd against a started host: reg add, reg query, hostname and ipconfig /all."""
+    import winrm  # noqa: PLC0415 - third-party client, only for this test
+
+    from simulator.launcher import start_host  # noqa: PLC0415 - built by another helper; import late
+
+    topology = {"name": "Hyper-v-prim", "os": "2016", "dns_suffix": "lab.local", "address": "192.168.101.209"}
+    with start_host(tmp_path / "host", "Hyper-v-prim", topology=topology) as host:
+        session = winrm.Session(host.info["winrm"]["https_url"], auth=(host.info["username"], host.info["password"]),
+                                transport="ssl", ca_trust_path=host.info["ca_bundle"])
+        added = session.run_cmd("reg", ["add", f'"{REPLICATION}"', "/v", "DisableCertRevocationCheck",
+                                        "/d", "1", "/t", "REG_DWORD", "/f"])
+        assert added.status_code == 0, added.std_err
+        queried = session.run_cmd("reg", ["query", f'"{REPLICATION}"', "/v", "DisableCertRevocationCheck"])
+        assert b"    DisableCertRevocationCheck    REG_DWORD    0x1\r\n" in queried.std_out
+        assert session.run_cmd("hostname").std_out == b"Hyper-v-prim\r\n"
+        assert b"Primary Dns Suffix  . . . . . . . : lab.local\r\n" in session.run_cmd("ipconfig", ["/all"]).std_out
+        missing = session.run_cmd("reg", ["query", r"HKLM\SOFTWARE\Nope"])
+        assert missing.status_code == 1
+        assert missing.std_err.startswith(b"ERROR: The system was unable to find")
