@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import PrivateFormat, pkcs12
 
 from simulator.core.errors import NotModelledError, ParameterBindingError, SimError
 from simulator.ps import api
-from simulator.ps.objects import SecureString
+from simulator.ps.objects import PSObject, SecureString
 from simulator.services.certs import chain, store, support, views
 
 log = logging.getLogger(__name__)
@@ -175,3 +175,34 @@ def import_pfx_certificate(inv: api.Invocation) -> list[Any]:
             imported.append(added)
     log.info("imported %s into %s\\%s", absolute, location, target)
     return [views.certificate_object(e) for e in imported]
+
+
+@api.cmdlet(
+    "Get-PfxData",
+    api.Param("FilePath", position=0, mandatory=True, aliases=("FullName",), from_pipeline_by_property=True),
+    api.Param("Password", "securestring"),
+    summary="Read the certificates of a PKCS#12 file without importing them.",
+    not_modelled="-ProtectTo-protected files; the private key object (PfxData.Key) is not exposed.",
+    area="certs",
+)
+def get_pfx_data(inv: api.Invocation) -> list[Any]:
+    """Output a PfxData object: EndEntityCertificates (with a key) and OtherCertificates.
+
+    Not modelled: files protected to AD principals; the certificates' private keys are not exposed.
+    """
+    _, data = support.read_file(inv, inv.get("FilePath"), "GetPfxData")
+    loaded = load_pfx(data, _password(inv), inv.host.os_version)
+
+    def detached(cert: x509.Certificate, has_key: bool) -> Any:
+        entry = store.CertEntry(store.thumbprint_of(cert), cert, None, "", False, "", "", "")
+        full = views.certificate_object(entry)
+        props = {k: v for k, v in full.props.items() if not k.startswith("PS")}
+        props["HasPrivateKey"] = has_key
+        return PSObject(full.type_names, props, to_string=full.to_string, methods=full.methods,
+                        default_display=full.default_display)
+
+    end_entity = [detached(loaded.cert.certificate, loaded.key is not None)] if loaded.cert is not None else []
+    others = [detached(c.certificate, False) for c in loaded.additional_certs]
+    return [PSObject("Microsoft.CertificateServices.Commands.PfxData",
+                     {"Password": inv.get("Password"), "EndEntityCertificates": end_entity,
+                      "OtherCertificates": others}, default_display=["EndEntityCertificates", "OtherCertificates"])]

@@ -173,3 +173,16 @@ def test_p7b_export_holds_every_certificate(sim_host: Host) -> None:
     imported = call(sim_host, "Import-Certificate", FilePath="C:\\all.p7b", CertStoreLocation=MY)
     assert sorted(i.get("Thumbprint") for i in imported) == sorted([first, second])
     assert all(i.get("HasPrivateKey") is False for i in imported)
+
+
+def test_get_pfx_data_lists_end_entity_and_chain(sim_host: Host) -> None:
+    tp = _make(sim_host)
+    call(sim_host, "Export-PfxCertificate", Cert=f"{MY}\\{tp}", FilePath="C:\\d.pfx", Password=PASSWORD)
+    (data,) = call(sim_host, "Get-PfxData", FilePath="C:\\d.pfx", Password=PASSWORD)
+    (leaf,) = data.get("EndEntityCertificates")
+    assert leaf.get("Thumbprint") == tp
+    assert leaf.get("HasPrivateKey") is True
+    assert leaf.get("PSPath") is None
+    assert [c.get("Subject") for c in data.get("OtherCertificates")] == [
+        "CN=CertReq Test Root, OU=For Test Purposes Only"
+    ]
