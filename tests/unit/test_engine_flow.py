@@ -1,0 +1,141 @@
+"""The engine's lifecycle on fake hosts: check mode changes nothing, run changes, a second run changes nothing."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from hvrepl.engine import run_steps
+from hvrepl.errors import CheckpointsPresent, RebootRequired
+from hvrepl.plan import parse_plan
+from hvrepl.session import HostSession
+from hvrepl.steps import RunContext, Step
+from hvrepl.steps.firewall import FirewallRule
+from hvrepl.steps.health import ConnectionTest
+from hvrepl.steps.hosts_file import HostsFile
+from hvrepl.steps.identity import Identity
+from hvrepl.steps.revocation import RevocationCheck
+from hvrepl.steps.vm_replication import VMReplication
+from hvrepl.transport.mock import MockTransport
+from tests.unit.fakes import FakeWindows, failure, ok
+from tests.unit.test_plan import GOOD
+
+PLAN = parse_plan(GOOD)
+
+
+def make_ctx(fakes: dict[str, FakeWindows], **options: Any) -> RunContext:
+    """A run context whose sessions talk to the fakes."""
+    sessions = {n: HostSession(n, MockTransport(n, f.handler)) for n, f in fakes.items()}
+    return RunContext(plan=PLAN, sessions=sessions, **options)
+
+
+def fresh_fakes() -> dict[str, FakeWindows]:
+    """Two hosts already named right (identity is tested separately)."""
+    return {h.name: FakeWindows(h.name, domain=h.dns_suffix, nv_domain=h.dns_suffix) for h in PLAN.hosts()}
+
+
+def basic_steps() -> list[Step]:
+    """Steps the fake models."""
+    return [*(HostsFile(h) for h in PLAN.hosts()), *(FirewallRule(h) for h in PLAN.hosts()),
+            *(RevocationCheck(h) for h in PLAN.hosts())]
+
+
+def test_check_mode_changes_nothing_then_run_changes_then_nothing() -> None:
+    """The triad on the fake: would change / changed / ok."""
+    fakes = fresh_fakes()
+    before = copy.deepcopy(fakes)
+    report = run_steps(make_ctx(fakes, check_mode=True), basic_steps())
+    assert [r.status for r in report.results] == ["would change"] * 6
+    assert fakes == before
+    report = run_steps(make_ctx(fakes), basic_steps())
+    assert [r.status for r in report.results] == ["changed"] * 6
+    assert all(f.firewall == "True" and f.revocation == 1 for f in fakes.values())
+    assert "hyper-v-repl.test.net" in fakes["Hyper-v-prim"].hosts_text
+    again = run_steps(make_ctx(fakes), basic_steps())
+    assert again.changes == 0
+
+
+def test_plan_diff_carries_the_exact_powershell() -> None:
+    """What `hvrepl plan` prints is the script apply sends."""
+    fakes = fresh_fakes()
+    report = run_steps(make_ctx(fakes, check_mode=True), [FirewallRule(PLAN.primary)])
+    diff = report.results[0].diff
+    assert diff is not None
+    assert "Enable-NetFirewallRule -Name 'VIRT-HVRHTTPSL-In-TCP-NoScope'" in diff.scripts[0].text
+    run_steps(make_ctx(fakes), [FirewallRule(PLAN.primary)])
+    sent = fakes["Hyper-v-prim"]
+    assert sent.firewall == "True"
+
+
+def test_identity_stops_cleanly_without_allow_reboot() -> None:
+    """A new suffix is written, then the run stops with RebootRequired and its remediation."""
+    fakes = fresh_fakes()
+    fakes["Hyper-v-prim"].domain = fakes["Hyper-v-prim"].nv_domain = ""
+    report = run_steps(make_ctx(fakes), [Identity(PLAN.primary)])
+    failed = report.failed
+    assert failed is not None
+    assert isinstance(failed.error, RebootRequired)
+    assert "--allow-reboot" in (failed.error.remediation or "")
+    assert fakes["Hyper-v-prim"].nv_domain == "test.net"
+    assert fakes["Hyper-v-prim"].restarts == 0
+
+
+def test_identity_with_allow_reboot_restarts_and_verifies() -> None:
+    """With --allow-reboot the host is restarted and the new FQDN verified."""
+    fakes = fresh_fakes()
+    fakes["Hyper-v-prim"].domain = fakes["Hyper-v-prim"].nv_domain = ""
+    ctx = make_ctx(fakes, allow_reboot=True, reboot_wait_seconds=1)
+    report = run_steps(ctx, [Identity(PLAN.primary)])
+    assert [r.status for r in report.results] == ["changed"]
+    assert fakes["Hyper-v-prim"].restarts == 1
+    assert run_steps(make_ctx(fakes), [Identity(PLAN.primary)]).changes == 0
+
+
+def test_windows_error_maps_to_step_error_with_fix() -> None:
+    """A failed Test-VMReplicationConnection names host, step, HRESULT and the remedy."""
+    fakes = fresh_fakes()
+    fakes["Hyper-v-prim"].overrides["replication_test"] = lambda _: failure(
+        "The certificate chain ... not trusted (0x800B0109).", "TestVMReplicationConnection,X", "0x800b0109")
+    ctx = make_ctx(fakes, thumbprints={"Hyper-v-prim": "A" * 40})
+    report = run_steps(ctx, [ConnectionTest(PLAN.primary)])
+    error = report.failed.error if report.failed else None
+    assert error is not None
+    assert error.host == "Hyper-v-prim"
+    assert error.step == "connection_test"
+    assert error.hresult == "0x800B0109"
+    assert "untrusted root" in (error.remediation or "")
+
+
+def test_vm_with_checkpoints_stops_with_their_names() -> None:
+    """Replication is not enabled while checkpoints exist; the error lists them and says what to do."""
+    fakes = fresh_fakes()
+    fakes["Hyper-v-prim"].overrides["vms_get"] = lambda _: ok({"vms": {
+        "name": "VM01", "exists": True, "state": "Disabled", "mode": "None",
+        "checkpoints": ["before-update", "patch-2"]}})
+    report = run_steps(make_ctx(fakes, thumbprints={"Hyper-v-prim": "A" * 40}), [VMReplication(PLAN.primary)])
+    error = report.failed.error if report.failed else None
+    assert isinstance(error, CheckpointsPresent)
+    assert "before-update, patch-2" in str(error)
+    assert "Remove-VMSnapshot" in (error.remediation or "")
+
+
+@pytest.mark.parametrize("state", ["Replicating", "Disabled"])
+def test_vm_plan_enables_or_updates_on_rotation(state: str) -> None:
+    """Disabled VM -> Enable-VMReplication; replicating with an old thumbprint -> Set-VMReplication."""
+    fakes = fresh_fakes()
+    fakes["Hyper-v-prim"].overrides["vms_get"] = lambda _: ok({"vms": [{
+        "name": "VM01", "exists": True, "state": state, "mode": "Primary", "checkpoints": [],
+        "replica_server": "hyper-v-repl.test.net", "port": 443, "thumbprint": "B" * 40, "frequency": 300,
+        "history": 24, "vss": 4, "health": "Normal"}]})
+    report = run_steps(make_ctx(fakes, check_mode=True, thumbprints={"Hyper-v-prim": "A" * 40}),
+                       [VMReplication(PLAN.primary)])
+    diff = report.results[0].diff
+    assert diff is not None
+    text = diff.scripts[0].text
+    expected = "Enable-VMReplication" if state == "Disabled" else "Set-VMReplication"
+    assert expected in text
+    assert "-CertificateThumbprint 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'" in text
+    if state == "Replicating":
+        assert diff.before == {"VM01": {"thumbprint": "B" * 40}}
