@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
 from simulator.core.errors import NotModelledError
-from simulator.ps.objects import PSObject, enum_factory
+from simulator.ps.objects import PSHashtable, PSObject, enum_factory
 from simulator.services.certs import store
 from simulator.services.certs.issue import common_name, format_name
 
@@ -185,7 +185,7 @@ def location_object(location: str) -> PSObject:
         "Microsoft.PowerShell.Commands.X509StoreLocation",
         {"PSPath": f"{PROVIDER_QUALIFIER}{location}", "PSParentPath": "", "PSChildName": location,
          "PSIsContainer": True, "Location": store_location_enum(location),
-         "StoreNames": {name: True for name in store.STORE_NAMES}},
+         "StoreNames": PSHashtable({name: True for name in store.STORE_NAMES})},
         to_string="Microsoft.PowerShell.Commands.X509StoreLocation",
         default_display=["Location", "StoreNames"],
         hidden={"cert_location": location},
