@@ -1,0 +1,588 @@
+"""Pipelines and commands: argument evaluation, dispatch (functions, cmdlets, console programs), redirection.
+
+A mixin of :class:`simulator.ps.interpreter.Interpreter`. Pipelines run stage by stage (each stage
+sees all objects of the previous one), which is observably the same as PowerShell's streaming for
+the scripts this simulator runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tree_sitter import Node
+
+from simulator.core.errors import NotModelledError, ParameterBindingError, SimError
+from simulator.ps.api import CmdletSpec, Invocation, find_cmdlet
+from simulator.ps.binder import Argument, bind_arguments, bind_pipeline, check_mandatory, input_not_bound
+from simulator.ps.names import ALIASES, is_real_command
+from simulator.ps.values import ScriptBlock, cast, enumerate_value, to_str
+
+if TYPE_CHECKING:
+    from simulator.ps.interpreter import Interpreter
+
+log = logging.getLogger(__name__)
+_REDIRECT_TOKEN = re.compile(r"^([1-6*]?)(>>?)(&[12]|\$null)?$", re.I)
+
+
+@dataclass
+class ScriptParam:
+    """One ``param(...)`` entry of a function or script block."""
+
+    name: str
+    type_name: str | None
+    default: Node | None
+    mandatory: bool
+
+
+@dataclass
+class Redirection:
+    """``2>&1``, ``2>$null``, ``>$null`` …"""
+
+    stream: str  # '1', '2', '3', '*' …
+    target: str  # '&1', '$null', or a file path
+
+
+class CmdletSession:
+    """The :class:`simulator.ps.api.Session` a cmdlet handler talks to."""
+
+    def __init__(self, interp: Interpreter, action: str, node: Node, command: str,
+                 error_variable: list[Any] | None, common: dict[str, Any]) -> None:
+        self.interpreter = interp
+        self.action = action
+        self.node = node
+        self.command = command
+        self.error_variable = error_variable
+        self.common = common
+
+    def write_error(self, error: SimError) -> None:
+        """A non-terminating error from the handler."""
+        self.interpreter.write_error_record(self.interpreter.record(error, self.node, self.command), self.action,
+                                            self.error_variable)
+
+    def write_warning(self, text: str) -> None:
+        """Warning stream (honours -WarningAction and $WarningPreference)."""
+        action = str(self.common.get("WarningAction") or self.interpreter.get_variable("WarningPreference"))
+        if action.lower() == "stop":
+            raise SimError(f"The running command stopped because the preference variable \"WarningPreference\" or "
+                           f"common parameter is set to Stop: {text}", "ActionPreferenceStop", "OperationStopped",
+                           exception_type="System.Management.Automation.ActionPreferenceStopException",
+                           terminating=True)
+        if action.lower() not in {"silentlycontinue", "ignore"}:
+            self.interpreter.streams.warnings.append(text)
+
+    def write_verbose(self, text: str) -> None:
+        """Verbose stream (shown with -Verbose or $VerbosePreference = 'Continue')."""
+        wanted = self.common.get("Verbose")
+        if wanted is None:
+            wanted = to_str(self.interpreter.get_variable("VerbosePreference")).lower() == "continue"
+        if wanted:
+            self.interpreter.streams.verbose.append(text)
+
+    def invoke(self, block: Any, dollar_underscore: Any = None, args: list[Any] | None = None) -> list[Any]:
+        """Run a script block with ``$_`` (in the caller's scope, as ForEach-Object does)."""
+        return self.interpreter.invoke_block(block, dollar_underscore, args or [], new_scope=False)
+
+    @property
+    def location(self) -> str:
+        """Current location."""
+        return self.interpreter.location
+
+    @property
+    def host(self) -> Any:
+        """The simulated host."""
+        return self.interpreter.host
+
+
+class CommandMixin:
+    """Runs pipelines and commands (mixed into the Interpreter)."""
+
+    # ------------------------------------------------------------------ pipelines
+    def _pipeline_parts(self: Interpreter, node: Node) -> tuple[list[Node], list[Node]]:
+        elements: list[Node] = []
+        redirections: list[Node] = []
+        children = node.children if node.type == "pipeline" else [node]
+        for child in children:
+            if child.type == "pipeline_chain":
+                for part in child.children:
+                    if part.type == "|" or part.type == "comment":
+                        continue
+                    if part.type in {"redirections", "redirection"}:
+                        redirections.append(part)
+                    elif part.type == "pipeline_chain_tail":
+                        raise NotModelledError("the pipeline chain operators && and || (PowerShell 7 only)")
+                    else:
+                        elements.append(part)
+            elif child.type in {"redirections", "redirection"}:
+                redirections.append(child)
+            elif child.type not in {"|", "comment"}:
+                elements.append(child)
+        return elements, redirections
+
+    def eval_pipeline(self: Interpreter, node: Node) -> list[Any]:
+        """Run a pipeline; its output objects."""
+        from simulator.ps.expressions import VOID  # noqa: PLC0415 - expressions imports this module's mixin peer
+
+        elements, redirections = self._pipeline_parts(node)
+        if len(elements) == 1 and elements[0].type == "assignment_expression":
+            self.eval_expression(elements[0])
+            return []
+        redirects = [self._redirection(r) for r in redirections for r in (r.named_children if
+                                                                           r.type == "redirections" else [r])]
+        with self.redirected(redirects) as sink:
+            current: list[Any] | None = None
+            for index, element in enumerate(elements):
+                if element.type == "command":
+                    current = self.run_command(element, current)
+                elif index == 0:
+                    if element.type in {"post_increment_expression", "post_decrement_expression",
+                                        "pre_increment_expression", "pre_decrement_expression"} or (
+                            element.type == "expression_with_unary_operator" and element.children and
+                            element.children[0].type in {"++", "--"}):
+                        self.eval_expression(element)
+                        current = []
+                        continue
+                    value = self.eval_expression(element)
+                    current = [] if value is VOID else list(enumerate_value(value))
+                else:
+                    raise SimError("Expressions are only allowed as the first element of a pipeline.",
+                                   "ExpressionsMustBeFirstInPipeline", "ParserError", terminating=True,
+                                   exception_type="System.Management.Automation.ParseException")
+        result = [o for o in (current or []) if o is not VOID]
+        return sink(result)
+
+    def eval_pipeline_value(self: Interpreter, node: Node | None) -> Any:
+        """A pipeline used as a value (``$x = …``, ``if (…)``): an expression's own value, else its output."""
+        from simulator.ps.expressions import VOID  # noqa: PLC0415 - see eval_pipeline
+
+        if node is None:
+            return None
+        if node.type != "pipeline":
+            value = self.eval_expression(node)
+            return None if value is VOID else value
+        elements, redirections = self._pipeline_parts(node)
+        if len(elements) == 1 and not redirections and elements[0].type not in {"command", "assignment_expression"}:
+            value = self.eval_expression(elements[0])
+            return None if value is VOID else value
+        out = self.eval_pipeline(node)
+        return None if not out else out[0] if len(out) == 1 else out
+
+    def _redirection(self: Interpreter, node: Node) -> Redirection:
+        text = re.sub(r"\s+", "", self.source.node_text(node))
+        match = re.match(r"^([1-6*]?)(>>?)(.*)$", text)
+        if not match:
+            raise NotModelledError(f"the redirection '{text}'")
+        stream, _, target = match.groups()
+        return Redirection(stream or "1", target)
+
+    def redirected(self: Interpreter, redirects: list[Redirection]) -> Any:
+        """Context manager applying redirections; yields a function filtering the output list."""
+        interp = self
+
+        class _Ctx:
+            def __enter__(self_inner) -> Any:
+                self_inner.merged: list[Any] | None = None
+                self_inner.pushed = False
+                self_inner.drop_output = False
+                self_inner.saved_warnings = None
+                for redirect in redirects:
+                    target = redirect.target.lower()
+                    if target not in {"&1", "$null"}:
+                        raise NotModelledError(f"redirection to a file ({redirect.stream}>{redirect.target})")
+                    if redirect.stream in {"2", "*"}:
+                        if target == "&1":
+                            self_inner.merged = []
+                            interp.error_sinks.append(self_inner.merged)
+                        else:
+                            interp.error_sinks.append(None)
+                        self_inner.pushed = True
+                    if redirect.stream in {"1", "*"} and target == "$null":
+                        self_inner.drop_output = True
+                    if redirect.stream in {"3", "*"} and target == "$null":
+                        self_inner.saved_warnings = list(interp.streams.warnings)
+                    if redirect.stream not in {"1", "2", "3", "4", "*"}:
+                        raise NotModelledError(f"redirection of stream {redirect.stream}")
+
+                def finish(result: list[Any]) -> list[Any]:
+                    if self_inner.merged:
+                        result = [*self_inner.merged, *result]
+                    return [] if self_inner.drop_output else result
+
+                return finish
+
+            def __exit__(self_inner, *exc: object) -> None:
+                if self_inner.pushed:
+                    interp.error_sinks.pop()
+                if self_inner.saved_warnings is not None:
+                    interp.streams.warnings[:] = self_inner.saved_warnings
+
+        return _Ctx()
+
+    # ------------------------------------------------------------------ commands
+    def command_arguments(self: Interpreter, node: Node | None) -> tuple[list[Argument], list[Redirection]]:
+        """Evaluate a command's elements into arguments and redirections."""
+        arguments: list[Argument] = []
+        redirects: list[Redirection] = []
+        if node is None:
+            return arguments, redirects
+        pending_colon: Argument | None = None
+        for child in node.children:
+            kind = child.type
+            text = self.source.node_text(child)
+            if kind == "command_argument_sep":
+                if ":" in text and arguments and arguments[-1].name is not None and not arguments[-1].has_value:
+                    pending_colon = arguments[-1]
+                continue
+            if kind == "comment":
+                continue
+            if kind == "command_parameter":
+                name = text[1:]
+                argument = Argument(name=name.rstrip(":"), text=text)
+                arguments.append(argument)
+                if name.endswith(":") or any(c.type == ":" for c in child.children):
+                    pending_colon = argument
+                continue
+            if kind == "redirection":
+                redirects.append(self._redirection(child))
+                continue
+            if kind == "generic_token" and _REDIRECT_TOKEN.match(text):
+                redirects.append(self._redirection(child))
+                continue
+            if kind == "variable" and text.startswith("@"):
+                splat = self.get_variable(text[1:])
+                if isinstance(splat, dict):
+                    for key, value in splat.items():
+                        arguments.append(Argument(name=str(key), value=value, has_value=True, text=f"-{key}"))
+                else:
+                    for value in enumerate_value(splat):
+                        arguments.append(Argument(value=value, has_value=True, text=to_str(value)))
+                continue
+            if kind == "generic_token":
+                value: Any = self._bareword(text)
+            else:
+                value = self.eval_expression(child)
+                from simulator.ps.expressions import VOID  # noqa: PLC0415 - see eval_pipeline
+
+                if value is VOID:
+                    value = None
+            if pending_colon is not None:
+                pending_colon.value = value
+                pending_colon.has_value = True
+                pending_colon = None
+                continue
+            arguments.append(Argument(value=value, has_value=True, text=text))
+        return arguments, redirects
+
+    def _bareword(self: Interpreter, text: str) -> str:
+        if "$" not in text:
+            return text.replace("`", "")
+        return re.sub(r"\$(\{[^}]+\}|[\w:]+)", lambda m: to_str(self.get_variable(m.group(1).strip("{}"))), text)
+
+    def run_command(self: Interpreter, node: Node, input_objects: list[Any] | None) -> list[Any]:
+        """Run one command of a pipeline with the previous stage's objects (None for the first stage)."""
+        operator = next((self.source.node_text(c) for c in node.children if c.type == "command_invokation_operator"),
+                        None)
+        name_node = node.child_by_field_name("command_name")
+        elements = node.child_by_field_name("command_elements")
+        arguments, redirects = self.command_arguments(elements)
+        with self.redirected(redirects) as sink:
+            return sink(self._dispatch(node, name_node, operator, arguments, input_objects))
+
+    def _dispatch(self: Interpreter, node: Node, name_node: Node | None, operator: str | None,
+                  arguments: list[Argument], input_objects: list[Any] | None) -> list[Any]:
+        if name_node is None:
+            raise NotModelledError("a command without a name")
+        if name_node.type == "command_name_expr":
+            target = self.eval_expression(name_node.named_children[0]) if name_node.named_children else None
+        else:
+            target = self.source.node_text(name_node)
+            if operator is None:
+                literal = _literal_command(target)
+                if literal is not None:
+                    return literal
+        if isinstance(target, ScriptBlock):
+            values = [a.value for a in arguments if a.name is None]
+            named = [a for a in arguments if a.name is not None]
+            return self.invoke_block(target, None, values, new_scope=operator != ".", named=named,
+                                     input_objects=input_objects)
+        if operator == "." and not isinstance(target, str):
+            raise NotModelledError("dot-sourcing a script file")
+        name = to_str(target)
+        function = self.functions.get(name.lower())
+        if function is not None:
+            return self.invoke_block(function.block, None, [a.value for a in arguments if a.name is None],
+                                     new_scope=True, named=[a for a in arguments if a.name is not None],
+                                     input_objects=input_objects, function_name=function.name)
+        resolved = ALIASES.get(name.lower(), name)
+        if resolved.lower() in {"mkdir", "md"}:
+            resolved = "New-Item"
+            arguments = [Argument(name="ItemType", value="Directory", has_value=True), *arguments]
+        spec = find_cmdlet(resolved)
+        if spec is not None:
+            return self.call_cmdlet(spec, arguments, input_objects, node, name)
+        from simulator.cmd.api import CMD_COMMANDS  # noqa: PLC0415 - console commands register late
+
+        program = name.lower().rsplit("\\", 1)[-1]
+        program = program[:-4] if program.endswith(".exe") else program
+        if program in CMD_COMMANDS:
+            return self.call_console(program, arguments, input_objects, node)
+        if is_real_command(resolved):
+            raise self.terminate(NotModelledError(f"cmdlet {resolved}" if "-" in resolved else
+                                                  f"console command {name}"), node, name, script=True)
+        raise self.terminate(SimError(
+            f"The term '{name}' is not recognized as the name of a cmdlet, function, script file, or operable "
+            "program. Check the spelling of the name, or if a path was included, verify that the path is correct "
+            "and try again.", "CommandNotFoundException", "ObjectNotFound", target=name,
+            exception_type="System.Management.Automation.CommandNotFoundException", terminating=True), node, name)
+
+    def call_console(self: Interpreter, program: str, arguments: list[Argument], input_objects: list[Any] | None,
+                     node: Node) -> list[Any]:
+        """Run a registered console program (``reg``, ``netsh`` …) from PowerShell."""
+        from simulator.cmd.api import CMD_COMMANDS, CmdCall  # noqa: PLC0415 - see _dispatch
+
+        argv = []
+        for argument in arguments:
+            if argument.name is not None:
+                argv.append(argument.text if not argument.has_value else f"{argument.text}{to_str(argument.value)}")
+            else:
+                argv.extend(to_str(v) for v in enumerate_value(argument.value))
+        raw = " ".join(f'"{a}"' if " " in a else a for a in argv)
+        stdin = "".join(to_str(o) + "\r\n" for o in input_objects or [])
+        result = CMD_COMMANDS[program].handler(CmdCall(self.host, argv, raw, stdin, 437))
+        self.set_variable("global:LASTEXITCODE", result.exit_code)
+        lines = result.stdout.replace("\r\n", "\n").split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        for line in [ln for ln in result.stderr.replace("\r\n", "\n").split("\n") if ln]:
+            error = SimError(line, "NativeCommandError", "NotSpecified", target=line,
+                             exception_type="System.Management.Automation.RemoteException")
+            self.write_error_record(self.record(error, node, program), self.error_action())
+        self.last_ok = result.exit_code == 0
+        return lines
+
+    def call_cmdlet(self: Interpreter, spec: CmdletSpec, arguments: list[Argument], input_objects: list[Any] | None,
+                    node: Node, called_as: str) -> list[Any]:
+        """Bind and run a registered cmdlet."""
+        try:
+            bound = bind_arguments(spec, arguments)
+        except SimError as error:
+            raise self.terminate(error, node, called_as) from None
+        action = self.error_action(bound.common)
+        error_variable: list[Any] | None = [] if "ErrorVariable" in bound.common else None
+        session = CmdletSession(self, action, node, called_as, error_variable, bound.common)
+        outputs: list[Any] = []
+        try:
+            if spec.collects_input or input_objects is None:
+                args = dict(bound.args)
+                if spec.collects_input and input_objects:
+                    for param in spec.params:
+                        if param.from_pipeline and param.name not in args:
+                            args[param.name] = list(input_objects)
+                            break
+                self._run_handler(spec, args, session, None, input_objects or [], outputs, node, called_as, action)
+            else:
+                for item in input_objects:
+                    args_for_item = bind_pipeline(spec, bound.args, item)
+                    if args_for_item is None:
+                        self.write_error_record(self.record(input_not_bound(spec), node, called_as), action,
+                                                error_variable)
+                        continue
+                    self._run_handler(spec, args_for_item, session, item, [], outputs, node, called_as, action)
+        finally:
+            self._common_variables(bound.common, error_variable, outputs)
+        return outputs
+
+    def _common_variables(self: Interpreter, common: dict[str, Any], error_variable: list[Any] | None,
+                          outputs: list[Any]) -> None:
+        for key, values in (("ErrorVariable", error_variable), ("OutVariable", outputs)):
+            if key in common and values is not None:
+                name = to_str(common[key])
+                if name.startswith("+"):
+                    existing = self.get_variable(name[1:])
+                    self.set_variable(name[1:], [*(existing or []), *values])
+                else:
+                    self.set_variable(name, list(values))
+
+    def _run_handler(self: Interpreter, spec: CmdletSpec, args: dict[str, Any], session: CmdletSession, item: Any,
+                     collected: list[Any], outputs: list[Any], node: Node, called_as: str, action: str) -> None:
+        try:
+            check_mandatory(spec, args)
+        except ParameterBindingError as error:
+            raise self.terminate(error, node, called_as) from None
+        invocation = Invocation(self.host, args, session, input=item, input_objects=collected, name=called_as)
+        try:
+            result = spec.handler(invocation)
+            if result is None:
+                return
+            if isinstance(result, str | bytes | dict) or not hasattr(result, "__iter__"):
+                outputs.append(result)
+                return
+            for value in result:
+                outputs.append(value)
+        except NotModelledError as error:
+            raise self.terminate(error, node, called_as, script=True) from None
+        except SimError as error:
+            if error.terminating:
+                raise self.terminate(error, node, called_as) from None
+            self.write_error_record(self.record(error, node, called_as), action, session.error_variable)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, OSError) as exc:
+            log.exception("cmdlet %s failed inside the simulator", spec.name)
+            raise self.terminate(SimError(f"internal simulator error in {spec.name}: {type(exc).__name__}",
+                                          "SimulatorInternalError", "NotSpecified", terminating=True),
+                                 node, called_as, script=True) from None
+
+    # ------------------------------------------------------------------ script blocks and functions
+    def parse_param_list(self: Interpreter, node: Node | None) -> list[Any]:
+        """``param(...)`` / ``function f($a, $b)`` declarations."""
+        params: list[ScriptParam] = []
+        if node is None:
+            return params
+        plist = node if node.type == "parameter_list" else next(
+            (c for c in node.named_children if c.type == "parameter_list"), None)
+        for entry in plist.named_children if plist is not None else []:
+            if entry.type != "script_parameter":
+                continue
+            variable = next(c for c in entry.named_children if c.type == "variable")
+            type_name = None
+            mandatory = False
+            attributes = next((c for c in entry.named_children if c.type == "attribute_list"), None)
+            for attribute in attributes.named_children if attributes is not None else []:
+                literal = next((c for c in attribute.named_children if c.type == "type_literal"), None)
+                if literal is not None:
+                    type_name = self.type_literal_name(literal)
+                elif "mandatory" in self.source.node_text(attribute).lower():
+                    mandatory = not re.search(r"mandatory\s*=\s*\$false", self.source.node_text(attribute), re.I)
+            default = next((c for c in entry.named_children if c.type == "script_parameter_default"), None)
+            default_value = default.named_children[-1] if default is not None else None
+            params.append(ScriptParam(self.variable_name(variable), type_name, default_value, mandatory))
+        return params
+
+    def bind_script_params(self: Interpreter, params_node: Node, values: list[Any]) -> None:
+        """A script-level ``param()`` block: parameters get their defaults (scripts get no arguments)."""
+        for param in self.parse_param_list(params_node):
+            value = self.eval_pipeline_value(param.default) if param.default is not None else None
+            self.set_variable(param.name, value)
+
+    def invoke_block(self: Interpreter, block: Any, dollar_underscore: Any, args: list[Any], new_scope: bool = True,
+                     named: list[Argument] | None = None, input_objects: list[Any] | None = None,
+                     function_name: str | None = None) -> list[Any]:
+        """Run a script block or function body; its output objects."""
+        from simulator.ps.expressions import VOID  # noqa: PLC0415 - see eval_pipeline
+        from simulator.ps.interpreter import ReturnFlow  # noqa: PLC0415 - interpreter imports this module
+
+        if not isinstance(block, ScriptBlock):
+            raise SimError(f"The term '{to_str(block)}' is not recognized as the name of a cmdlet, function, script "
+                           "file, or operable program.", "CommandNotFoundException", "ObjectNotFound",
+                           exception_type="System.Management.Automation.CommandNotFoundException", terminating=True)
+        out: list[Any] = []
+        body = block.node
+        if new_scope:
+            self.scopes.append({})
+        previous = self.get_variable("_") if not new_scope else None
+        try:
+            if dollar_underscore is not None or not new_scope:
+                self.scopes[-1]["_"] = dollar_underscore
+            self.scopes[-1]["input"] = list(input_objects or [])
+            params = list(block.params)
+            if body is not None:
+                inner = next((c for c in body.named_children if c.type == "param_block"), None)
+                if inner is not None:
+                    params = self.parse_param_list(inner)
+            remaining = self._bind_block(params, list(args), named or [], function_name or "")
+            self.scopes[-1]["args"] = remaining
+            if body is not None:
+                statements = self._block_statements(body)
+                try:
+                    if statements is not None:
+                        self.exec_statements(statements, out)
+                except ReturnFlow:
+                    pass
+        finally:
+            if new_scope:
+                self.scopes.pop()
+            else:
+                self.scopes[-1]["_"] = previous
+        return [o for o in out if o is not VOID]
+
+    def _block_statements(self: Interpreter, body: Node) -> Node | None:
+        if body.type == "statement_list":
+            return body
+        script_body = next((c for c in body.named_children if c.type == "script_block_body"), None)
+        if script_body is None:
+            return None
+        if any(c.type == "named_block_list" for c in script_body.named_children):
+            raise NotModelledError("begin/process/end blocks")
+        return next((c for c in script_body.named_children if c.type == "statement_list"), None)
+
+    def _bind_block(self: Interpreter, params: list[ScriptParam], values: list[Any], named: list[Argument],
+                    function_name: str) -> list[Any]:
+        bound: dict[str, Any] = {}
+        extra_named: list[Any] = []
+        by_name = {p.name.lower(): p for p in params}
+        queue = list(named)
+        while queue:
+            argument = queue.pop(0)
+            key = (argument.name or "").lower()
+            matches = [p for p in params if p.name.lower() == key] or [
+                p for p in params if p.name.lower().startswith(key)]
+            if len(matches) != 1:
+                if not params:
+                    extra_named.append(argument.text)
+                    if argument.has_value:
+                        extra_named.append(argument.value)
+                    continue
+                raise SimError(f"A parameter cannot be found that matches parameter name '{argument.name}'.",
+                               f"NamedParameterNotFound,{function_name}", "InvalidArgument", terminating=True,
+                               exception_type="System.Management.Automation.ParameterBindingException")
+            param = matches[0]
+            if argument.has_value:
+                bound[param.name.lower()] = argument.value
+            elif (param.type_name or "").lower() == "switch":
+                bound[param.name.lower()] = True
+            elif values:
+                bound[param.name.lower()] = values.pop(0)
+            else:
+                raise SimError(f"Missing an argument for parameter '{param.name}'. Specify a parameter of type "
+                               f"'System.Object' and try again.", f"MissingArgument,{function_name}",
+                               "InvalidArgument", terminating=True,
+                               exception_type="System.Management.Automation.ParameterBindingException")
+        for param in params:
+            if param.name.lower() in bound or (param.type_name or "").lower() == "switch":
+                continue
+            if values:
+                bound[param.name.lower()] = values.pop(0)
+        for param in params:
+            key = param.name.lower()
+            if key in bound:
+                value = bound[key]
+            elif param.mandatory:
+                raise SimError("Cannot process command because of one or more missing mandatory parameters: "
+                               f"{param.name}.", f"MissingMandatoryParameter,{function_name}", "InvalidArgument",
+                               terminating=True,
+                               exception_type="System.Management.Automation.ParameterBindingException")
+            elif param.default is not None:
+                value = self.eval_pipeline_value(param.default)
+            else:
+                value = False if (param.type_name or "").lower() == "switch" else None
+            if param.type_name and value is not None:
+                value = cast(value, param.type_name)
+            self.scopes[-1][key] = value
+        del by_name
+        return [*extra_named, *values]
+
+
+def _literal_command(text: str) -> list[Any] | None:
+    """The grammar reads a bare ``1GB`` or ``1..3`` statement as a command; evaluate it as PowerShell does."""
+    from simulator.ps.values import parse_number  # noqa: PLC0415 - tiny helper, avoids a wider import list
+
+    number = parse_number(text)
+    if number is not None:
+        return [number]
+    match = re.fullmatch(r"(-?\d+)\.\.(-?\d+)", text)
+    if match:
+        start, end = int(match.group(1)), int(match.group(2))
+        step = 1 if end >= start else -1
+        return list(range(start, end + step, step))
+    return None

@@ -1,0 +1,549 @@
+"""The interpreter's state and statements: variables and scopes, the error model, control flow.
+
+Expressions live in :mod:`simulator.ps.expressions` and commands/pipelines in
+:mod:`simulator.ps.commands`; this class joins them and runs a parsed script.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tree_sitter import Node
+
+from simulator.core.errors import NotModelledError, SimError
+from simulator.ps import api
+from simulator.ps.commands import CommandMixin
+from simulator.ps.errorrecord import ErrorRecord, Position
+from simulator.ps.expressions import ExpressionMixin
+from simulator.ps.objects import PSHashtable, PSObject
+from simulator.ps.operators import equals, like
+from simulator.ps.parser import Source
+from simulator.ps.values import ScriptBlock, as_list, enumerate_value, to_bool, to_str
+
+if TYPE_CHECKING:
+    from simulator.core.host import Host
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ENVIRONMENT = {
+    "SystemRoot": "C:\\Windows", "windir": "C:\\Windows", "TEMP": "C:\\Windows\\TEMP", "TMP": "C:\\Windows\\TEMP",
+    "USERNAME": "Administrator", "USERPROFILE": "C:\\Users\\Administrator", "SystemDrive": "C:",
+    "ProgramFiles": "C:\\Program Files", "ProgramData": "C:\\ProgramData", "ComSpec": "C:\\Windows\\system32\\cmd.exe",
+    "PSModulePath": "C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules", "OS": "Windows_NT",
+    "PROCESSOR_ARCHITECTURE": "AMD64", "NUMBER_OF_PROCESSORS": "4", "PUBLIC": "C:\\Users\\Public",
+    "APPDATA": "C:\\Users\\Administrator\\AppData\\Roaming", "LOCALAPPDATA": "C:\\Users\\Administrator\\AppData\\Local",
+    "HOMEDRIVE": "C:", "HOMEPATH": "\\Users\\Administrator",
+    "PATH": "C:\\Windows\\system32;C:\\Windows;C:\\Windows\\System32\\Wbem;C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\",
+}
+CONSTANTS = {"null": None, "true": True, "false": False}
+
+
+class Flow(Exception):  # noqa: N818 - control flow, not an error
+    """Base of break/continue/return/exit."""
+
+
+class BreakFlow(Flow):
+    """``break``."""
+
+
+class ContinueFlow(Flow):
+    """``continue``."""
+
+
+class ReturnFlow(Flow):
+    """``return``."""
+
+
+@dataclass
+class ExitFlow(Flow):
+    """``exit N``."""
+
+    code: int
+
+
+class PSRuntimeError(Exception):
+    """A terminating error travelling up to a catch (or ending the script)."""
+
+    def __init__(self, record: ErrorRecord, script_terminating: bool) -> None:
+        super().__init__(record.error.message)
+        self.record = record
+        self.script_terminating = script_terminating
+
+
+@dataclass
+class HostText:
+    """Write-Host text in the output stream (printed as is, never formatted)."""
+
+    text: str
+
+
+@dataclass
+class Function:
+    """A ``function`` definition."""
+
+    name: str
+    block: ScriptBlock
+
+
+@dataclass
+class Streams:
+    """Where errors, warnings and verbose text go while a script runs."""
+
+    errors: list[ErrorRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    verbose: list[str] = field(default_factory=list)
+
+
+class Interpreter(ExpressionMixin, CommandMixin):
+    """Runs one script on one host (a fresh instance per ``powershell -encodedcommand``)."""
+
+    def __init__(self, host: Host, source: Source) -> None:
+        self.host = host
+        self.source = source
+        self.scopes: list[dict[str, Any]] = [{
+            "erroractionpreference": "Continue", "warningpreference": "Continue", "verbosepreference": "SilentlyContinue",
+            "debugpreference": "SilentlyContinue", "progresspreference": "Continue", "confirmpreference": "High",
+            "informationpreference": "SilentlyContinue", "ofs": " ", "lastexitcode": None, "matches": None,
+            "home": "C:\\Users\\Administrator", "pid": 4242, "psscriptroot": "", "pscommandpath": "",
+            "psversiontable": _version_table(), "maximumhistorycount": 4096, "shellid": "Microsoft.PowerShell",
+        }]
+        self.errors: list[ErrorRecord] = []
+        self.functions: dict[str, Function] = {}
+        self.streams = Streams()
+        self.error_sinks: list[list[Any] | None] = []
+        self.last_ok = True
+        self.try_depth = 0
+        self.output_encoding = "oem"
+        self.location = "C:\\Users\\Administrator"
+        self.environment = dict(DEFAULT_ENVIRONMENT)
+        for source_fn in api.ENVIRONMENT_SOURCES:
+            self.environment.update(source_fn(host))
+
+    # ------------------------------------------------------------------ variables
+    def _split_scope(self, name: str) -> tuple[str | None, str]:
+        if ":" in name:
+            prefix, rest = name.split(":", 1)
+            return prefix.lower(), rest
+        return None, name
+
+    def get_variable(self, name: str) -> Any:
+        """``$name`` (any case, scope prefixes, ``$env:``)."""
+        prefix, bare = self._split_scope(name)
+        lowered = bare.lower()
+        if prefix == "env":
+            for key, value in self.environment.items():
+                if key.lower() == lowered:
+                    return value
+            return None
+        if prefix not in {None, "script", "global", "local", "private", "variable"}:
+            raise NotModelledError(f"the variable drive or scope '{prefix}:'")
+        if lowered in CONSTANTS:
+            return CONSTANTS[lowered]
+        if lowered == "?":
+            return self.last_ok
+        if lowered == "error":
+            return self.errors
+        if lowered == "pwd":
+            return PSObject("System.Management.Automation.PathInfo", {"Path": self.location}, to_string=self.location)
+        if lowered == "psitem":
+            lowered = "_"
+        scopes = [self.scopes[0]] if prefix in {"script", "global"} else reversed(self.scopes)
+        for scope in scopes:
+            if lowered in scope:
+                return scope[lowered]
+        return None
+
+    def set_variable(self, name: str, value: Any) -> None:
+        """``$name = value``."""
+        prefix, bare = self._split_scope(name)
+        lowered = bare.lower()
+        if prefix == "env":
+            for key in list(self.environment):
+                if key.lower() == lowered:
+                    del self.environment[key]
+            if value is not None and value != "":
+                self.environment[bare] = to_str(value)
+            return
+        if lowered in CONSTANTS or lowered == "?":
+            raise SimError(f"Cannot overwrite variable {bare} because it is read-only or constant.",
+                           "VariableNotWritable", "WriteError", exception_type="System.Management.Automation."
+                           "SessionStateUnauthorizedAccessException", terminating=True, target=bare)
+        if prefix not in {None, "script", "global", "local", "private", "variable"}:
+            raise NotModelledError(f"the variable drive or scope '{prefix}:'")
+        if lowered == "psitem":
+            lowered = "_"
+        if prefix in {"script", "global"}:
+            self.scopes[0][lowered] = value
+            return
+        self.scopes[-1][lowered] = value
+
+    @contextmanager
+    def scope(self, variables: dict[str, Any] | None = None) -> Iterator[None]:
+        """A child scope (function, ``& { }``)."""
+        self.scopes.append({k.lower(): v for k, v in (variables or {}).items()})
+        try:
+            yield
+        finally:
+            self.scopes.pop()
+
+    # ------------------------------------------------------------------ errors
+    def position_of(self, node: Node | None) -> Position | None:
+        """The ``At line:L char:C`` position of a node, in the original script."""
+        if node is None:
+            return None
+        start = self.source.original_offset(self.source.char_offset(node))
+        text = self.source.node_text(node)
+        return Position.at(self.source.original, start, len(text.split("\n", 1)[0]))
+
+    def record(self, error: SimError, node: Node | None, command: str = "") -> ErrorRecord:
+        """An ErrorRecord for a failure at ``node``."""
+        return ErrorRecord(error, self.position_of(node), command)
+
+    def terminate(self, error: SimError, node: Node | None, command: str = "", script: bool = False) -> PSRuntimeError:
+        """A terminating error (statement-level unless ``script``)."""
+        if isinstance(error, NotModelledError):
+            script = True
+        return PSRuntimeError(self.record(error, node, command), script)
+
+    def error_action(self, common: dict[str, Any] | None = None) -> str:
+        """The effective ErrorAction for a command."""
+        if common and "ErrorAction" in common:
+            return str(common["ErrorAction"])
+        return to_str(self.get_variable("ErrorActionPreference")) or "Continue"
+
+    def write_error_record(self, record: ErrorRecord, action: str, error_variable: list[Any] | None = None) -> None:
+        """Handle a non-terminating error under ``action``."""
+        self.last_ok = False
+        if action.lower() == "stop":
+            raise PSRuntimeError(record, True)
+        if error_variable is not None:
+            error_variable.append(record)
+        if action.lower() == "ignore":
+            return
+        self.errors.insert(0, record)
+        if action.lower() in {"continue", "inquire"}:
+            sink = self.error_sinks[-1] if self.error_sinks else self.streams.errors
+            if sink is not None:
+                sink.append(record)
+
+    def report(self, failure: PSRuntimeError) -> None:
+        """An uncaught terminating error: written to the error stream and ``$Error``."""
+        self.last_ok = False
+        self.errors.insert(0, failure.record)
+        sink = self.error_sinks[-1] if self.error_sinks else self.streams.errors
+        if sink is not None:
+            sink.append(failure.record)
+
+    # ------------------------------------------------------------------ statements
+    def run_program(self, out: list[Any]) -> None:
+        """Run the whole script, appending output objects to ``out``."""
+        root = self.source.tree.root_node
+        for child in root.named_children:
+            if child.type == "statement_list":
+                self.exec_statements(child, out)
+            elif child.type == "param_block":
+                self.bind_script_params(child, [])
+            elif child.type != "comment":
+                self.not_modelled_node(child)
+
+    def exec_statements(self, node: Node, out: list[Any]) -> None:
+        """Run a statement_list."""
+        for statement in node.named_children:
+            self.exec_statement(statement, out)
+
+    def exec_block(self, node: Node | None, out: list[Any]) -> None:
+        """Run a statement_block (``{ … }`` of if/foreach …)."""
+        if node is None:
+            return
+        for child in node.named_children:
+            if child.type == "statement_list":
+                self.exec_statements(child, out)
+
+    def exec_statement(self, node: Node, out: list[Any]) -> None:
+        """Run one statement; statement-terminating errors stop only it (outside try, without Stop)."""
+        kind = node.type
+        if kind in {"empty_statement", "comment"}:
+            return
+        try:
+            handler = getattr(self, f"stmt_{kind}", None)
+            if handler is None:
+                self.not_modelled_node(node)
+            handler(node, out)
+        except PSRuntimeError as failure:
+            if failure.script_terminating or self.try_depth > 0:
+                raise
+            if self.error_action().lower() == "stop":
+                failure.script_terminating = True
+                raise
+            self.report(failure)
+        except SimError as error:
+            failure = self.terminate(error, node)
+            if failure.script_terminating or self.try_depth > 0 or self.error_action().lower() == "stop":
+                failure.script_terminating = True
+                raise failure from None
+            self.report(failure)
+
+    def not_modelled_node(self, node: Node) -> None:
+        """Refuse a construct the interpreter does not implement."""
+        names = {"class_statement": "the 'class' statement", "enum_statement": "the 'enum' statement",
+                 "trap_statement": "the 'trap' statement", "data_statement": "the 'data' statement",
+                 "parallel_statement": "the 'parallel' statement", "sequence_statement": "the 'sequence' statement",
+                 "inlinescript_statement": "the 'inlinescript' statement"}
+        raise NotModelledError(names.get(node.type, f"the PowerShell construct '{node.type}'"))
+
+    def stmt_pipeline(self, node: Node, out: list[Any]) -> None:
+        """An expression, assignment or command pipeline."""
+        self.last_ok = True
+        out.extend(self.eval_pipeline(node))
+
+    def stmt_function_statement(self, node: Node, out: list[Any]) -> None:
+        """``function Name { … }``."""
+        name_node = next(c for c in node.named_children if c.type == "function_name")
+        block = next((c for c in node.named_children if c.type == "script_block"), None)
+        params = []
+        declared = next((c for c in node.named_children if c.type == "function_parameter_declaration"), None)
+        if declared is not None:
+            params = self.parse_param_list(declared)
+        text = self.source.node_text(node)
+        self.functions[self.source.node_text(name_node).lower()] = Function(
+            self.source.node_text(name_node), ScriptBlock(block, text, params))
+
+    def stmt_if_statement(self, node: Node, out: list[Any]) -> None:
+        """``if / elseif / else``."""
+        condition = node.child_by_field_name("condition")
+        blocks = [c for c in node.named_children if c.type == "statement_block"]
+        if to_bool(self.eval_pipeline_value(condition)):
+            self.exec_block(blocks[0] if blocks else None, out)
+            return
+        elseifs = node.child_by_field_name("elseif_clauses")
+        if elseifs is not None:
+            for clause in elseifs.named_children:
+                cond = clause.child_by_field_name("condition")
+                if to_bool(self.eval_pipeline_value(cond)):
+                    self.exec_block(next(c for c in clause.named_children if c.type == "statement_block"), out)
+                    return
+        else_clause = node.child_by_field_name("else_clause")
+        if else_clause is not None:
+            self.exec_block(next(c for c in else_clause.named_children if c.type == "statement_block"), out)
+
+    def _loop_body(self, body: Node | None, out: list[Any]) -> bool:
+        """Run a loop body; False when the loop must stop (break)."""
+        try:
+            self.exec_block(body, out)
+        except BreakFlow:
+            return False
+        except ContinueFlow:
+            return True
+        return True
+
+    def stmt_foreach_statement(self, node: Node, out: list[Any]) -> None:
+        """``foreach ($x in $items) { … }``."""
+        named = node.named_children
+        variable = next(c for c in named if c.type == "variable")
+        collection = next(c for c in named if c.type == "pipeline")
+        body = next((c for c in named if c.type == "statement_block"), None)
+        if any(c.type == "foreach_parameter" for c in named):
+            raise NotModelledError("foreach -parallel")
+        items = self.eval_pipeline_value(collection)
+        name = self.variable_name(variable)
+        for item in list(enumerate_value(items)) if items is not None else []:
+            self.set_variable(name, item)
+            if not self._loop_body(body, out):
+                break
+
+    def stmt_for_statement(self, node: Node, out: list[Any]) -> None:
+        """``for (init; cond; step) { … }``."""
+        init = node.child_by_field_name("for_initializer")
+        cond = node.child_by_field_name("for_condition")
+        step = node.child_by_field_name("for_iterator")
+        body = next((c for c in node.named_children if c.type == "statement_block"), None)
+        if init is not None:
+            self.eval_pipeline_value(init.named_children[0])
+        guard = 0
+        while cond is None or to_bool(self.eval_pipeline_value(cond.named_children[0])):
+            guard += 1
+            if guard > 1_000_000:
+                raise NotModelledError("loops of more than a million iterations")
+            if not self._loop_body(body, out):
+                break
+            if step is not None:
+                self.eval_pipeline_value(step.named_children[0])
+
+    def stmt_while_statement(self, node: Node, out: list[Any]) -> None:
+        """``while (cond) { … }``."""
+        cond = node.child_by_field_name("condition")
+        body = next((c for c in node.named_children if c.type == "statement_block"), None)
+        guard = 0
+        while to_bool(self.eval_pipeline_value(cond.named_children[0] if cond is not None else None)):
+            guard += 1
+            if guard > 1_000_000:
+                raise NotModelledError("loops of more than a million iterations")
+            if not self._loop_body(body, out):
+                break
+
+    def stmt_do_statement(self, node: Node, out: list[Any]) -> None:
+        """``do { … } while/until (cond)``."""
+        cond = node.child_by_field_name("condition")
+        body = next((c for c in node.named_children if c.type == "statement_block"), None)
+        until = any(c.type == "until" for c in node.children)
+        guard = 0
+        while True:
+            guard += 1
+            if guard > 1_000_000:
+                raise NotModelledError("loops of more than a million iterations")
+            if not self._loop_body(body, out):
+                break
+            value = to_bool(self.eval_pipeline_value(cond.named_children[0] if cond is not None else None))
+            if value == until:
+                break
+
+    def stmt_flow_control_statement(self, node: Node, out: list[Any]) -> None:
+        """break, continue, return, exit, throw."""
+        keyword = node.children[0].type.lower()
+        operand = next((c for c in node.named_children if c.type == "pipeline"), None)
+        if keyword == "break":
+            raise BreakFlow
+        if keyword == "continue":
+            raise ContinueFlow
+        if keyword == "return":
+            if operand is not None:
+                out.extend(self.eval_pipeline(operand))
+            raise ReturnFlow
+        if keyword == "exit":
+            value = self.eval_pipeline_value(operand) if operand is not None else 0
+            try:
+                code = int(to_str(value) or 0) if not isinstance(value, int) else value
+            except ValueError:
+                code = 0
+            raise ExitFlow(code)
+        if keyword == "throw":
+            value = self.eval_pipeline_value(operand) if operand is not None else None
+            raise self.throw_value(value, node)
+        self.not_modelled_node(node)
+
+    def throw_value(self, value: Any, node: Node) -> PSRuntimeError:
+        """``throw <value>``: a string, an ErrorRecord (rethrow) or any object."""
+        if isinstance(value, ErrorRecord):
+            return PSRuntimeError(value, True)
+        message = to_str(value) if value is not None else "ScriptHalted"
+        error = SimError(message, message, "OperationStopped",
+                         exception_type="System.Management.Automation.RuntimeException", terminating=True,
+                         target=message if value is not None else None)
+        return PSRuntimeError(self.record(error, node), True)
+
+    def stmt_try_statement(self, node: Node, out: list[Any]) -> None:
+        """``try { } catch [Type] { } finally { }``."""
+        body = next(c for c in node.named_children if c.type == "statement_block")
+        catches = next((c for c in node.named_children if c.type == "catch_clauses"), None)
+        final = next((c for c in node.named_children if c.type == "finally_clause"), None)
+        try:
+            self.try_depth += 1
+            try:
+                self.exec_block(body, out)
+            finally:
+                self.try_depth -= 1
+        except PSRuntimeError as failure:
+            clause = self._matching_catch(catches, failure)
+            if clause is None:
+                raise
+            self.errors.insert(0, failure.record)
+            previous = self.get_variable("_")
+            self.set_variable("_", failure.record)
+            try:
+                self.exec_block(next(c for c in clause.named_children if c.type == "statement_block"), out)
+            finally:
+                self.set_variable("_", previous)
+        finally:
+            if final is not None:
+                self.exec_block(next(c for c in final.named_children if c.type == "statement_block"), out)
+
+    def _matching_catch(self, catches: Node | None, failure: PSRuntimeError) -> Node | None:
+        if catches is None:
+            return None
+        exception_types = [t.lower() for t in failure.record.get("Exception").type_names]
+        for clause in catches.named_children:
+            types = next((c for c in clause.named_children if c.type == "catch_type_list"), None)
+            if types is None:
+                return clause
+            for literal in types.named_children:
+                name = self.type_literal_name(literal).lower()
+                # ASSUMPTION: a typed catch matches the exception's own type or any base listed in its
+                # type names; other inheritance (e.g. IOException subclasses) is not modelled.
+                if any(t in {name, f"system.{name}"} or t.endswith("." + name) for t in exception_types):
+                    return clause
+        return None
+
+    def stmt_switch_statement(self, node: Node, out: list[Any]) -> None:
+        """``switch ($x) { 'a' { } default { } }`` (plus -Wildcard / -Regex / -Exact / -CaseSensitive)."""
+        params = next((c for c in node.named_children if c.type == "switch_parameters"), None)
+        flags = {self.source.node_text(p).lower().lstrip("-") for p in params.named_children} if params else set()
+        if flags - {"wildcard", "regex", "exact", "casesensitive"}:
+            raise NotModelledError(f"switch -{' -'.join(sorted(flags))}")
+        condition = next(c for c in node.named_children if c.type == "switch_condition")
+        subject = self.eval_pipeline_value(next(c for c in condition.named_children if c.type == "pipeline"))
+        body = next(c for c in node.named_children if c.type == "switch_body")
+        clauses_node = next((c for c in body.named_children if c.type == "switch_clauses"), None)
+        clauses = clauses_node.named_children if clauses_node is not None else []
+        case = "casesensitive" in flags
+        for item in as_list(subject) if isinstance(subject, list) else [subject]:
+            matched = False
+            default = None
+            try:
+                for clause in clauses:
+                    cond_node = clause.named_children[0]
+                    block = clause.named_children[-1]
+                    cond_text = self.source.node_text(cond_node)
+                    if cond_text.lower() == "default":
+                        default = block
+                        continue
+                    if self._switch_matches(cond_node, item, flags, case):
+                        matched = True
+                        self._run_with_item(block, item, out)
+                if not matched and default is not None:
+                    self._run_with_item(default, item, out)
+            except BreakFlow:
+                break
+            except ContinueFlow:
+                continue
+
+    def _switch_matches(self, cond_node: Node, item: Any, flags: set[str], case: bool) -> bool:
+        inner = cond_node.named_children[0] if cond_node.named_children else None
+        if inner is not None and inner.type == "script_block_expression":
+            block = self.eval_expression(inner)
+            return to_bool(self.invoke_block(block, item, [], new_scope=False))
+        value = self.eval_expression(inner) if inner is not None else self.source.node_text(cond_node)
+        if "wildcard" in flags:
+            return like(item, value, case)
+        if "regex" in flags:
+            from simulator.ps.operators import comparison  # noqa: PLC0415 - local to the rare -regex form
+
+            return bool(comparison("-cmatch" if case else "-match", to_str(item), value, self.scopes[-1]))
+        return equals(item, value, case) if not isinstance(item, str) else equals(item, to_str(value), case)
+
+    def _run_with_item(self, block: Node, item: Any, out: list[Any]) -> None:
+        previous = self.get_variable("_")
+        self.set_variable("_", item)
+        try:
+            self.exec_block(block, out)
+        finally:
+            self.set_variable("_", previous)
+
+
+def _version_table() -> PSHashtable:
+    table = PSHashtable()
+    table["PSVersion"] = PSObject("System.Version", {"Major": 5, "Minor": 1, "Build": 14393, "Revision": 693},
+                                  to_string="5.1.14393.693")
+    table["PSEdition"] = "Desktop"
+    table["CLRVersion"] = PSObject("System.Version", {"Major": 4, "Minor": 0, "Build": 30319, "Revision": 42000},
+                                   to_string="4.0.30319.42000")
+    table["BuildVersion"] = PSObject("System.Version", {"Major": 10, "Minor": 0, "Build": 14393, "Revision": 693},
+                                     to_string="10.0.14393.693")
+    table["WSManStackVersion"] = PSObject("System.Version", {"Major": 3, "Minor": 0}, to_string="3.0")
+    table["PSRemotingProtocolVersion"] = PSObject("System.Version", {"Major": 2, "Minor": 3}, to_string="2.3")
+    table["SerializationVersion"] = PSObject("System.Version", {"Major": 1, "Minor": 1, "Build": 0, "Revision": 1},
+                                             to_string="1.1.0.1")
+    return table

@@ -1,0 +1,258 @@
+"""Parse a script with tree-sitter-powershell, after fixing what that grammar reads differently from PowerShell.
+
+Two pre-passes: curly quotes (‘ ’ ‚ ‛ and “ ” „), which PowerShell accepts as string delimiters, become
+ASCII quotes where they delimit strings; and bare words in command-argument lists
+(``Select-Object Name, Thumbprint``), which the grammar rejects, are quoted when that is the only
+reason the parse failed. Syntax errors are reported the way PowerShell's parser reports them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import tree_sitter_powershell
+from tree_sitter import Language, Node, Parser
+
+SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+DOUBLE_QUOTES = '"\u201c\u201d\u201e'
+_LANGUAGE = Language(tree_sitter_powershell.language())
+
+
+@dataclass
+class ParseFailure(Exception):
+    """A syntax error as PowerShell reports it (``ParseException``)."""
+
+    message: str
+    fqid: str
+    offset: int
+    length: int = 1
+
+
+@dataclass
+class Source:
+    """The script as parsed, with the mapping back to the text the user sent."""
+
+    original: str
+    text: str
+    inserted: list[int] = field(default_factory=list)  # offsets (in ``text``) of characters we inserted
+    tree: Any = None
+
+    def char_offset(self, node: Node) -> int:
+        """Offset of a node's start in the parsed text (characters, not bytes)."""
+        return len(self.text.encode("utf-8")[: node.start_byte].decode("utf-8", "replace"))
+
+    def original_offset(self, offset: int) -> int:
+        """Map an offset in the parsed text to the original script."""
+        return offset - bisect.bisect_left(self.inserted, offset)
+
+    def node_text(self, node: Node) -> str:
+        """The node's source text."""
+        return node.text.decode("utf-8") if node.text is not None else ""
+
+    def position(self, node: Node) -> tuple[int, int, int]:
+        """(offset, length) of a node in the original script plus its end offset."""
+        start = self.original_offset(self.char_offset(node))
+        end = self.original_offset(start + len(self.node_text(node)) + 0)
+        return start, max(1, len(self.node_text(node))), end
+
+
+# ----------------------------------------------------------------------------- scanning
+@dataclass
+class _Scan:
+    text: str
+    code_mask: list[bool]
+    open_string: tuple[int, str] | None
+    brace_error: tuple[str, int] | None
+
+
+def _scan(script: str) -> _Scan:
+    """Normalise curly quotes and find what is code (outside strings and comments)."""
+    chars = list(script)
+    mask = [True] * len(chars)
+    i = 0
+    n = len(chars)
+    stack: list[tuple[str, int]] = []
+    brace_error: tuple[str, int] | None = None
+    while i < n:
+        ch = chars[i]
+        if ch == "#" :
+            end = script.find("\n", i)
+            end = n if end == -1 else end
+            for k in range(i, end):
+                mask[k] = False
+            i = end
+            continue
+        if ch == "<" and i + 1 < n and chars[i + 1] == "#":
+            end = script.find("#>", i + 2)
+            end = n if end == -1 else end + 2
+            for k in range(i, end):
+                mask[k] = False
+            i = end
+            continue
+        if ch == "@" and i + 1 < n and (chars[i + 1] in SINGLE_QUOTES or chars[i + 1] in DOUBLE_QUOTES):
+            quote = "'" if chars[i + 1] in SINGLE_QUOTES else '"'
+            rest = script[i + 2:]
+            newline = re.match(r"[ \t]*\r?\n", rest)
+            if newline:
+                chars[i + 1] = quote
+                closing = re.search(r"\n[ \t]*[" + (SINGLE_QUOTES if quote == "'" else DOUBLE_QUOTES) + "]@", rest)
+                if not closing:
+                    return _Scan("".join(chars), mask, (i, quote + "@"), brace_error)
+                close_at = i + 2 + closing.end() - 2
+                chars[close_at] = quote
+                for k in range(i, close_at + 2):
+                    mask[k] = False
+                i = close_at + 2
+                continue
+        if ch in SINGLE_QUOTES or ch in DOUBLE_QUOTES:
+            start = i
+            end = _string_end(chars, i)
+            if end is None:
+                return _Scan("".join(chars), mask, (start, '"' if ch in DOUBLE_QUOTES else "'"), brace_error)
+            for k in range(start, end + 1):
+                mask[k] = False
+            i = end + 1
+            continue
+        if ch in "{(":
+            stack.append((ch, i))
+        elif ch in "})":
+            if stack and stack[-1][0] == ("{" if ch == "}" else "("):
+                stack.pop()
+            elif brace_error is None:
+                brace_error = (ch, i)
+        elif ch == "`" and i + 1 < n:
+            i += 2
+            continue
+        i += 1
+    if brace_error is None and stack:
+        brace_error = stack[-1]
+    return _Scan("".join(chars), mask, None, brace_error)
+
+
+def _string_end(chars: list[str], start: int) -> int | None:
+    """Index of the closing quote of the string opening at ``start`` (normalising delimiters)."""
+    kind = SINGLE_QUOTES if chars[start] in SINGLE_QUOTES else DOUBLE_QUOTES
+    ascii_quote = kind[0]
+    chars[start] = ascii_quote
+    i = start + 1
+    n = len(chars)
+    while i < n:
+        ch = chars[i]
+        if kind is DOUBLE_QUOTES and ch == "`":
+            i += 2
+            continue
+        if ch in kind:
+            if i + 1 < n and chars[i + 1] in kind:
+                chars[i] = ascii_quote
+                chars[i + 1] = ascii_quote
+                i += 2
+                continue
+            chars[i] = ascii_quote
+            return i
+        i += 1
+    return None
+
+
+_BAREWORD = re.compile(r"[A-Za-z_][\w\-.\\:*?]*")
+_KEYWORDS = {"in", "if", "else", "elseif", "foreach", "for", "while", "do", "until", "switch", "function", "param",
+             "return", "throw", "try", "catch", "finally", "break", "continue", "exit", "true", "false", "null"}
+
+
+def _quote_bareword_lists(text: str, mask: list[bool]) -> tuple[str, list[int]]:
+    """Quote bare words that sit next to a comma in code, e.g. ``Name, Thumbprint``."""
+    spans: list[tuple[int, int]] = []
+    depth = 0
+    for match in _BAREWORD.finditer(text):
+        start, end = match.span()
+        if not all(mask[start:end]):
+            continue
+        depth = text.count("[", 0, start) - text.count("]", 0, start)
+        if depth > 0 or match.group(0).lower() in _KEYWORDS:
+            continue
+        before = text[:start].rstrip(" \t")
+        after = text[end:].lstrip(" \t")
+        prev = text[start - 1] if start else ""
+        if prev in "$-.@[:" or (prev.isalnum()):
+            continue
+        if after.startswith(("(", "=", "::")):
+            continue
+        if before.endswith(",") or after.startswith(","):
+            spans.append((start, end))
+    out = []
+    inserted: list[int] = []
+    last = 0
+    for start, end in spans:
+        out.append(text[last:start])
+        inserted.append(len("".join(out)))
+        out.append("'" + text[start:end])
+        inserted.append(len("".join(out)))
+        out.append("'")
+        last = end
+    out.append(text[last:])
+    return "".join(out), inserted
+
+
+# ----------------------------------------------------------------------------- errors
+def _first_problem(node: Node) -> Node | None:
+    if node.type == "ERROR" or node.is_missing:
+        return node
+    for child in node.children:
+        if child.has_error or child.is_missing or child.type == "ERROR":
+            found = _first_problem(child)
+            if found is not None:
+                return found
+    return None
+
+
+def _failure(scan: _Scan, tree: Any, script: str) -> ParseFailure:
+    if scan.open_string is not None:
+        offset, quote = scan.open_string
+        return ParseFailure(f"The string is missing the terminator: {quote}.", "TerminatorExpectedAtEndOfString",
+                            offset, len(script.split("\n")[script.count("\n", 0, offset)]) - (
+                                offset - (script.rfind("\n", 0, offset) + 1)))
+    chain = re.search(r"&&|\|\|", "".join(c if m else " " for c, m in zip(scan.text, scan.code_mask, strict=True)))
+    if chain:
+        return ParseFailure(f"The token '{chain.group(0)}' is not a valid statement separator in this version.",
+                            "InvalidEndOfLine", chain.start(), 2)
+    if scan.brace_error is not None:
+        ch, offset = scan.brace_error
+        if ch == "{":
+            return ParseFailure("Missing closing '}' in statement block or type definition.", "MissingEndCurlyBrace",
+                                offset)
+        if ch == "(":
+            return ParseFailure("Missing closing ')' in expression.", "MissingEndParenthesisInExpression", offset)
+        return ParseFailure(f"Unexpected token '{ch}' in expression or statement.", "UnexpectedToken", offset)
+    problem = _first_problem(tree.root_node)
+    if problem is None:
+        return ParseFailure("Unexpected token in expression or statement.", "ParseException", 0)
+    prefix = scan.text.encode("utf-8")[: problem.start_byte].decode("utf-8", "replace")
+    offset = len(prefix)
+    token = (problem.text or b"").decode("utf-8", "replace").strip().split()[:1]
+    if problem.is_missing:
+        return ParseFailure(f"Missing '{problem.type}' in statement.", "ParseException", offset)
+    shown = token[0] if token else scan.text[offset:offset + 1]
+    return ParseFailure(f"Unexpected token '{shown}' in expression or statement.", "UnexpectedToken",
+                        offset + (len(problem.text or b"") - len((problem.text or b"").lstrip())), max(1, len(shown)))
+
+
+def parse(script: str) -> Source:
+    """Parse a script.
+
+    Raises:
+        ParseFailure: the script has a syntax error (nothing of it may run).
+    """
+    scan = _scan(script)
+    parser = Parser(_LANGUAGE)
+    tree = parser.parse(scan.text.encode("utf-8"))
+    if scan.open_string is None and not tree.root_node.has_error:
+        return Source(script, scan.text, [], tree)
+    if scan.open_string is None and scan.brace_error is None:
+        rewritten, inserted = _quote_bareword_lists(scan.text, scan.code_mask)
+        if inserted:
+            retry = parser.parse(rewritten.encode("utf-8"))
+            if not retry.root_node.has_error:
+                return Source(script, rewritten, inserted, retry)
+    raise _failure(scan, tree, script)

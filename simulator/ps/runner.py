@@ -1,0 +1,84 @@
+"""Run one PowerShell script on a simulated host, as ``powershell -encodedcommand`` would over WinRS.
+
+The whole script runs inside ``host.transaction()``: statements that ran before a failure keep their
+effect, as on Windows. The result carries the formatted stdout, the CLIXML stderr and the exit code
+(0; 1 after an uncaught terminating error or when ``$?`` is false at the end; N for ``exit N``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from simulator.core.errors import SimError
+from simulator.ps.errorrecord import ErrorRecord, Position, clixml
+from simulator.ps.formatting import format_objects
+from simulator.ps.parser import ParseFailure, parse
+
+if TYPE_CHECKING:
+    from simulator.core.host import Host
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScriptResult:
+    """What powershell.exe gives back: stdout text (CRLF), stderr CLIXML, exit code, output encoding."""
+
+    stdout: str
+    stderr: str
+    exit_code: int
+    output_encoding: str = "oem"
+
+
+def _load() -> None:
+    from simulator import services  # noqa: PLC0415 - services import the ps contract; load lazily
+    from simulator.ps import builtins  # noqa: F401, PLC0415 - registers the core cmdlets and .NET statics
+
+    services.load_all()
+
+
+def parse_error_result(script: str, failure: ParseFailure) -> ScriptResult:
+    """The output of a script that does not parse: one ParseException record, exit code 1."""
+    error = SimError(failure.message, failure.fqid, "ParserError",
+                     exception_type="System.Management.Automation.ParseException", terminating=True)
+    record = ErrorRecord(error, Position.at(script, failure.offset, failure.length), parse_error=True)
+    return ScriptResult("", clixml([record], []), 1)
+
+
+def run_script(host: Host, script: str) -> ScriptResult:
+    """Parse and run ``script`` on ``host``; never raises for anything the script does."""
+    _load()
+    from simulator.ps.interpreter import ExitFlow, Flow, Interpreter, PSRuntimeError  # noqa: PLC0415 - after _load
+
+    try:
+        source = parse(script)
+    except ParseFailure as failure:
+        return parse_error_result(script, failure)
+    interp = Interpreter(host, source)
+    out: list[Any] = []
+    exit_code: int | None = None
+    with host.transaction():
+        try:
+            interp.run_program(out)
+        except ExitFlow as flow:
+            exit_code = flow.code
+        except PSRuntimeError as failure:
+            interp.report(failure)
+            exit_code = 1
+        except Flow:
+            pass  # break/continue/return outside a loop end the script quietly, as in PowerShell
+        except SimError as error:
+            interp.report(PSRuntimeError(ErrorRecord(error), True))
+            exit_code = 1
+        except RecursionError:
+            interp.report(PSRuntimeError(ErrorRecord(SimError(
+                "The script failed due to call depth overflow.", "CallDepthOverflow", "InvalidOperation",
+                exception_type="System.Management.Automation.ScriptCallDepthException", terminating=True)), True))
+            exit_code = 1
+    if exit_code is None:
+        exit_code = 0 if interp.last_ok else 1
+    stdout = format_objects(out)
+    stderr = clixml(interp.streams.errors, interp.streams.warnings, interp.streams.verbose)
+    return ScriptResult(stdout, stderr, exit_code, interp.output_encoding)
