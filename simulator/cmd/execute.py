@@ -29,7 +29,7 @@ from simulator.cmd.cmdline import (
     split_command_name,
     split_operators,
 )
-from simulator.core.errors import SimError
+from simulator.core.errors import NotModelledError, SimError
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,8 @@ def dispatch(context: ShellContext, name: str, call: api.CmdCall) -> Outcome:
     try:
         if key == "powershell":
             return powershell.run(context, call)
+        if key == "cmd":
+            return run_cmd_exe(context, call)
         spec = api.CMD_COMMANDS.get(key) or api.CMD_COMMANDS.get(f"{key}.exe")
         if spec is None:
             return Outcome(stderr=NOT_RECOGNIZED.format(name=name).encode(context.encoding, errors="replace"),
@@ -170,6 +172,20 @@ def dispatch(context: ShellContext, name: str, call: api.CmdCall) -> Outcome:
         result.stderr.encode(context.encoding, errors="replace"),
         result.exit_code,
     )
+
+
+def run_cmd_exe(context: ShellContext, call: api.CmdCall) -> Outcome:
+    """``cmd.exe /c LINE`` (also ``/s``, ``/q``, ``/d``): run LINE in a nested cmd.exe."""
+    rest = call.raw_args.lstrip()
+    while rest[:1] == "/" and rest[1:2].lower() in ("s", "q", "d"):
+        rest = rest[2:].lstrip()
+    if rest[:2].lower() != "/c":
+        raise NotModelledError("cmd.exe without /c (interactive or /k)")
+    line = rest[2:].lstrip()
+    if line.startswith('"') and line.endswith('"') and line.count('"') == 2:
+        line = line[1:-1]  # cmd /c "…": the outer quotes go
+    nested = ShellContext(context.host, dict(context.env), context.codepage, context.read_stdin, context.cancelled)
+    return run_command_line(nested, line)
 
 
 def _write_redirect(context: ShellContext, target: str, data: bytes, *, append: bool) -> str | None:

@@ -57,6 +57,18 @@ def shell_not_found() -> WSManFault:
     )
 
 
+def command_not_found() -> WSManFault:
+    """A CommandId that names no command of the shell (recorded real-host shape)."""
+    return WSManFault(
+        SHELL_NOT_FOUND,
+        "The Windows Remote Shell received a request to perform an operation on a command identifier that does "
+        "not exist. Either the command has completed execution or the client specified an invalid command "
+        "identifier. ",
+        "w:InvalidSelectors",
+        fault_detail="http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors",
+    )
+
+
 def invalid_parameter() -> WSManFault:
     """A bad or missing CommandId and similar argument errors (recorded real-host shape)."""
     return WSManFault(

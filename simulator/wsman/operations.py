@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from simulator.wsman import faults
-from simulator.wsman.envelope import NS, SHELL_CMD_URI, Request, option_true, q, response
+from simulator.wsman.envelope import NS, SHELL_CMD_URI, Request, option_true, parse_duration, q, response
 from simulator.wsman.shells import ShellManager
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,15 @@ def create(request: Request, manager: ShellManager, caller: Caller) -> bytes:
     shell = manager.create(caller.user, caller.client_ip, {**default_environment(manager), **env},
                            int(codepage_text), working_directory)
     log.info("shell %s opened by %s from %s", shell.shell_id, caller.user, caller.client_ip)
+    echoed = ""  # a real host echoes the working directory and the client's variables
+    if working_directory:
+        echoed += f"<rsp:WorkingDirectory>{escape(working_directory)}</rsp:WorkingDirectory>"
+    if env:
+        echoed += "<rsp:Environment>" + "".join(
+            f"<rsp:Variable Name={quoteattr(k)}>{escape(v)}</rsp:Variable>" for k, v in env.items()
+        ) + "</rsp:Environment>"
+    idle_text = _child(shell_element, "rsp", "IdleTimeOut")
+    idle = parse_duration(idle_text) if idle_text else 7200.0
     input_streams = escape(_child(shell_element, "rsp", "InputStreams") or "stdin")
     output_streams = escape(_child(shell_element, "rsp", "OutputStreams") or "stdout stderr")
     body = (
@@ -89,7 +98,7 @@ def create(request: Request, manager: ShellManager, caller: Caller) -> bytes:
         f'<w:Selector Name="ShellId">{shell.shell_id}</w:Selector></w:SelectorSet></a:ReferenceParameters>'
         f'</x:ResourceCreated><rsp:Shell xmlns:rsp="{NS["rsp"]}"><rsp:ShellId>{shell.shell_id}</rsp:ShellId>'
         f"<rsp:ResourceUri>{SHELL_CMD_URI}</rsp:ResourceUri><rsp:Owner>{escape(caller.user)}</rsp:Owner>"
-        f"<rsp:ClientIP>{escape(caller.client_ip)}</rsp:ClientIP><rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>"
+        f"<rsp:ClientIP>{escape(caller.client_ip)}</rsp:ClientIP>{echoed}<rsp:IdleTimeOut>PT{idle:.3f}S</rsp:IdleTimeOut>"
         f"<rsp:InputStreams>{input_streams}</rsp:InputStreams><rsp:OutputStreams>{output_streams}"
         f"</rsp:OutputStreams><rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime>"
         f"<rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>"
@@ -163,9 +172,9 @@ def receive(request: Request, manager: ShellManager, caller: Caller) -> bytes:
         for offset in range(0, len(data), PIECE):
             piece = base64.b64encode(data[offset : offset + PIECE]).decode()
             parts.append(f'<rsp:Stream Name="{name}" CommandId={cid}>{piece}</rsp:Stream>')
+        if finished:  # as recorded: each stream's data, then its End marker
+            parts.append(f'<rsp:Stream Name="{name}" CommandId={cid} End="true"></rsp:Stream>')
     if finished:
-        parts.extend(f'<rsp:Stream Name="{name}" CommandId={cid} End="true"></rsp:Stream>' for name in wanted
-                     if name in ("stdout", "stderr"))
         parts.append(f'<rsp:CommandState CommandId={cid} State="{DONE}"><rsp:ExitCode>{exit_code}</rsp:ExitCode>'
                      f"</rsp:CommandState>")
     else:
@@ -202,12 +211,13 @@ def signal(request: Request, manager: ShellManager, caller: Caller) -> bytes:
     code = (_child(element, "rsp", "Code") or "").strip().lower()
     if code.rsplit("/", 1)[-1] not in ("terminate", "ctrl_c", "ctrl_break"):
         raise faults.invalid_parameter()
-    running = manager.command(shell, element.get("CommandId"))
-    running.cancelled.set()
-    with running.changed:
-        running.changed.notify_all()
-    if code.endswith("terminate"):
-        shell.commands.pop(running.command_id, None)
+    running = shell.commands.get((element.get("CommandId") or "").upper())
+    if running is not None:  # a real host acknowledges a signal to an unknown command (recorded)
+        running.cancelled.set()
+        with running.changed:
+            running.changed.notify_all()
+        if code.endswith("terminate"):
+            shell.commands.pop(running.command_id, None)
     return response(SHELL + "SignalResponse", request, "<rsp:SignalResponse></rsp:SignalResponse>")
 
 

@@ -164,8 +164,10 @@ class ShellManager:
 
     @staticmethod
     def command(shell: Shell, command_id: str | None) -> Command:
-        """The command named by CommandId in this shell, or fault 87 as the shell plugin answers."""
-        command = shell.commands.get((command_id or "").upper())
-        if command is None:
+        """The command named by CommandId: fault 87 without one, the unknown-command fault for a wrong one."""
+        if not command_id:
             raise faults.invalid_parameter()
+        command = shell.commands.get(command_id.upper())
+        if command is None:
+            raise faults.command_not_found()
         return command
