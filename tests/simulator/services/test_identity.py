@@ -287,3 +287,40 @@ def test_shutdown_r_restarts(sim_host):
     with pytest.raises(NotModelledError):
         commands.shutdown(CmdCall(sim_host, ["/s", "/t", "0"], "/s /t 0"))
     assert commands.shutdown(CmdCall(sim_host, ["/r", "/t"], "/r /t")).exit_code == 87
+
+
+class TestThroughPowerShell:
+    """Identity as scripts see it, run by the simulator's PowerShell (run_script)."""
+
+    @staticmethod
+    def ps(host, script: str):
+        from simulator.ps.runner import run_script  # noqa: PLC0415 - built by another helper; import late
+
+        return run_script(host, script)
+
+    def test_fqdn_trick_and_environment(self, suffixed):
+        """$env:COMPUTERNAME and [Net.Dns]::GetHostByName($env:computerName).HostName (the FQDN)."""
+        result = self.ps(suffixed, "$env:COMPUTERNAME\n[System.Net.Dns]::GetHostByName($env:computerName).HostName\n"
+                                   "(Get-CimInstance Win32_ComputerSystem).PartOfDomain\n")
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.split("\r\n")[:3] == ["HYPER-V-REP", "Hyper-v-rep.lab.local", "False"]
+
+    def test_rename_then_restart(self, sim_host):
+        """Rename-Computer warns (warning stream), Restart-Computer applies: hostname shows the new name."""
+        first = self.ps(sim_host, "Rename-Computer -NewName HV-R -Force")
+        assert first.exit_code == 0, first.stderr
+        assert "The changes will take effect after you restart the computer HYPER-V-PRIM." in first.stderr
+        second = self.ps(sim_host, "Restart-Computer -Force\nhostname")
+        assert second.exit_code == 0, second.stderr
+        assert second.stdout == "HV-R\r\n"
+
+    def test_unresolved_name_error(self, sim_host):
+        """Resolve-DnsName of an unknown name fails with DNS_ERROR_RCODE_NAME_ERROR; GetHostAddresses throws."""
+        result = self.ps(sim_host, (
+            "try { Resolve-DnsName nowhere.lab.local -ErrorAction Stop } catch { $_.FullyQualifiedErrorId }\n"
+            "try { [System.Net.Dns]::GetHostAddresses('nowhere') } catch { $_.Exception.Message }\n"
+        ))
+        assert result.stdout.split("\r\n")[:2] == [
+            "DNS_ERROR_RCODE_NAME_ERROR,Microsoft.DnsClient.Commands.ResolveDnsName",
+            'Exception calling "GetHostAddresses" with "1" argument(s): "No such host is known"',
+        ]

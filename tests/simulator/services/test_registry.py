@@ -414,3 +414,45 @@ def test_recipe_over_winrm(tmp_path):
         missing = session.run_cmd("reg", ["query", r"HKLM\SOFTWARE\Nope"])
         assert missing.status_code == 1
         assert missing.std_err.startswith(b"ERROR: The system was unable to find")
+
+
+# --------------------------------------------------------------------- through the PowerShell interpreter
+class TestThroughPowerShell:
+    """The recipe's registry steps as scripts, run by the simulator's PowerShell (run_script)."""
+
+    @staticmethod
+    def ps(host, script: str):
+        from simulator.ps.runner import run_script  # noqa: PLC0415 - built by another helper; import late
+
+        return run_script(host, script)
+
+    def test_suffix_and_revocation_steps(self, sim_host):
+        """Set-ItemProperty NV Domain, New-Item -Force + New-ItemProperty DWORD; reg query sees both."""
+        result = self.ps(sim_host, (
+            f'Set-ItemProperty "{TCPIP}" -Name "NV Domain" -Value "lab.local"\n'
+            'New-Item "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization\\Replication" -Force '
+            "| Out-Null\n"
+            'New-ItemProperty "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization\\Replication" '
+            "-Name DisableCertRevocationCheck -Value 1 -PropertyType DWord -Force | Out-Null\n"
+            'Get-ItemPropertyValue "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization\\'
+            'Replication" -Name DisableCertRevocationCheck\n'
+        ))
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout == "1\r\n"
+        assert "0x1" in run_reg(sim_host, "query", REPLICATION, "/v", "DisableCertRevocationCheck").stdout
+        assert "lab.local" in run_reg(sim_host, "query", TCPIP.replace("HKLM:", "HKLM"), "/v", "NV Domain").stdout
+
+    def test_errors_reach_the_script(self, sim_host):
+        """A missing key and an existing property surface with Windows' FullyQualifiedErrorIds in catch."""
+        result = self.ps(sim_host, (
+            "try { Get-ItemProperty HKLM:\\X -ErrorAction Stop } catch { $_.FullyQualifiedErrorId }\n"
+            f'try {{ New-ItemProperty "{TCPIP}" -Name Hostname -Value x -ErrorAction Stop }} '
+            "catch { $_.Exception.Message }\n"
+            f'(Test-Path "{TCPIP}"), (Test-Path "{TCPIP}\\Nope")\n'
+        ))
+        assert result.stdout.split("\r\n")[:4] == [
+            "PathNotFound,Microsoft.PowerShell.Commands.GetItemPropertyCommand",
+            "The property already exists.",
+            "True",
+            "False",
+        ]
