@@ -117,7 +117,7 @@ def command_line(script: str) -> str:
             + encode_command(script))
 
 
-def parse_result(stdout: str, exit_code: int) -> Any:
+def parse_result(stdout: str, exit_code: int, stderr: str = "") -> Any:
     """Find the script's JSON object (the last line starting with '{') and return its ``data``.
 
     Raises PowerShellError when the script reported ``ok: false``, ProtocolError when no such object
@@ -126,7 +126,7 @@ def parse_result(stdout: str, exit_code: int) -> Any:
     candidates = [line.strip() for line in stdout.splitlines() if line.strip().startswith("{")]
     if not candidates:
         raise ProtocolError(f"the script emitted no JSON result (exit code {exit_code}); "
-                            f"output began: {stdout[:200]!r}")
+                            f"output began: {stdout[:200]!r}; errors: {stderr[:600]!r}")
     try:
         answer = json.loads(candidates[-1])
     except json.JSONDecodeError as exc:

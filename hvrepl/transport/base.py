@@ -19,7 +19,7 @@ class PSResult:
     @property
     def json(self) -> Any:
         """The ``data`` of the script's JSON answer; raises PowerShellError/ProtocolError on failure."""
-        return parse_result(self.stdout, self.exit_code)
+        return parse_result(self.stdout, self.exit_code, self.stderr)
 
 
 class Transport(Protocol):

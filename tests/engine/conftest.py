@@ -1,0 +1,95 @@
+"""A two-host simulated lab for engine tests: real processes, real pywinrm over HTTPS, a lab.json."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import yaml
+
+from simulator.launcher import RunningHost, start_host
+
+PRIMARY_VIRTUAL = "192.168.101.209"
+REPLICA_VIRTUAL = "192.168.101.213"
+
+
+def plan_dict(**changes: Any) -> dict[str, Any]:
+    """The walkthrough plan (issue 3), with top-level overrides."""
+    plan: dict[str, Any] = {
+        "primary": {"name": "Hyper-v-prim", "dns_suffix": "test.net", "address": PRIMARY_VIRTUAL},
+        "replica": {"name": "Hyper-v-repl", "dns_suffix": "test.net", "address": REPLICA_VIRTUAL},
+        "certificates": {"mode": "testroot"},
+        "revocation_check": "disable",
+        "replica_server": {"storage_location": "D:\\Hyper-V\\Replica", "trust_group": "Replication", "port": 443},
+        "vms": [{"name": "VM01", "frequency_seconds": 300, "recovery_points": 0}],
+    }
+    plan.update(changes)
+    return plan
+
+
+def topology(name: str, virtual: str, vms: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A fresh workgroup host (no DNS suffix yet)."""
+    return {"name": name, "os": "2016", "dns_suffix": None, "address": virtual, "drives": ["C", "D"],
+            "vms": vms or []}
+
+
+@dataclass
+class Lab:
+    """Two running simulated hosts and the lab directory the CLI reads."""
+
+    directory: Path
+    hosts: dict[str, RunningHost]
+
+    def write_plan(self, plan: dict[str, Any], name: str = "plan.yaml") -> Path:
+        """Write a plan file into the lab directory."""
+        path = self.directory / name
+        path.write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+        return path
+
+    def state(self, name: str) -> dict[str, Any]:
+        """The host's /_sim/state (independent of the engine's own reads)."""
+        info = self.hosts[name].info
+        response = requests.get(info["control_url"] + "/state", verify=info["ca_bundle"], timeout=30,
+                                headers={"Authorization": f"Bearer {info['control_token']}"})
+        response.raise_for_status()
+        return dict(response.json())
+
+
+def _lab_entry(name: str, virtual: str, bind: str, state_dir: Path, topo: dict[str, Any]) -> dict[str, Any]:
+    return {**topo, "name": name, "address": bind, "virtual_address": virtual, "state_dir": str(state_dir)}
+
+
+@pytest.fixture(name="lab")
+def _lab(tmp_path: Path) -> Iterator[Lab]:
+    """Primary with a running VM01, replica empty; both know each other through lab.json."""
+    octet = random.randint(2, 250)  # spreads parallel labs over loopback addresses
+    spec = {
+        "Hyper-v-prim": (PRIMARY_VIRTUAL, f"127.77.{octet}.9", topology(
+            "Hyper-v-prim", PRIMARY_VIRTUAL,
+            [{"name": "VM01", "generation": 2, "state": "Running", "disks": [{"name": "VM01.vhdx", "size_mb": 16}]}])),
+        "Hyper-v-repl": (REPLICA_VIRTUAL, f"127.77.{octet}.13", topology("Hyper-v-repl", REPLICA_VIRTUAL)),
+    }
+    lab_file = tmp_path / "lab.json"
+    entries = [_lab_entry(n, v, b, tmp_path / n, t) for n, (v, b, t) in spec.items()]
+    lab_file.write_text(json.dumps({"backend": "process", "hosts": entries}), encoding="utf-8")
+    running: dict[str, RunningHost] = {}
+    try:
+        for name, (_virtual, bind, topo) in spec.items():
+            running[name] = start_host(tmp_path / name, name, topology=topo, address=bind, lab_file=lab_file)
+        for entry in entries:
+            info = running[entry["name"]].info
+            entry["fqdn"] = info.get("fqdn")
+            entry["winrm"] = {"url": info["winrm"]["https_url"], "auth": "basic", "username": info["username"],
+                              "password": info["password"], "ca_bundle": info["ca_bundle"]}
+            entry["control_url"] = info["control_url"]
+        lab_file.write_text(json.dumps({"backend": "process", "hosts": entries}), encoding="utf-8")
+        yield Lab(tmp_path, running)
+    finally:
+        for host in running.values():
+            host.stop()
