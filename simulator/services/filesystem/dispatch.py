@@ -31,6 +31,11 @@ Target = tuple[Provider, str]
 def requested_paths(inv: Invocation, default: str | None = None) -> list[tuple[str, bool]]:
     """(path as given, literal?) for every path the call names; ``default`` when it names none."""
     found: list[tuple[str, bool]] = []
+    piped = item_path(inv.input) if isinstance(inv.input, PSObject) else None
+    if piped is not None and not inv.has("LiteralPath"):
+        # A piped item binds by its PSPath (ByPropertyName to -LiteralPath) before PowerShell would try
+        # converting it to a string for -Path; a binder that converted it anyway gave us its Name.
+        return [(piped, True)]
     for value in _values(inv.get("LiteralPath")):
         path = item_path(value) if isinstance(value, PSObject) else str(value)
         if path is not None:

@@ -230,3 +230,30 @@ def test_port_open_agrees_with_a_model(tmp_path_factory: pytest.TempPathFactory,
         assert firewall.port_open(host, port) == (enabled or port == 5985)
         if port != 443:
             assert not firewall.port_open(host, 443)
+
+
+# ------------------------------------------------------------------ through the PowerShell interpreter
+def test_recipe_script_enables_the_https_rule(sim_host: Host) -> None:
+    from simulator.ps.runner import run_script  # noqa: PLC0415 - the interpreter is another helper's module
+
+    before = run_script(sim_host, "(Get-NetFirewallRule -Name VIRT-HVRHTTPSL-In-TCP-NoScope).Enabled")
+    assert before.stdout.strip() == "False"
+    result = run_script(
+        sim_host,
+        'Enable-NetFirewallRule -DisplayName "Hyper-V Replica HTTPS Listener (TCP-In)"\n'
+        "(Get-NetFirewallRule -Name VIRT-HVRHTTPSL-In-TCP-NoScope).Enabled",
+    )
+    assert (result.stdout.strip(), result.exit_code) == ("True", 0)
+    assert firewall.port_open(sim_host, 443)
+
+
+def test_script_pipeline_and_not_found_error_record(sim_host: Host) -> None:
+    from simulator.ps.runner import run_script  # noqa: PLC0415 - the interpreter is another helper's module
+
+    piped = run_script(sim_host, 'Get-NetFirewallRule -DisplayGroup "Hyper-V Replica HTTP" | Enable-NetFirewallRule')
+    assert piped.exit_code == 0
+    assert firewall.port_open(sim_host, 80)
+    assert not firewall.port_open(sim_host, 443)
+    missing = run_script(sim_host, "Get-NetFirewallRule -Name NoSuchRule -ErrorAction Stop")
+    assert missing.exit_code == 1
+    assert "CmdletizationQuery_NotFound_Name,Get-NetFirewallRule" in missing.stderr

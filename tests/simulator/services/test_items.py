@@ -239,3 +239,37 @@ def test_aliases_and_coverage_metadata() -> None:
     for spec in mine.values():
         doc = spec.handler.__doc__ or ""
         assert "Not modelled:" in doc.split("\n\n")[-1] or "Not modelled:" in doc, spec.name
+
+
+# ------------------------------------------------------------------ through the PowerShell interpreter
+def test_script_file_round_trip_bytes_and_piped_removal(sim_host: Host) -> None:
+    from simulator.ps.runner import run_script  # noqa: PLC0415 - the interpreter is another helper's module
+
+    text = run_script(
+        sim_host,
+        "New-Item -ItemType Directory -Path C:\\Temp\\x -Force | Out-Null\n"
+        'Set-Content -Path C:\\Temp\\x\\a.txt -Value "hello","world"\n'
+        "(Get-Content C:\\Temp\\x\\a.txt -Raw).Length\n"
+        "Get-Content C:\\Temp\\x\\a.txt",
+    )
+    assert (text.stdout, text.exit_code) == ("14\r\nhello\r\nworld\r\n", 0)
+    blob = run_script(
+        sim_host,
+        '$b = [Convert]::FromBase64String("AQID+g==")\n'
+        "Set-Content -Path C:\\Temp\\b.bin -Value $b -Encoding Byte\n"
+        "[Convert]::ToBase64String((Get-Content C:\\Temp\\b.bin -Encoding Byte -Raw))",
+    )
+    assert blob.stdout.strip() == "AQID+g=="
+    assert sim_host.real_path("C:\\Temp\\b.bin").read_bytes() == bytes([1, 2, 3, 250])
+    removed = run_script(sim_host, "Get-ChildItem C:\\Temp\\x | Remove-Item\nTest-Path C:\\Temp\\x\\a.txt")
+    assert (removed.stdout.strip(), removed.stderr) == ("False", "")
+
+
+def test_script_missing_file_error_record(sim_host: Host) -> None:
+    from simulator.ps.runner import run_script  # noqa: PLC0415 - the interpreter is another helper's module
+
+    result = run_script(sim_host, "Get-Content C:\\nope.txt -ErrorAction Stop\n'not reached'")
+    assert result.exit_code == 1
+    assert "not reached" not in result.stdout
+    assert "Cannot find path 'C:\\nope.txt' because it does not exist." in result.stderr
+    assert "PathNotFound,Microsoft.PowerShell.Commands.GetContentCommand" in result.stderr
