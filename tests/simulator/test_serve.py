@@ -1,0 +1,181 @@
+"""``python -m simulator serve`` as a process: flags, host.json, restart, SIGTERM, kill -9, control plane."""
+
+from __future__ import annotations
+
+import json
+import socket
+import stat
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import winrm
+
+from simulator.launcher import HostStartError, RunningHost, start_host
+
+SERVE = [sys.executable, "-m", "simulator", "serve"]
+
+
+def control(host: RunningHost, method: str, path: str, **kwargs: Any) -> requests.Response:
+    """Call the control plane with the host's bearer token."""
+    headers = {"Authorization": f"Bearer {host.info['control_token']}"}
+    return requests.request(method, host.info["control_url"] + path, headers=headers,
+                            verify=host.info["ca_bundle"], timeout=30, **kwargs)
+
+
+def run_cmd(host: RunningHost, line: str) -> Any:
+    session = winrm.Session(host.info["winrm"]["https_url"], auth=(host.info["username"], host.info["password"]),
+                            transport="ssl", ca_trust_path=host.info["ca_bundle"])
+    return session.run_cmd(line)
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
+    topology = {"name": "Hyper-v-repl", "os": "2019", "address": "192.168.101.213", "dns_suffix": "lab.local"}
+    with start_host(tmp_path_factory.mktemp("serve"), "Hyper-v-repl", topology=topology) as running:
+        yield running
+
+
+def test_help_explains_every_flag() -> None:
+    text = subprocess.run([*SERVE, "--help"], capture_output=True, text=True, check=True).stdout
+    for flag in ("--name", "--state-dir", "--dns-suffix", "--address", "--os", "--topology", "--https-port",
+                 "--http-port", "--lab-file", "--allow-unencrypted"):
+        assert flag in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--name", "x", "--https-port", "abc"], "invalid int value"),
+        (["--name", "x", "--os", "2012"], "invalid choice"),
+        (["--name", "waytoolongcomputername"], "not a valid computer name"),
+        (["--name", "ok", "--dns-suffix", "bad..suffix"], "not a valid DNS suffix"),
+        (["--name", "ok", "--address", "10.1.2.3"], "only loopback"),
+    ],
+)
+def test_bad_flags_exit_2_naming_the_problem(tmp_path: Path, args: list[str], message: str) -> None:
+    done = subprocess.run([*SERVE, "--state-dir", str(tmp_path / "s"), *args], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert not (tmp_path / "s" / "state.json").exists()
+
+
+def test_bad_topology_file_exit_2(tmp_path: Path) -> None:
+    topology = tmp_path / "t.yaml"
+    topology.write_text("name: HOST1\nvms:\n  - name: VM01\n    state: Paused\n", encoding="utf-8")
+    done = subprocess.run([*SERVE, "--state-dir", str(tmp_path / "s"), "--topology", str(topology)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert "vms[0]: state must be one of Running, Off" in done.stderr
+
+
+def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(HostStartError, match=f"HTTPS port 127.0.0.1:{port} is already in use"):
+            start_host(tmp_path / "s", "HOST1", https_port=port)
+
+
+def test_host_json_describes_the_host(host: RunningHost) -> None:
+    path = host.state_dir / "host.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    info = json.loads(path.read_text(encoding="utf-8"))
+    assert (info["name"], info["fqdn"], info["virtual_address"], info["os"]) == (
+        "Hyper-v-repl", "Hyper-v-repl.lab.local", "192.168.101.213", "2019")
+    assert host.ready_line == f"hvsim ready Hyper-v-repl {info['winrm']['https_url']}"
+    assert info["pid"] == host.pid
+    assert len(info["password"]) >= 16
+    pem = Path(info["ca_bundle"]).read_text(encoding="ascii")
+    assert "PRIVATE KEY" not in pem
+
+
+def test_control_plane_requires_credentials(host: RunningHost) -> None:
+    url = host.info["control_url"] + "/health"
+    assert requests.get(url, verify=host.info["ca_bundle"], timeout=10).status_code == 401
+    assert requests.get(url, verify=host.info["ca_bundle"], timeout=10,
+                        auth=(host.info["username"], "wrong")).status_code == 401
+    basic = requests.get(url, verify=host.info["ca_bundle"], timeout=10,
+                         auth=(host.info["username"], host.info["password"]))
+    assert basic.json()["name"] == "Hyper-v-repl"
+    assert control(host, "GET", "/health").json()["status"] == "ok"
+
+
+def test_state_is_returned_with_secrets_masked(host: RunningHost) -> None:
+    state = control(host, "GET", "/state").json()
+    assert state["info"]["name"] == "Hyper-v-repl"
+    text = json.dumps(state)
+    assert "PRIVATE KEY-----" not in text
+    assert host.info["password"] not in text
+
+
+def test_snapshot_and_restore_bring_back_files_and_state(host: RunningHost) -> None:
+    assert run_cmd(host, r"echo before> C:\marker.txt").status_code == 0
+    assert control(host, "POST", "/snapshot", json={"name": "base"}).status_code == 200
+    before = control(host, "GET", "/state").json()["clock"]["offset_seconds"]
+    assert run_cmd(host, r"echo after> C:\marker.txt & echo new> C:\extra.txt").status_code == 0
+    control(host, "POST", "/clock/advance", json={"seconds": 3600})
+    assert control(host, "POST", "/restore", json={"name": "base"}).status_code == 200
+    assert run_cmd(host, r"type C:\marker.txt").std_out == b"before\r\n"
+    assert run_cmd(host, r"type C:\extra.txt").status_code == 1
+    assert control(host, "GET", "/state").json()["clock"]["offset_seconds"] == before
+    assert control(host, "POST", "/restore", json={"name": "nosuch"}).status_code == 404
+    assert control(host, "POST", "/snapshot", json={"name": "../escape"}).status_code == 422
+
+
+def test_clock_advance_and_events(host: RunningHost) -> None:
+    first = control(host, "POST", "/clock/advance", json={"seconds": 86400}).json()
+    second = control(host, "POST", "/clock/advance", json={"seconds": 60}).json()
+    assert second["offset_seconds"] - first["offset_seconds"] == 60
+    assert control(host, "POST", "/clock/advance", json={"seconds": -5}).status_code == 422
+    assert isinstance(control(host, "GET", "/events", params={"since": 0}).json(), list)
+
+
+def test_restart_keeps_state_password_and_certificate(tmp_path: Path) -> None:
+    with start_host(tmp_path, "HOST1") as first:
+        control(first, "POST", "/clock/advance", json={"seconds": 1234})
+        run_cmd(first, r"echo kept> C:\kept.txt")
+        info = first.info
+        assert first.stop() == 0  # SIGTERM: clean exit
+    with start_host(tmp_path, "HOST1") as second:
+        assert second.info["password"] == info["password"]
+        assert Path(second.info["ca_bundle"]).read_bytes() == Path(info["ca_bundle"]).read_bytes()
+        assert control(second, "GET", "/state").json()["clock"]["offset_seconds"] == 1234
+        assert run_cmd(second, r"type C:\kept.txt").std_out == b"kept\r\n"
+
+
+@pytest.mark.slow
+def test_kill_9_during_a_burst_of_writes_loses_no_acknowledged_change(tmp_path: Path) -> None:
+    running = start_host(tmp_path, "HOST1")
+    acknowledged: list[float] = []
+    stop = threading.Event()
+
+    def writer() -> None:
+        while not stop.is_set():
+            try:
+                reply = control(running, "POST", "/clock/advance", json={"seconds": 1})
+            except requests.RequestException:
+                return
+            if reply.status_code == 200:
+                acknowledged.append(reply.json()["offset_seconds"])
+
+    threads = [threading.Thread(target=writer) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    while len(acknowledged) < 60:
+        threading.Event().wait(0.02)
+    running.kill()
+    stop.set()
+    for thread in threads:
+        thread.join()
+    with start_host(tmp_path, "HOST1") as restarted:
+        offset = control(restarted, "GET", "/state").json()["clock"]["offset_seconds"]
+    assert offset >= max(acknowledged)
+    assert offset <= max(acknowledged) + 3  # at most the in-flight, unacknowledged writes on top
