@@ -11,6 +11,7 @@ import hashlib
 import importlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ SUCCESS = "The connection to the specified Replica server with the specified par
 
 @pytest.fixture(name="lab")
 def _lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lab]:
-    primary = dict(TOPOLOGIES["primary"])
+    primary: dict[str, Any] = dict(TOPOLOGIES["primary"])
     primary["vms"] = [{"name": "VM01", "generation": 2, "state": "Running", "disks": [{"name": "VM01.vhdx",
                                                                                       "size_mb": 8}]}]
     monkeypatch.setitem(TOPOLOGIES, "primary", primary)
