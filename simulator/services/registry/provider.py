@@ -192,7 +192,8 @@ class RegistryProvider(api.Provider):
         """New-Item: create a key; ``-Force`` creates missing parents and re-creates an existing key.
 
         As on Windows, ``New-Item -Force`` on an existing key replaces it with an empty key
-        (its values and subkeys are lost); without ``-Force`` an existing key is an error.
+        (its values and subkeys are lost; PowerShell/PowerShell issue #5444); without ``-Force`` an
+        existing key is an error.
         """
         if item_type is not None and item_type.lower() != "key":
             raise NotModelledError(f"New-Item -ItemType {item_type} on the Registry provider")

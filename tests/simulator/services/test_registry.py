@@ -456,3 +456,12 @@ class TestThroughPowerShell:
             "True",
             "False",
         ]
+
+
+def test_new_item_force_wipes_existing_key(sim_host):
+    """As on Windows (PowerShell issue #5444), New-Item -Force on an existing key re-creates it empty."""
+    run_reg(sim_host, "add", REPLICATION, "/v", "DisableCertRevocationCheck", "/t", "REG_DWORD", "/d", "1", "/f")
+    provider, path = provider_call(REPLICATION.replace("HKLM", "HKLM:"))
+    provider.new_item(invocation(sim_host, "New-Item"), path, None, None, force=True)
+    assert run_reg(sim_host, "query", REPLICATION).exit_code == 0
+    assert run_reg(sim_host, "query", REPLICATION, "/v", "DisableCertRevocationCheck").exit_code == 1
