@@ -65,3 +65,17 @@ def test_parse_round_trip(rows, separator):
     """Whatever entries are written (any spacing, trailing comments), parse gives them back in order."""
     text = "".join(f"{ip}{separator}{separator.join(names)} # note\r\n" for ip, names in rows)
     assert hostsfile.parse("# header\r\n" + text) == [(ip, names) for ip, names in rows]
+
+
+def test_entry_added_by_script_resolves_at_once(sim_host):
+    """Add-Content to the hosts file (the recipe's step), then Resolve-DnsName and [Net.Dns] see the entry."""
+    from simulator.ps.runner import run_script  # noqa: PLC0415 - built by another helper; import late
+
+    result = run_script(sim_host, (
+        'Add-Content -Path C:\\Windows\\System32\\drivers\\etc\\hosts -Value "192.168.101.213`thyper-v-rep.lab.local"\n'
+        "(Resolve-DnsName hyper-v-rep.lab.local -Type A).IPAddress\n"
+        '[System.Net.Dns]::GetHostEntry("HYPER-V-REP.lab.local").HostName\n'
+    ))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.split("\r\n")[:2] == ["192.168.101.213", "hyper-v-rep.lab.local"]
+    assert hostsfile.parse(hostsfile.read(sim_host))[-1] == ("192.168.101.213", ["hyper-v-rep.lab.local"])
