@@ -100,8 +100,13 @@ def _split_name(name: str) -> tuple[str, str]:
     return stem, "." + ext
 
 
-def file_object(windows_path: str, real: Path) -> PSObject:
-    """The FileInfo for an existing file."""
+def file_object(windows_path: str, real: Path, *, listed: bool = False) -> PSObject:
+    """The FileInfo for an existing file.
+
+    ``listed``: the object comes from a folder listing; 5.1's (.NET Framework's) ToString() of such an
+    object is the bare name, while Get-Item's objects give the full path — scripts that pass ``"$_"`` on
+    as a path break on Windows for exactly this reason, so the simulator keeps the difference.
+    """
     stat = real.stat()
     name = leaf_of(windows_path)
     base, extension = _split_name(name)
@@ -127,14 +132,14 @@ def file_object(windows_path: str, real: Path) -> PSObject:
     return PSObject(
         [FILE_TYPE, "System.IO.FileSystemInfo", "System.MarshalByRefObject", "System.Object"],
         props,
-        to_string=name,
+        to_string=name if listed else windows_path,
         default_display=_TABLE,
         hidden={"real_path": str(real)},
     )
 
 
-def directory_object(windows_path: str, real: Path) -> PSObject:
-    """The DirectoryInfo for an existing folder (a drive root too)."""
+def directory_object(windows_path: str, real: Path, *, listed: bool = False) -> PSObject:
+    """The DirectoryInfo for an existing folder (a drive root too); ``listed`` as for :func:`file_object`."""
     stat = real.stat()
     name = leaf_of(windows_path)
     parent = parent_of(windows_path)
@@ -157,12 +162,14 @@ def directory_object(windows_path: str, real: Path) -> PSObject:
     return PSObject(
         [DIRECTORY_TYPE, "System.IO.FileSystemInfo", "System.MarshalByRefObject", "System.Object"],
         props,
-        to_string=name,
+        to_string=name if listed else windows_path,
         default_display=_TABLE,
         hidden={"real_path": str(real)},
     )
 
 
-def item_object(windows_path: str, real: Path) -> PSObject:
+def item_object(windows_path: str, real: Path, *, listed: bool = False) -> PSObject:
     """FileInfo or DirectoryInfo, whichever ``real`` is."""
-    return directory_object(windows_path, real) if real.is_dir() else file_object(windows_path, real)
+    if real.is_dir():
+        return directory_object(windows_path, real, listed=listed)
+    return file_object(windows_path, real, listed=listed)

@@ -153,7 +153,7 @@ class FileSystemProvider(Provider):
         folders = [e for e in entries if (real / e).is_dir()]
         files = [e for e in entries if not (real / e).is_dir()]
         base = windows.rstrip("\\")
-        out = [item_object(f"{base}\\{e}", real / e) for e in folders + files]
+        out = [item_object(f"{base}\\{e}", real / e, listed=True) for e in folders + files]
         if recurse:
             for folder in folders:
                 out.extend(self._list(f"{base}\\{folder}", real / folder, True))

@@ -71,6 +71,14 @@ def test_get_child_item_lists_folders_first_and_recurses(sim_host: Host) -> None
     assert names(call(sim_host, "Get-ChildItem", Path=["C:\\Tree"], Directory=True)) == ["C:\\Tree\\Sub"]
 
 
+def test_listed_items_stringify_to_their_name_as_in_51(sim_host: Host) -> None:
+    make_tree(sim_host)
+    (got,) = call(sim_host, "Get-Item", Path=["C:\\Tree\\b.txt"])
+    listed = [i for i in call(sim_host, "Get-ChildItem", Path=["C:\\Tree"]) if i.get("Name") == "b.txt"]
+    assert got.text() == "C:\\Tree\\b.txt"
+    assert [i.text() for i in listed] == ["b.txt"]
+
+
 def test_include_needs_recurse_or_wildcard_as_in_51(sim_host: Host) -> None:
     make_tree(sim_host)
     assert call(sim_host, "Get-ChildItem", Path=["C:\\Tree"], Include=["*.log"]) == []
