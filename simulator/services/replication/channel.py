@@ -116,7 +116,7 @@ def connect(host: Host, replica_server: str, port: int, thumbprint: str) -> TlsC
     names = [peer.name, peer.fqdn, replica_server, *addresses]
     if network.is_down(host) or network.is_cut(host, names):
         raise _fail(host, winerrors.CANNOT_CONNECT, replica_server, "the network link is cut")
-    endpoint = network.read_listeners(peer.state_dir).get(port)
+    endpoint = network.endpoint_of(peer, port)
     if endpoint is None:
         raise _fail(host, winerrors.CANNOT_CONNECT, replica_server, f"nothing listens on TCP {port}")
     try:

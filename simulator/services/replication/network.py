@@ -159,3 +159,15 @@ def find_peer(host: Host, runtime: Runtime | None, address: str) -> Peer | None:
         if peer.virtual_address == address:
             return peer
     return None
+
+
+def endpoint_of(peer: Peer, port: int) -> tuple[str, int] | None:
+    """Where to dial ``peer`` for its configured ``port``: its published mapping.
+
+    A peer whose state dir is not on this machine (the docker backend: each host in its own container
+    with its own address, listening on the real port) is dialled at its lab ``address`` on ``port``.
+    """
+    if peer.state_dir.exists():
+        return read_listeners(peer.state_dir).get(port)
+    log.debug("state dir of %s not visible here; dialling its lab address %s", peer.name, peer.address)
+    return peer.address, port
