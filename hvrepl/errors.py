@@ -50,7 +50,7 @@ def format_hresult(value: int | str | None) -> str | None:
     if isinstance(value, str):
         text = value.strip()
         try:
-            number = int(text, 16) if text.lower().startswith("0x") else int(text)
+            number = int(text[2:], 16) if text.lower().startswith("0x") else int(text)
         except ValueError:
             return text
     else:

@@ -99,11 +99,12 @@ def wrap(body: str, *, reads_stdin: bool = False) -> str:
     With ``reads_stdin`` the lines sent on stdin are collected into ``$HvreplStdin`` first (only then:
     ``$input`` waits for the end of stdin, so a script must not touch it unless stdin is sent and closed).
     """
-    indented = "\n".join(("    " + line) if line.strip() else line for line in body.strip("\n").splitlines())
+    # The body is NOT re-indented: that would change the value of multi-line string literals.
+    body = body.strip("\n")
     head = WRAPPER_HEAD
     if reads_stdin:
         head = head.replace("try {\n", "$HvreplStdin = @($input)\ntry {\n", 1)
-    return head + indented + WRAPPER_TAIL
+    return head + body + WRAPPER_TAIL
 
 
 def encode_command(script: str) -> str:

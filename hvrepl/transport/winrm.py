@@ -117,7 +117,9 @@ class WinRMTransport:
             raise ValueError(f"script too long for one command line ({length} > {MAX_COMMAND_LINE}): split it")
         shell = self._shell()
         with map_winrm_exceptions(self.host):
-            command_id = self._protocol.run_command(shell, "powershell.exe", [*POWERSHELL_ARGS, encoded])
+            # As Ansible's winrm plugin does: console-mode stdin only when nothing is piped in.
+            command_id = self._protocol.run_command(shell, "powershell.exe", [*POWERSHELL_ARGS, encoded],
+                                                    console_mode_stdin=stdin is None)
             try:
                 if stdin is not None:
                     self._protocol.send_command_input(shell, command_id, stdin.encode("utf-8"), end=True)

@@ -158,3 +158,10 @@ class TestParseResult:
         assert as_list(None) == []
         assert as_list({"a": 1}) == [{"a": 1}]
         assert as_list([1, 2]) == [1, 2]
+
+
+def test_wrap_keeps_multiline_literals_intact() -> None:
+    """A multi-line value (the hosts file) must reach the host byte for byte: no indentation added."""
+    text = "# a\r\n10.0.0.1\thost\r\n"
+    script = Script.build("hosts_set", path="C:\\x", text=text)
+    assert quote(text) in script.text
