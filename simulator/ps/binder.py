@@ -277,9 +277,14 @@ def bind_pipeline(spec: CmdletSpec, bound: dict[str, Any], item: Any) -> dict[st
     return args if matched else None
 
 
-def check_mandatory(spec: CmdletSpec, args: dict[str, Any]) -> None:
-    """The non-interactive "missing mandatory parameters" error."""
-    missing = [p.name for p in spec.params if p.mandatory and p.name not in args]
+def check_mandatory(spec: CmdletSpec, args: dict[str, Any], pipeline_stage: bool = False) -> None:
+    """The non-interactive "missing mandatory parameters" error.
+
+    In a later pipeline stage a collecting cmdlet's pipeline parameters count as bound even when no
+    object arrived (``@() | ConvertTo-Json`` outputs nothing, it does not fail).
+    """
+    missing = [p.name for p in spec.params if p.mandatory and p.name not in args
+               and not (pipeline_stage and (p.from_pipeline or p.from_pipeline_by_property))]
     if missing:
         raise _binding_error("Cannot process command because of one or more missing mandatory parameters: "
                              f"{' '.join(missing)}.", "MissingMandatoryParameter", spec)

@@ -375,13 +375,8 @@ class CommandMixin:
         outputs: list[Any] = []
         try:
             if spec.collects_input or input_objects is None:
-                args = dict(bound.args)
-                if spec.collects_input and input_objects:
-                    for param in spec.params:
-                        if param.from_pipeline and param.name not in args:
-                            args[param.name] = list(input_objects)
-                            break
-                self._run_handler(spec, args, session, None, input_objects or [], outputs, node, called_as, action)
+                self._run_handler(spec, dict(bound.args), session, None, input_objects or [], outputs, node,
+                                  called_as, action, pipeline_stage=input_objects is not None)
             else:
                 for item in input_objects:
                     args_for_item = bind_pipeline(spec, bound.args, item)
@@ -406,9 +401,10 @@ class CommandMixin:
                     self.set_variable(name, list(values))
 
     def _run_handler(self: Interpreter, spec: CmdletSpec, args: dict[str, Any], session: CmdletSession, item: Any,
-                     collected: list[Any], outputs: list[Any], node: Node, called_as: str, action: str) -> None:
+                     collected: list[Any], outputs: list[Any], node: Node, called_as: str, action: str,
+                     pipeline_stage: bool = False) -> None:
         try:
-            check_mandatory(spec, args)
+            check_mandatory(spec, args, pipeline_stage)
         except ParameterBindingError as error:
             raise self.terminate(error, node, called_as) from None
         invocation = Invocation(self.host, args, session, input=item, input_objects=collected, name=called_as)
