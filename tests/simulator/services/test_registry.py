@@ -465,3 +465,28 @@ def test_new_item_force_wipes_existing_key(sim_host):
     provider.new_item(invocation(sim_host, "New-Item"), path, None, None, force=True)
     assert run_reg(sim_host, "query", REPLICATION).exit_code == 0
     assert run_reg(sim_host, "query", REPLICATION, "/v", "DisableCertRevocationCheck").exit_code == 1
+
+
+kinds_and_values = st.one_of(
+    st.tuples(st.just("DWord"), st.integers(-(2**31), 2**31 - 1)),
+    st.tuples(st.just("QWord"), st.integers(-(2**63), 2**63 - 1)),
+    st.tuples(st.just("String"), st.text(st.characters(codec="ascii", exclude_characters="\0\r\n"), max_size=12)),
+    st.tuples(st.just("MultiString"), st.lists(st.text(st.characters(codec="ascii", exclude_characters="\0"),
+                                                        min_size=1, max_size=5), max_size=3)),
+    st.tuples(st.just("Binary"), st.binary(max_size=8)),
+)
+REG_TYPES = {"DWord": "REG_DWORD", "QWord": "REG_QWORD", "String": "REG_SZ", "MultiString": "REG_MULTI_SZ",
+             "Binary": "REG_BINARY"}
+
+
+@given(kinds_and_values)
+def test_provider_round_trip_and_reg_view(tmp_path_factory, kind_and_value):
+    """Whatever Set-ItemProperty -Type writes, Get-ItemProperty reads back unchanged and reg shows its type."""
+    kind, value = kind_and_value
+    host = make_host(tmp_path_factory.mktemp("h"))
+    provider, path = provider_call(r"HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization")
+    provider.set_item_property(invocation(host, "Set-ItemProperty"), path, "V", value, kind, create=False, force=False)
+    [props] = provider.get_item_property(invocation(host), path, ["V"])
+    assert props.get("V") == value
+    shown = run_reg(host, "query", r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization", "/v", "V")
+    assert f"    V    {REG_TYPES[kind]}    " in shown.stdout
