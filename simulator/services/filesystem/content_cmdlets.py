@@ -6,10 +6,11 @@ content, the Registry provider properties, and a provider that lacks an operatio
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from simulator.core.errors import SimError
+from simulator.core.errors import NotModelledError, SimError
 from simulator.ps.api import Invocation, Param, Provider, cmdlet
 from simulator.ps.objects import PSObject
 from simulator.services.filesystem.capacity import capacity_bytes, free_bytes
@@ -56,6 +57,39 @@ def get_content(inv: Invocation) -> Iterable[Any]:
         return values
 
     return run_each(inv, "Get-Content", one)
+
+
+_HASHES = {"SHA1": "sha1", "SHA256": "sha256", "SHA384": "sha384", "SHA512": "sha512", "MD5": "md5"}
+
+
+@cmdlet(
+    "Get-FileHash",
+    *_path_params(),
+    Param("Algorithm", "string", position=1,
+          validate_set=("SHA1", "SHA256", "SHA384", "SHA512", "MACTripleDES", "MD5", "RIPEMD160")),
+    summary="Hash of each file (SHA256 by default) as an upper-case hex string.",
+    not_modelled="-InputStream, -Algorithm MACTripleDES/RIPEMD160.",
+    area="items",
+)
+def get_file_hash(inv: Invocation) -> Iterable[Any]:
+    """Get-FileHash: reads the file's bytes through the provider and hashes them.
+
+    Not modelled: -InputStream, the MACTripleDES and RIPEMD160 algorithms.
+    """
+    algorithm = str(inv.get("Algorithm", "SHA256"))
+    if algorithm not in _HASHES:
+        raise NotModelledError(f"Get-FileHash -Algorithm {algorithm}")
+
+    def one(provider: Provider, path: str) -> PSObject:
+        chunks = provider.get_content(inv, path, True, "Byte")
+        digest = hashlib.new(_HASHES[algorithm], b"".join(chunks)).hexdigest().upper()
+        return PSObject(
+            "Microsoft.Powershell.Utility.FileHash",
+            {"Algorithm": algorithm, "Hash": digest, "Path": path},
+            default_display=("Algorithm", "Hash", "Path"),
+        )
+
+    return run_each(inv, "Get-FileHash", one)
 
 
 def _write_content(inv: Invocation, command: str, append: bool) -> list[Any]:

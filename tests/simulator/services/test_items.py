@@ -217,6 +217,21 @@ def test_certificate_provider_through_the_generic_cmdlets(sim_host: Host) -> Non
     assert call(sim_host, "Get-ChildItem", Path=["cert:\\LocalMachine\\My"]) == []
 
 
+def test_get_file_hash(sim_host: Host) -> None:
+    import hashlib  # noqa: PLC0415 - only this test needs it
+
+    make_tree(sim_host)
+    data = sim_host.real_path("C:\\Tree\\b.txt").read_bytes()
+    (default,) = call(sim_host, "Get-FileHash", Path=["c:\\tree\\B.TXT"])
+    assert default.get("Hash") == hashlib.sha256(data).hexdigest().upper()
+    # ASSUMPTION: like PowerShell's path resolution, a literal path keeps the casing it was typed with.
+    assert (default.get("Algorithm"), default.get("Path")) == ("SHA256", "C:\\tree\\B.TXT")
+    (md5,) = call(sim_host, "Get-FileHash", Path=["C:\\Tree\\b.txt"], Algorithm="MD5")
+    assert md5.get("Hash") == hashlib.md5(data).hexdigest().upper()
+    with pytest.raises(NotModelledError):
+        call(sim_host, "Get-FileHash", Path=["C:\\Tree\\b.txt"], Algorithm="RIPEMD160")
+
+
 def test_get_ps_drive_reports_virtual_capacity(sim_host: Host) -> None:
     (drive,) = call(sim_host, "Get-PSDrive", Name=["D"])
     assert drive.get("Used") + drive.get("Free") == 500 * 1024**3
@@ -242,7 +257,7 @@ def test_aliases_and_coverage_metadata() -> None:
         "Resolve-Path", "Get-Content", "Set-Content", "Add-Content", "Get-ItemProperty", "Get-ItemPropertyValue",
         "Set-ItemProperty", "New-ItemProperty", "Remove-ItemProperty", "Get-PSDrive", "Get-NetFirewallRule",
         "Enable-NetFirewallRule", "Disable-NetFirewallRule", "Set-NetFirewallRule", "New-NetFirewallRule",
-        "Remove-NetFirewallRule", "Get-NetFirewallPortFilter",
+        "Remove-NetFirewallRule", "Get-NetFirewallPortFilter", "Get-FileHash",
     }
     for spec in mine.values():
         doc = spec.handler.__doc__ or ""
