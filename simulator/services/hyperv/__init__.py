@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from simulator.services.hyperv import authorization, checkpoints, server, vm_cmdlets
+from simulator.services.hyperv import (
+    authorization,
+    checkpoints,
+    events,
+    failover,
+    replica_ops,
+    replication,
+    replication_admin,
+    scheduler,
+    server,
+    vm_cmdlets,
+)
 from simulator.services.hyperv.authorization import authorize
 from simulator.services.hyperv.disks import read_guest_data, write_guest_data
 from simulator.services.hyperv.state import section
@@ -17,8 +28,8 @@ from simulator.services.hyperv.state import section
 if TYPE_CHECKING:
     from simulator.core.host import Host
 
-__all__ = ["authorization", "authorize", "checkpoints", "initial_state", "read_guest_data", "server",
-           "vm_cmdlets", "write_guest_data"]
+__all__ = ["authorization", "authorize", "checkpoints", "events", "failover", "initial_state", "read_guest_data",
+           "replica_ops", "replication", "replication_admin", "scheduler", "server", "vm_cmdlets", "write_guest_data"]
 
 
 def initial_state(host: Host, topology: dict[str, Any]) -> None:

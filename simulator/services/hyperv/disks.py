@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,7 +98,7 @@ def read_block(handle: Any, block: int, size: int) -> bytes:
     return bytes(handle.read(min(BLOCK_SIZE, max(0, size - offset))))
 
 
-def encode_blocks(disks: list[tuple[int, Path, Iterable[int]]], *, skip_zero: bool = False) -> Iterator[bytes]:
+def encode_blocks(disks: Sequence[tuple[int, Path, Iterable[int]]], *, skip_zero: bool = False) -> Iterator[bytes]:
     """The block stream for ``(disk index, file, block indices)``.
 
     ``skip_zero`` leaves out all-zero blocks (initial replication: the replica's new disk is sparse);

@@ -51,7 +51,7 @@ def health_details(vm_name: str, rep: dict[str, Any] | None, now: dt.datetime) -
             critical.append(f"Replication is paused on the Replica virtual machine '{vm_name}'.")
         else:
             warning.append(f"Replication is paused for virtual machine '{vm_name}'.")
-    if rep["mode"] == "Primary" and state == "Replicating" and int(rep.get("failing_since_cycles", 0)) > 0:
+    if rep["mode"] == "Primary" and state == "Replicating" and int(rep.get("failing_cycles", 0)) > 0:
         critical.append(f"Hyper-V cannot replicate changes for virtual machine '{vm_name}' to the Replica server "
                         f"'{rep.get('replica_server', '')}'.")
     if state in WARNING_STATES:

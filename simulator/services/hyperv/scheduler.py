@@ -1,0 +1,177 @@
+"""Replication time: run every cycle that fell due since the last one, on the simulated clock.
+
+:func:`run_due` is called by the transport after each clock advance and from a background tick. It is
+idempotent (each cycle's slot is claimed under the host lock before anything is sent, so a second call
+at the same time finds nothing due) and deterministic (cycle times are ``last cycle + k·frequency``).
+Due cycles of one VM travel together as one ``apply_log`` call: the changed blocks belong to the first
+of them (they were written before it), the others are empty but still count and can carry hourly
+recovery points on the replica. Sending happens *outside* the host lock, one channel per replica
+server, so two hosts replicating to each other cannot deadlock on each other's locks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from simulator.core.errors import SimError
+from simulator.services.hyperv.disks import BLOCK_SIZE
+from simulator.services.hyperv.events import EVENT_REPLICATE_RETRY, EVENT_STATISTICS, vmms_event
+from simulator.services.hyperv.health import new_statistics
+from simulator.services.hyperv.replication import finish_media_initial_replication, ir_due, run_initial_replication
+from simulator.services.hyperv.replication_admin import cycle_payload, resynchronize
+from simulator.services.hyperv.replication_objects import replicated_indices
+from simulator.services.hyperv.server import server_settings
+from simulator.services.hyperv.state import find_vm_by_id, iso, now, parse_time, vms
+from simulator.services.hyperv.transfer import connect, connect_for, restore_dirty, send_delta, take_dirty
+
+if TYPE_CHECKING:
+    from simulator.core.host import Host
+
+log = logging.getLogger(__name__)
+
+RESYNC_LOG_FRACTION = 0.5
+
+
+def run_due(host: Host) -> dict[str, int]:
+    """Run what fell due on ``host``: scheduled initial replications and resyncs, media IR completion, cycles.
+
+    Returns counts (``sent``, ``missed`` cycles) for callers that want to report them.
+    """
+    deltas = _claim_due_work(host)
+    results = _send(host, deltas)
+    return _record(host, results)
+
+
+def _claim_due_work(host: Host) -> list[dict[str, Any]]:
+    """Under the lock: start due one-off jobs and claim the due cycles (with their changed blocks)."""
+    claimed: list[dict[str, Any]] = []
+    with host.transaction():
+        at = now(host)
+        for vm in list(vms(host)):
+            rep = vm.get("replication")
+            if not rep or rep["mode"] != "Primary":
+                continue
+            _roll_statistics(host, vm, rep, at)
+            try:
+                _one_off_jobs(host, vm, rep, at)
+            except SimError as error:
+                log.info("scheduled job for %s failed: %s", vm["name"], error.message)
+            if rep["state"] != "Replicating":
+                continue
+            anchor = parse_time(rep.get("last_cycle")) or at
+            frequency = int(rep["frequency"])
+            count = math.floor((at - anchor).total_seconds() / frequency)
+            if count < 1:
+                continue
+            first = anchor + dt.timedelta(seconds=frequency)
+            rep["last_cycle"] = iso(anchor + dt.timedelta(seconds=frequency * count))
+            claimed.append({"vm_id": vm["id"], "first": first, "count": count, "dirty": take_dirty(rep),
+                            "key": (rep["replica_server"].lower(), int(rep["replica_port"]), rep["auth_type"],
+                                    rep.get("thumbprint") or ""),
+                            "payload": cycle_payload(rep, first, count)})
+    return claimed
+
+
+def _one_off_jobs(host: Host, vm: dict[str, Any], rep: dict[str, Any], at: dt.datetime) -> None:
+    if ir_due(rep, at):
+        run_initial_replication(host, vm, "StartVMInitialReplication")
+    elif rep["state"] == "InitialReplicationInProgress" and rep.get("ir_mode") == "media":
+        with connect_for(host, rep) as channel:
+            reply, _ = channel.call("replica_status", {"vm_id": vm["id"]})
+        finish_media_initial_replication(host, vm, str(reply.get("state", "")))
+    elif rep["state"] == "WaitingForStartResynchronize":
+        start = parse_time(rep.get("resync_start_time"))
+        if start is not None and start <= at:
+            resynchronize(host, vm, "ResumeVMReplication")
+
+
+def _send(host: Host, claimed: list[dict[str, Any]]) -> list[tuple[dict[str, Any], SimError | None, int]]:
+    """Outside the lock: one channel per replica server, one apply_log per VM."""
+    groups: dict[tuple[str, int, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for item in claimed:
+        groups[item["key"]].append(item)
+    results: list[tuple[dict[str, Any], SimError | None, int]] = []
+    for (server, port, auth, thumbprint), items in groups.items():
+        try:
+            channel = connect(host, server, port, auth, thumbprint)
+        except SimError as error:
+            results.extend((item, error, 0) for item in items)
+            continue
+        with channel:
+            for item in items:
+                vm = find_vm_by_id(host, item["vm_id"])
+                if vm is None:
+                    continue
+                try:
+                    results.append((item, None, send_delta(channel, host, vm, item["dirty"], item["payload"])))
+                except SimError as error:
+                    results.append((item, error, 0))
+    return results
+
+
+def _record(host: Host, results: list[tuple[dict[str, Any], SimError | None, int]]) -> dict[str, int]:
+    """Under the lock: statistics, health inputs, retries and the resynchronization threshold."""
+    counts = {"sent": 0, "missed": 0}
+    with host.transaction():
+        at = now(host)
+        for item, error, applied in results:
+            vm = find_vm_by_id(host, item["vm_id"])
+            rep = vm.get("replication") if vm else None
+            if vm is None or rep is None or rep["mode"] != "Primary":
+                continue
+            stats = rep.setdefault("stats", new_statistics(at))
+            last = item["first"] + dt.timedelta(seconds=int(rep["frequency"]) * (item["count"] - 1))
+            if error is None:
+                counts["sent"] += item["count"]
+                stats["successful"] += item["count"]
+                stats["bytes"] += applied
+                stats["max_bytes"] = max(stats["max_bytes"], applied)
+                latency = max(0.0, (at - last).total_seconds())
+                stats["latency_total_s"] += latency * item["count"]
+                stats["latency_max_s"] = max(stats["latency_max_s"], latency)
+                rep.update(last_replication_time=iso(last), failing_cycles=0, last_replication_type="Regular")
+                continue
+            counts["missed"] += item["count"]
+            restore_dirty(rep, item["dirty"])
+            stats["missed"] += item["count"]
+            stats["errors"] += 1
+            rep["failing_cycles"] = int(rep.get("failing_cycles", 0)) + item["count"]
+            rep["last_error"] = error.message
+            vmms_event(host, EVENT_REPLICATE_RETRY, "Warning",
+                       f"Hyper-V failed to replicate changes for virtual machine '{vm['name']}': {error.message} "
+                       f"Hyper-V will retry replication after {max(1, int(rep['frequency']) // 60)} minute(s). "
+                       f"(Virtual machine ID {vm['id']})", vm=vm["name"], hresult=error.hresult_hex)
+            _check_resync_needed(vm, rep)
+    return counts
+
+
+def _check_resync_needed(vm: dict[str, Any], rep: dict[str, Any]) -> None:
+    """Tracking logs beyond half the replicated disks' size force resynchronization (fact sheet §2.5)."""
+    total = sum(int(vm["disks"][i]["size_bytes"]) for i in replicated_indices(vm)) or 1
+    pending = sum(len(b) for b in (rep.get("dirty") or {}).values()) * BLOCK_SIZE
+    if rep["state"] == "Replicating" and max(pending, int(rep.get("log_bytes", 0))) > RESYNC_LOG_FRACTION * total:
+        rep["state"] = "WaitingForStartResynchronize"
+        rep["dirty"] = {}
+        rep["log_bytes"] = 0
+
+
+def _roll_statistics(host: Host, vm: dict[str, Any], rep: dict[str, Any], at: dt.datetime) -> None:
+    """At the end of each monitoring interval log its statistics (event 29174) and start a new one."""
+    stats = rep.get("stats")
+    since = parse_time(stats.get("since")) if stats else None
+    if stats is None or since is None:
+        return
+    interval = dt.timedelta(seconds=int(server_settings(host)["monitoring_interval_s"]))
+    if at - since < interval:
+        return
+    elapsed = math.floor((at - since) / interval)
+    vmms_event(host, EVENT_STATISTICS, "Information",
+               f"Replication statistics for virtual machine '{vm['name']}' for the past monitoring interval: "
+               f"{stats['successful']} successful replication cycles, {stats['missed']} missed, "
+               f"{stats['bytes']} bytes replicated. (Virtual machine ID {vm['id']})",
+               vm=vm["name"], successful=stats["successful"], missed=stats["missed"])
+    rep["stats"] = new_statistics(since + elapsed * interval)

@@ -1,0 +1,242 @@
+"""VM replication across two in-process hosts: the fact sheet §2.4 happy path, data, failures and events."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from simulator.core.errors import ParameterBindingError, SimError
+from simulator.core.host import Host
+from simulator.services.hyperv import read_guest_data, write_guest_data
+from simulator.services.hyperv.disks import BLOCK_SIZE, sparse_copy
+from simulator.services.hyperv.scheduler import run_due
+from simulator.services.hyperv.state import find_vm
+from tests.simulator.hyperv.conftest import REPLICA_FQDN, Pair
+from tests.simulator.hyperv.helpers import FakeSession, call
+
+MIB = 1024 * 1024
+
+
+def rep_state(host: Host, vm: str = "VM01") -> tuple[str, str, str]:
+    [obj] = call(host, "Get-VMReplication", VMName=[vm])
+    return (str(obj.get("ReplicationState")), str(obj.get("ReplicationMode")), str(obj.get("ReplicationHealth")))
+
+
+def events(host: Host, event_id: int) -> list[str]:
+    return [e["message"] for e in host.state["events"] if e["id"] == event_id]
+
+
+def test_happy_path_states_and_data(pair: Pair) -> None:
+    payload = bytes(range(256)) * 1024  # 256 KiB over four blocks
+    write_guest_data(pair.primary, "VM01", 3 * MIB + 100, payload)
+    pair.enable()
+    assert rep_state(pair.primary) == ("ReadyForInitialReplication", "Primary", "Warning")
+    assert rep_state(pair.replica) == ("WaitingForInitialReplication", "Replica", "Warning")
+    [replica_vm] = call(pair.replica, "Get-VM", Name=["VM01"])
+    [primary_vm] = call(pair.primary, "Get-VM", Name=["VM01"])
+    assert replica_vm.get("Id") == primary_vm.get("Id") and replica_vm.get("State") == "Off"
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    assert rep_state(pair.primary) == ("Replicating", "Primary", "Normal")
+    assert rep_state(pair.replica) == ("Replicating", "Replica", "Normal")
+    assert read_guest_data(pair.replica, "VM01", 3 * MIB + 100, len(payload)) == payload
+    assert pair.lab.largest_chunk <= BLOCK_SIZE + 14
+    [info] = call(pair.primary, "Get-VMReplication", VMName=["VM01"])
+    assert info.get("PrimaryServerName") == "hyper-v-prim.test.net"
+    assert info.get("ReplicaServerName") == REPLICA_FQDN
+    assert info.get("ReplicationFrequencySec") == 300
+
+
+def test_cycles_send_changes_when_due(pair: Pair) -> None:
+    pair.enable(ReplicationFrequencySec=30)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    write_guest_data(pair.primary, "VM01", 10 * MIB, b"delta!" * 100)
+    assert run_due(pair.primary) == {"sent": 0, "missed": 0}
+    assert read_guest_data(pair.replica, "VM01", 10 * MIB, 6) == b"\0" * 6
+    pair.primary.clock.advance(95)
+    assert run_due(pair.primary) == {"sent": 3, "missed": 0}
+    assert run_due(pair.primary) == {"sent": 0, "missed": 0}
+    assert read_guest_data(pair.replica, "VM01", 10 * MIB, 6) == b"delta!"
+    [health] = call(pair.primary, "Measure-VMReplication", VMName=["VM01"])
+    assert health.get("SuccessfulReplicationCount") == 3
+    assert health.get("PendingReplicationSize") == 0
+
+
+def test_zeroed_block_is_replicated(pair: Pair) -> None:
+    write_guest_data(pair.primary, "VM01", 0, b"\xff" * BLOCK_SIZE)
+    pair.enable(ReplicationFrequencySec=30)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    write_guest_data(pair.primary, "VM01", 0, bytes(BLOCK_SIZE))
+    pair.primary.clock.advance(30)
+    run_due(pair.primary)
+    assert read_guest_data(pair.replica, "VM01", 0, BLOCK_SIZE) == bytes(BLOCK_SIZE)
+
+
+def test_network_cut_critical_then_recovers_with_warning(pair: Pair) -> None:
+    pair.enable(ReplicationFrequencySec=30)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    write_guest_data(pair.primary, "VM01", 0, b"kept across the outage")
+    pair.lab.cut = True
+    pair.primary.clock.advance(60)
+    assert run_due(pair.primary) == {"sent": 0, "missed": 2}
+    assert rep_state(pair.primary)[2] == "Critical"
+    assert events(pair.primary, 32315)
+    pair.lab.cut = False
+    pair.primary.clock.advance(30)
+    assert run_due(pair.primary) == {"sent": 1, "missed": 0}
+    assert read_guest_data(pair.replica, "VM01", 0, 22) == b"kept across the outage"
+    [health] = call(pair.primary, "Measure-VMReplication", VMName=["VM01"])
+    assert health.get("ReplicationHealth") == "Warning"  # 2 of 3 cycles missed
+    assert any("20 percent" in d for d in health.get("ReplicationHealthDetails"))
+
+
+def test_more_than_an_hour_without_sending_is_warning(pair: Pair) -> None:
+    pair.enable()
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    call(pair.primary, "Reset-VMReplicationStatistics", VMName=["VM01"])
+    pair.replica.clock.advance(2 * 3600)
+    assert rep_state(pair.replica)[2] == "Warning"
+
+
+def test_enable_refuses_checkpoints_naming_them(pair: Pair) -> None:
+    call(pair.primary, "Checkpoint-VM", Name=["VM01"], SnapshotName="before-update")
+    session = FakeSession()
+    call(pair.primary, "Enable-VMReplication", session, VMName=["VM01"], ReplicaServerName=REPLICA_FQDN,
+         ReplicaServerPort=443, AuthenticationType="Certificate", CertificateThumbprint=pair.primary_thumbprint)
+    [error] = session.errors
+    assert "'before-update'" in error.message and error.message.endswith("(0x80004005).")
+    assert find_vm(pair.replica, "VM01") is None
+
+
+@pytest.mark.parametrize("frequency", [60, 120, 301, 899])
+def test_frequency_inside_range_but_invalid(pair: Pair, frequency: int) -> None:
+    with pytest.raises(SimError, match="Valid values are 30, 300 and 900"):
+        pair.enable(ReplicationFrequencySec=frequency)
+
+
+def test_missing_mandatory_parameters(pair: Pair) -> None:
+    with pytest.raises(ParameterBindingError, match="missing mandatory parameters: ReplicaServerPort"):
+        call(pair.primary, "Enable-VMReplication", VMName=["VM01"], ReplicaServerName=REPLICA_FQDN,
+             AuthenticationType="Certificate")
+
+
+def test_not_authorized_logs_32000(pair: Pair) -> None:
+    call(pair.replica, "Remove-VMReplicationAuthorizationEntry", TrustGroup="lab")
+    session = FakeSession()
+    call(pair.primary, "Enable-VMReplication", session, VMName=["VM01"], ReplicaServerName=REPLICA_FQDN,
+         ReplicaServerPort=443, AuthenticationType="Certificate", CertificateThumbprint=pair.primary_thumbprint)
+    [error] = session.errors
+    assert error.message.startswith("Hyper-V failed to enable replication for virtual machine 'VM01'.")
+    assert error.hresult == 0x80070005
+    [event] = events(pair.primary, 32000)
+    assert "(0x80070005)" in event
+    assert call(pair.primary, "Get-VMReplication") == []
+
+
+def test_kerberos_fails_in_a_workgroup(pair: Pair) -> None:
+    session = FakeSession()
+    call(pair.primary, "Enable-VMReplication", session, VMName=["VM01"], ReplicaServerName=REPLICA_FQDN,
+         ReplicaServerPort=80, AuthenticationType="Kerberos")
+    [error] = session.errors
+    assert "(0x80090303)" in error.message
+    assert events(pair.primary, 29210)
+
+
+def test_test_connection(pair: Pair) -> None:
+    [text] = call(pair.primary, "Test-VMReplicationConnection", ReplicaServerName=REPLICA_FQDN, ReplicaServerPort=443,
+                  AuthenticationType="Certificate", CertificateThumbprint=pair.primary_thumbprint)
+    assert text == "The connection to the specified Replica server with the specified parameters was successful."
+    with pytest.raises(SimError, match=r"\(0x00002EE7\)"):
+        call(pair.primary, "Test-VMReplicationConnection", ReplicaServerName="nowhere.test.net", ReplicaServerPort=443,
+             AuthenticationType="Certificate", CertificateThumbprint=pair.primary_thumbprint)
+
+
+def test_suspend_resume(pair: Pair) -> None:
+    pair.enable(ReplicationFrequencySec=30)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    call(pair.primary, "Suspend-VMReplication", VMName=["VM01"])
+    assert rep_state(pair.primary) == ("Suspended", "Primary", "Warning")
+    write_guest_data(pair.primary, "VM01", 0, b"while paused")
+    pair.primary.clock.advance(120)
+    assert run_due(pair.primary)["sent"] == 0
+    call(pair.primary, "Resume-VMReplication", VMName=["VM01"])
+    pair.primary.clock.advance(30)
+    assert run_due(pair.primary)["sent"] == 1
+    assert read_guest_data(pair.replica, "VM01", 0, 12) == b"while paused"
+    with pytest.raises(SimError, match="not in a valid replication state"):
+        call(pair.primary, "Resume-VMReplication", VMName=["VM01"])
+
+
+def test_paused_on_replica_is_critical_on_both(pair: Pair) -> None:
+    pair.enable(ReplicationFrequencySec=30)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    call(pair.replica, "Suspend-VMReplication", VMName=["VM01"])
+    assert rep_state(pair.replica)[2] == "Critical"
+    pair.primary.clock.advance(30)
+    assert run_due(pair.primary)["missed"] == 1
+    assert rep_state(pair.primary)[2] == "Critical"
+    assert [e for e in pair.replica.state["events"] if e["id"] == 32546]
+
+
+def test_large_outage_requires_resync_then_resync_sends_differences(pair: Pair) -> None:
+    pair.enable(ReplicationFrequencySec=30)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    pair.lab.cut = True
+    write_guest_data(pair.primary, "VM01", 0, b"\x5a" * (40 * MIB))
+    pair.primary.clock.advance(30)
+    run_due(pair.primary)
+    assert rep_state(pair.primary)[0] == "WaitingForStartResynchronize"
+    assert rep_state(pair.primary)[2] == "Critical"
+    pair.lab.cut = False
+    call(pair.primary, "Resume-VMReplication", VMName=["VM01"], Resynchronize=True)
+    assert rep_state(pair.primary)[0] == "Replicating"
+    assert read_guest_data(pair.replica, "VM01", 40 * MIB - 4, 8) == b"\x5a" * 4 + b"\0" * 4
+    assert events(pair.primary, 29242) and events(pair.primary, 29244)
+
+
+def test_scheduled_initial_replication(pair: Pair) -> None:
+    pair.enable()
+    start = pair.primary.clock.now() + dt.timedelta(hours=2)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"], InitialReplicationStartTime=start)
+    assert rep_state(pair.primary)[0] == "ReadyForInitialReplication"
+    pair.primary.clock.advance(2 * 3600 + 1)
+    run_due(pair.primary)
+    assert rep_state(pair.primary)[0] == "Replicating"
+    with pytest.raises(SimError, match="within 7 days"):
+        call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"],
+             InitialReplicationStartTime=start + dt.timedelta(days=8))
+
+
+def test_initial_replication_to_media_then_import(pair: Pair) -> None:
+    write_guest_data(pair.primary, "VM01", 5 * MIB, b"seeded by media")
+    pair.enable()
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"], DestinationPath="D:\\Export")
+    assert rep_state(pair.primary)[0] == "InitialReplicationInProgress"
+    [vm] = call(pair.primary, "Get-VM", Name=["VM01"])
+    source = pair.primary.real_path(f"D:\\Export\\VM01_{vm.get('Id')}\\VM01.vhdx")
+    target = pair.replica.real_path("D:\\Import\\VM01.vhdx")
+    sparse_copy(source, target)
+    call(pair.replica, "Import-VMInitialReplication", VMName=["VM01"], Path="D:\\Import")
+    assert rep_state(pair.replica)[0] == "Replicating"
+    run_due(pair.primary)
+    assert rep_state(pair.primary)[0] == "Replicating"
+    assert read_guest_data(pair.replica, "VM01", 5 * MIB, 15) == b"seeded by media"
+
+
+def test_remove_replication_on_both_sides(pair: Pair) -> None:
+    pair.enable()
+    call(pair.primary, "Remove-VMReplication", VMName=["VM01"])
+    call(pair.replica, "Remove-VMReplication", VMName=["VM01"])
+    assert call(pair.primary, "Get-VMReplication") == [] and call(pair.replica, "Get-VMReplication") == []
+    assert find_vm(pair.replica, "VM01") is not None
+
+
+def test_get_win_event(pair: Pair) -> None:
+    pair.enable()
+    log = "Microsoft-Windows-Hyper-V-VMMS-Admin"
+    [latest] = call(pair.primary, "Get-WinEvent", LogName=[log], MaxEvents=1)
+    assert latest.get("Id") == 29162 and latest.get("ProviderName") == "Microsoft-Windows-Hyper-V-VMMS"
+    with pytest.raises(SimError, match="No events were found"):
+        call(pair.primary, "Get-WinEvent", FilterHashtable={"LogName": log, "Id": 32000})
+    with pytest.raises(SimError, match="There is not an event log"):
+        call(pair.primary, "Get-WinEvent", LogName=["No-Such-Log"])
