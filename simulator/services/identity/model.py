@@ -157,6 +157,10 @@ def restart(host: Host) -> None:
                          f"The process C:\\Windows\\system32\\wsmprovhost.exe ({previous}) has initiated the "
                          f"restart of computer {previous} on behalf of user {previous}\\Administrator.")
         host.write_event("System", 6005, "Information", "The Event log service was started.")
+        if netbios != previous:
+            host.write_event("System", 6011, "Warning",
+                             f"The NetBIOS name and DNS host name of this machine have been changed from "
+                             f"{previous} to {netbios}.")
         for hook in RESTART_HOOKS:
             hook(host)
         log.info("host %s restarted (boot %d), now %s", previous, section["boot_count"], fqdn(host))

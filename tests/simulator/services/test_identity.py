@@ -102,6 +102,8 @@ class TestNames:
         assert run(sim_host, "hostname").stdout == "Hyper-v-prim\r\n"
         identity.restart(sim_host)
         assert identity.computer_name(sim_host) == "HV-A"
+        renamed = [e for e in sim_host.state["events"] if e["id"] == 6011]
+        assert renamed and renamed[-1]["message"].endswith("changed from HYPER-V-PRIM to HV-A.")
         assert run(sim_host, "hostname").stdout == "HV-A\r\n"
         env = {}
         for source in api.ENVIRONMENT_SOURCES:
