@@ -15,21 +15,55 @@ from simulator.ps.api import CmdletSpec, Param
 from simulator.ps.objects import PSEnum, PSHashtable, PSObject, SecureString
 from simulator.ps.values import ScriptBlock, as_list, parse_timespan, to_bytes, to_datetime, to_int, to_str
 
-COMMON_PARAMETERS = ("ErrorAction", "WarningAction", "InformationAction", "ErrorVariable", "WarningVariable",
-                     "InformationVariable", "OutVariable", "OutBuffer", "PipelineVariable", "Verbose", "Debug",
-                     "Confirm", "WhatIf")
-COMMON_ALIASES = {"ea": "ErrorAction", "wa": "WarningAction", "infa": "InformationAction", "ev": "ErrorVariable",
-                  "wv": "WarningVariable", "iv": "InformationVariable", "ov": "OutVariable", "ob": "OutBuffer",
-                  "pv": "PipelineVariable", "vb": "Verbose", "db": "Debug", "cf": "Confirm", "wi": "WhatIf"}
+COMMON_PARAMETERS = (
+    "ErrorAction",
+    "WarningAction",
+    "InformationAction",
+    "ErrorVariable",
+    "WarningVariable",
+    "InformationVariable",
+    "OutVariable",
+    "OutBuffer",
+    "PipelineVariable",
+    "Verbose",
+    "Debug",
+    "Confirm",
+    "WhatIf",
+)
+COMMON_ALIASES = {
+    "ea": "ErrorAction",
+    "wa": "WarningAction",
+    "infa": "InformationAction",
+    "ev": "ErrorVariable",
+    "wv": "WarningVariable",
+    "iv": "InformationVariable",
+    "ov": "OutVariable",
+    "ob": "OutBuffer",
+    "pv": "PipelineVariable",
+    "vb": "Verbose",
+    "db": "Debug",
+    "cf": "Confirm",
+    "wi": "WhatIf",
+}
 _COMMON_SWITCHES = {"Verbose", "Debug", "Confirm", "WhatIf"}
 ACTION_PREFERENCES = ("SilentlyContinue", "Stop", "Continue", "Inquire", "Ignore", "Suspend")
 
-_DOTNET_TYPES = {"string": "System.String", "string[]": "System.String[]", "int": "System.Int32",
-                 "int[]": "System.Int32[]", "bool": "System.Boolean", "switch": "System.Management.Automation.SwitchParameter",
-                 "securestring": "System.Security.SecureString", "object": "System.Object",
-                 "object[]": "System.Object[]", "hashtable": "System.Collections.Hashtable",
-                 "timespan": "System.TimeSpan", "datetime": "System.DateTime",
-                 "scriptblock": "System.Management.Automation.ScriptBlock", "byte[]": "System.Byte[]"}
+_DOTNET_TYPES = {
+    "string": "System.String",
+    "string[]": "System.String[]",
+    "int": "System.Int32",
+    "int[]": "System.Int32[]",
+    "bool": "System.Boolean",
+    "switch": "System.Management.Automation.SwitchParameter",
+    "securestring": "System.Security.SecureString",
+    "object": "System.Object",
+    "object[]": "System.Object[]",
+    "hashtable": "System.Collections.Hashtable",
+    "timespan": "System.TimeSpan",
+    "datetime": "System.DateTime",
+    "scriptblock": "System.Management.Automation.ScriptBlock",
+    "byte[]": "System.Byte[]",
+}
 
 
 def cmdlet_type(spec: CmdletSpec) -> str:
@@ -59,7 +93,9 @@ class Bound:
     common: dict[str, Any] = field(default_factory=dict)
 
 
-def _binding_error(message: str, fqid: str, spec: CmdletSpec, category: str = "InvalidArgument") -> ParameterBindingError:
+def _binding_error(
+    message: str, fqid: str, spec: CmdletSpec, category: str = "InvalidArgument"
+) -> ParameterBindingError:
     return ParameterBindingError(message, f"{fqid},{cmdlet_type(spec)}", category)
 
 
@@ -83,17 +119,23 @@ def convert(value: Any, param: Param, spec: CmdletSpec) -> Any:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 return value != 0
             raise _binding_error(
-                f"Cannot convert value \"{to_str(value)}\" to type \"System.Boolean\". Boolean parameters accept only "
+                f'Cannot convert value "{to_str(value)}" to type "System.Boolean". Boolean parameters accept only '
                 "Boolean values and numbers, such as $True, $False, 1 or 0.",
-                "ParameterArgumentTransformationError", spec)
+                "ParameterArgumentTransformationError",
+                spec,
+            )
         if kind == "securestring":
             if isinstance(value, SecureString):
                 return value
-            raise SimError(f"Cannot bind parameter '{param.name}'. Cannot convert the \"{to_str(value)}\" value of "
-                           f"type \"{type(value).__name__ if not isinstance(value, str) else 'System.String'}\" to type "
-                           "\"System.Security.SecureString\".",
-                           f"CannotConvertArgumentNoMessage,{cmdlet_type(spec)}", "InvalidArgument",
-                           exception_type="System.Management.Automation.ParameterBindingException", terminating=True)
+            raise SimError(
+                f"Cannot bind parameter '{param.name}'. Cannot convert the \"{to_str(value)}\" value of "
+                f'type "{type(value).__name__ if not isinstance(value, str) else "System.String"}" to type '
+                '"System.Security.SecureString".',
+                f"CannotConvertArgumentNoMessage,{cmdlet_type(spec)}",
+                "InvalidArgument",
+                exception_type="System.Management.Automation.ParameterBindingException",
+                terminating=True,
+            )
         if kind == "object[]":
             return as_list(value)
         if kind == "hashtable":
@@ -118,8 +160,10 @@ def convert(value: Any, param: Param, spec: CmdletSpec) -> Any:
             raise
         shown = "System.Object[]" if isinstance(value, list | tuple) else to_str(value)
         detail = exc.message.split('Error: "', 1)[1].rstrip('"') if 'Error: "' in exc.message else ""
-        message = (f"Cannot bind parameter '{param.name}'. Cannot convert value \"{shown}\" to type "
-                   f"\"{_DOTNET_TYPES.get(kind, kind)}\".")
+        message = (
+            f"Cannot bind parameter '{param.name}'. Cannot convert value \"{shown}\" to type "
+            f'"{_DOTNET_TYPES.get(kind, kind)}".'
+        )
         if detail:
             message += f' Error: "{detail}"'
         raise _binding_error(message, "CannotConvertArgumentNoMessage", spec) from exc
@@ -136,9 +180,11 @@ def validate(value: Any, param: Param, spec: CmdletSpec) -> Any:
             if text.lower() not in canonical:
                 raise _binding_error(
                     f"Cannot validate argument on parameter '{param.name}'. The argument \"{text}\" does not belong "
-                    f"to the set \"{','.join(param.validate_set)}\" specified by the ValidateSet attribute. Supply an "
+                    f'to the set "{",".join(param.validate_set)}" specified by the ValidateSet attribute. Supply an '
                     "argument that is in the set and then try the command again.",
-                    "ParameterArgumentValidationError", spec)
+                    "ParameterArgumentValidationError",
+                    spec,
+                )
             fixed.append(canonical[text.lower()])
         value = fixed if isinstance(value, list) else fixed[0]
     if param.validate_range is not None and value is not None:
@@ -148,12 +194,18 @@ def validate(value: Any, param: Param, spec: CmdletSpec) -> Any:
                 raise _binding_error(
                     f"Cannot validate argument on parameter '{param.name}'. The {item} argument is less than the "
                     f"minimum allowed range of {low}. Supply an argument that is greater than or equal to {low} and "
-                    "then try the command again.", "ParameterArgumentValidationError", spec)
+                    "then try the command again.",
+                    "ParameterArgumentValidationError",
+                    spec,
+                )
             if item > high:
                 raise _binding_error(
                     f"Cannot validate argument on parameter '{param.name}'. The {item} argument is greater than the "
                     f"maximum allowed range of {high}. Supply an argument that is less than or equal to {high} and "
-                    "then try the command again.", "ParameterArgumentValidationError", spec)
+                    "then try the command again.",
+                    "ParameterArgumentValidationError",
+                    spec,
+                )
     return value
 
 
@@ -176,14 +228,18 @@ def _resolve_name(spec: CmdletSpec, name: str) -> tuple[Param | None, str]:
         if common.lower().startswith(lowered) and common not in candidates:
             candidates[common] = None
     if len(candidates) == 1:
-        (canonical, param_found), = candidates.items()
+        ((canonical, param_found),) = candidates.items()
         return param_found, canonical
     if len(candidates) > 1:
         raise _binding_error(
             f"Parameter cannot be processed because the parameter name '{name}' is ambiguous. Possible matches "
-            f"include: {' '.join('-' + c for c in candidates)}.", "AmbiguousParameter", spec)
-    raise _binding_error(f"A parameter cannot be found that matches parameter name '{name}'.",
-                         "NamedParameterNotFound", spec)
+            f"include: {' '.join('-' + c for c in candidates)}.",
+            "AmbiguousParameter",
+            spec,
+        )
+    raise _binding_error(
+        f"A parameter cannot be found that matches parameter name '{name}'.", "NamedParameterNotFound", spec
+    )
 
 
 def bind_arguments(spec: CmdletSpec, arguments: list[Argument]) -> Bound:
@@ -208,23 +264,34 @@ def bind_arguments(spec: CmdletSpec, arguments: list[Argument]) -> Bound:
             i += 1
         else:
             type_text = _DOTNET_TYPES.get(param.type, "System.Object") if param is not None else "System.String"
-            raise _binding_error(f"Missing an argument for parameter '{canonical}'. Specify a parameter of type "
-                                 f"'{type_text}' and try again.", "MissingArgument", spec)
+            raise _binding_error(
+                f"Missing an argument for parameter '{canonical}'. Specify a parameter of type "
+                f"'{type_text}' and try again.",
+                "MissingArgument",
+                spec,
+            )
         if param is None:
             bound.common[canonical] = _common_value(canonical, value, spec)
             continue
         if param.name in bound.args:
-            raise _binding_error(f"Cannot bind parameter because parameter '{param.name}' is specified more than "
-                                 "once. To provide multiple values to parameters that can accept multiple values, use "
-                                 "the array syntax. For example, \"-parameter value1,value2,value3\".",
-                                 "ParameterAlreadyBound", spec)
+            raise _binding_error(
+                f"Cannot bind parameter because parameter '{param.name}' is specified more than "
+                "once. To provide multiple values to parameters that can accept multiple values, use "
+                'the array syntax. For example, "-parameter value1,value2,value3".',
+                "ParameterAlreadyBound",
+                spec,
+            )
         bound.args[param.name] = validate(convert(value, param, spec), param, spec)
-    slots = sorted((p for p in spec.params if p.position is not None and p.name not in bound.args),
-                   key=lambda p: p.position or 0)
+    slots = sorted(
+        (p for p in spec.params if p.position is not None and p.name not in bound.args), key=lambda p: p.position or 0
+    )
     for arg in positional:
         if not slots:
-            raise _binding_error(f"A positional parameter cannot be found that accepts argument '{arg.text}'.",
-                                 "PositionalParameterNotFound", spec)
+            raise _binding_error(
+                f"A positional parameter cannot be found that accepts argument '{arg.text}'.",
+                "PositionalParameterNotFound",
+                spec,
+            )
         param = slots.pop(0)
         bound.args[param.name] = validate(convert(arg.value, param, spec), param, spec)
     if "WhatIf" in bound.common and not any(p.name == "WhatIf" for p in spec.params):
@@ -242,9 +309,12 @@ def _common_value(name: str, value: Any, spec: CmdletSpec) -> Any:
                 return option
         raise _binding_error(
             f"Cannot bind parameter '{name}'. Cannot convert value \"{text}\" to type "
-            "\"System.Management.Automation.ActionPreference\". Error: \"Unable to match the identifier name "
+            '"System.Management.Automation.ActionPreference". Error: "Unable to match the identifier name '
             f"{text} to a valid enumerator name. Specify one of the following enumerator names and try again:\r\n"
-            "SilentlyContinue, Stop, Continue, Inquire, Ignore, Suspend\"", "CannotConvertArgumentNoMessage", spec)
+            'SilentlyContinue, Stop, Continue, Inquire, Ignore, Suspend"',
+            "CannotConvertArgumentNoMessage",
+            spec,
+        )
     if name in _COMMON_SWITCHES:
         return bool(value)
     return value
@@ -283,15 +353,27 @@ def check_mandatory(spec: CmdletSpec, args: dict[str, Any], pipeline_stage: bool
     In a later pipeline stage a collecting cmdlet's pipeline parameters count as bound even when no
     object arrived (``@() | ConvertTo-Json`` outputs nothing, it does not fail).
     """
-    missing = [p.name for p in spec.params if p.mandatory and p.name not in args
-               and not (pipeline_stage and (p.from_pipeline or p.from_pipeline_by_property))]
+    missing = [
+        p.name
+        for p in spec.params
+        if p.mandatory
+        and p.name not in args
+        and not (pipeline_stage and (p.from_pipeline or p.from_pipeline_by_property))
+    ]
     if missing:
-        raise _binding_error("Cannot process command because of one or more missing mandatory parameters: "
-                             f"{' '.join(missing)}.", "MissingMandatoryParameter", spec)
+        raise _binding_error(
+            f"Cannot process command because of one or more missing mandatory parameters: {' '.join(missing)}.",
+            "MissingMandatoryParameter",
+            spec,
+        )
 
 
 def input_not_bound(spec: CmdletSpec) -> ParameterBindingError:
     """The error for a pipeline object no parameter accepts."""
-    return _binding_error("The input object cannot be bound to any parameters for the command either because the "
-                          "command does not take pipeline input or the input and its properties do not match any of "
-                          "the parameters that take pipeline input.", "InputObjectNotBound", spec)
+    return _binding_error(
+        "The input object cannot be bound to any parameters for the command either because the "
+        "command does not take pipeline input or the input and its properties do not match any of "
+        "the parameters that take pipeline input.",
+        "InputObjectNotBound",
+        spec,
+    )

@@ -5,6 +5,10 @@ sees all objects of the previous one), which is observably the same as PowerShel
 the scripts this simulator runs.
 """
 
+# Mixin methods annotate ``self`` as the Interpreter they are mixed into, so that mypy checks their use
+# of its state; mypy reports that pattern as "misc" (erased self type), which is intended here.
+# mypy: disable-error-code="misc"
+
 from __future__ import annotations
 
 import logging
@@ -45,11 +49,60 @@ class Redirection:
     target: str  # '&1', '$null', or a file path
 
 
+class RedirectionScope:
+    """Applies ``2>&1``, ``2>$null``, ``>$null`` and ``3>$null`` around a command or pipeline."""
+
+    def __init__(self, interp: Interpreter, redirects: list[Redirection]) -> None:
+        self.interp = interp
+        self.redirects = redirects
+        self.merged: list[Any] | None = None
+        self.pushed = False
+        self.drop_output = False
+        self.saved_warnings: list[str] | None = None
+
+    def __enter__(self) -> Any:
+        interp = self.interp
+        for redirect in self.redirects:
+            target = redirect.target.lower()
+            if redirect.stream not in {"1", "2", "3", "4", "*"}:
+                raise NotModelledError(f"redirection of stream {redirect.stream}")
+            if target not in {"&1", "$null"}:
+                raise NotModelledError(f"redirection to a file ({redirect.stream}>{redirect.target})")
+            if redirect.stream in {"2", "*"} and not self.pushed:
+                self.merged = [] if target == "&1" else None
+                interp.error_sinks.append(self.merged)
+                self.pushed = True
+            if redirect.stream in {"1", "*"} and target == "$null":
+                self.drop_output = True
+            if redirect.stream in {"3", "*"} and target == "$null":
+                self.saved_warnings = list(interp.streams.warnings)
+        return self.finish
+
+    def finish(self, result: list[Any]) -> list[Any]:
+        """The output after redirection (merged errors first, nothing for ``>$null``)."""
+        if self.merged:
+            result = [*self.merged, *result]
+        return [] if self.drop_output else result
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pushed:
+            self.interp.error_sinks.pop()
+        if self.saved_warnings is not None:
+            self.interp.streams.warnings[:] = self.saved_warnings
+
+
 class CmdletSession:
     """The :class:`simulator.ps.api.Session` a cmdlet handler talks to."""
 
-    def __init__(self, interp: Interpreter, action: str, node: Node, command: str,
-                 error_variable: list[Any] | None, common: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        interp: Interpreter,
+        action: str,
+        node: Node,
+        command: str,
+        error_variable: list[Any] | None,
+        common: dict[str, Any],
+    ) -> None:
         self.interpreter = interp
         self.action = action
         self.node = node
@@ -59,17 +112,22 @@ class CmdletSession:
 
     def write_error(self, error: SimError) -> None:
         """A non-terminating error from the handler."""
-        self.interpreter.write_error_record(self.interpreter.record(error, self.node, self.command), self.action,
-                                            self.error_variable)
+        self.interpreter.write_error_record(
+            self.interpreter.record(error, self.node, self.command), self.action, self.error_variable
+        )
 
     def write_warning(self, text: str) -> None:
         """Warning stream (honours -WarningAction and $WarningPreference)."""
         action = str(self.common.get("WarningAction") or self.interpreter.get_variable("WarningPreference"))
         if action.lower() == "stop":
-            raise SimError(f"The running command stopped because the preference variable \"WarningPreference\" or "
-                           f"common parameter is set to Stop: {text}", "ActionPreferenceStop", "OperationStopped",
-                           exception_type="System.Management.Automation.ActionPreferenceStopException",
-                           terminating=True)
+            raise SimError(
+                f'The running command stopped because the preference variable "WarningPreference" or '
+                f"common parameter is set to Stop: {text}",
+                "ActionPreferenceStop",
+                "OperationStopped",
+                exception_type="System.Management.Automation.ActionPreferenceStopException",
+                terminating=True,
+            )
         if action.lower() not in {"silentlycontinue", "ignore"}:
             self.interpreter.streams.warnings.append(text)
 
@@ -107,7 +165,7 @@ class CommandMixin:
         for child in children:
             if child.type == "pipeline_chain":
                 for part in child.children:
-                    if part.type == "|" or part.type == "comment":
+                    if part.type in {"|", "comment"}:
                         continue
                     if part.type in {"redirections", "redirection"}:
                         redirections.append(part)
@@ -129,27 +187,38 @@ class CommandMixin:
         if len(elements) == 1 and elements[0].type == "assignment_expression":
             self.eval_expression(elements[0])
             return []
-        redirects = [self._redirection(r) for r in redirections for r in (r.named_children if
-                                                                           r.type == "redirections" else [r])]
+        redirects = [
+            self._redirection(r) for r in redirections for r in (r.named_children if r.type == "redirections" else [r])
+        ]
         with self.redirected(redirects) as sink:
             current: list[Any] | None = None
             for index, element in enumerate(elements):
                 if element.type == "command":
                     current = self.run_command(element, current)
                 elif index == 0:
-                    if element.type in {"post_increment_expression", "post_decrement_expression",
-                                        "pre_increment_expression", "pre_decrement_expression"} or (
-                            element.type == "expression_with_unary_operator" and element.children and
-                            element.children[0].type in {"++", "--"}):
+                    if element.type in {
+                        "post_increment_expression",
+                        "post_decrement_expression",
+                        "pre_increment_expression",
+                        "pre_decrement_expression",
+                    } or (
+                        element.type == "expression_with_unary_operator"
+                        and element.children
+                        and element.children[0].type in {"++", "--"}
+                    ):
                         self.eval_expression(element)
                         current = []
                         continue
                     value = self.eval_expression(element)
                     current = [] if value is VOID else list(enumerate_value(value))
                 else:
-                    raise SimError("Expressions are only allowed as the first element of a pipeline.",
-                                   "ExpressionsMustBeFirstInPipeline", "ParserError", terminating=True,
-                                   exception_type="System.Management.Automation.ParseException")
+                    raise SimError(
+                        "Expressions are only allowed as the first element of a pipeline.",
+                        "ExpressionsMustBeFirstInPipeline",
+                        "ParserError",
+                        terminating=True,
+                        exception_type="System.Management.Automation.ParseException",
+                    )
         result = [o for o in (current or []) if o is not VOID]
         return sink(result)
 
@@ -177,48 +246,9 @@ class CommandMixin:
         stream, _, target = match.groups()
         return Redirection(stream or "1", target)
 
-    def redirected(self: Interpreter, redirects: list[Redirection]) -> Any:
+    def redirected(self: Interpreter, redirects: list[Redirection]) -> RedirectionScope:
         """Context manager applying redirections; yields a function filtering the output list."""
-        interp = self
-
-        class _Ctx:
-            def __enter__(self_inner) -> Any:
-                self_inner.merged: list[Any] | None = None
-                self_inner.pushed = False
-                self_inner.drop_output = False
-                self_inner.saved_warnings = None
-                for redirect in redirects:
-                    target = redirect.target.lower()
-                    if target not in {"&1", "$null"}:
-                        raise NotModelledError(f"redirection to a file ({redirect.stream}>{redirect.target})")
-                    if redirect.stream in {"2", "*"}:
-                        if target == "&1":
-                            self_inner.merged = []
-                            interp.error_sinks.append(self_inner.merged)
-                        else:
-                            interp.error_sinks.append(None)
-                        self_inner.pushed = True
-                    if redirect.stream in {"1", "*"} and target == "$null":
-                        self_inner.drop_output = True
-                    if redirect.stream in {"3", "*"} and target == "$null":
-                        self_inner.saved_warnings = list(interp.streams.warnings)
-                    if redirect.stream not in {"1", "2", "3", "4", "*"}:
-                        raise NotModelledError(f"redirection of stream {redirect.stream}")
-
-                def finish(result: list[Any]) -> list[Any]:
-                    if self_inner.merged:
-                        result = [*self_inner.merged, *result]
-                    return [] if self_inner.drop_output else result
-
-                return finish
-
-            def __exit__(self_inner, *exc: object) -> None:
-                if self_inner.pushed:
-                    interp.error_sinks.pop()
-                if self_inner.saved_warnings is not None:
-                    interp.streams.warnings[:] = self_inner.saved_warnings
-
-        return _Ctx()
+        return RedirectionScope(self, redirects)
 
     # ------------------------------------------------------------------ commands
     def command_arguments(self: Interpreter, node: Node | None) -> tuple[list[Argument], list[Redirection]]:
@@ -253,11 +283,11 @@ class CommandMixin:
             if kind == "variable" and text.startswith("@"):
                 splat = self.get_variable(text[1:])
                 if isinstance(splat, dict):
-                    for key, value in splat.items():
-                        arguments.append(Argument(name=str(key), value=value, has_value=True, text=f"-{key}"))
+                    for key, item in splat.items():
+                        arguments.append(Argument(name=str(key), value=item, has_value=True, text=f"-{key}"))
                 else:
-                    for value in enumerate_value(splat):
-                        arguments.append(Argument(value=value, has_value=True, text=to_str(value)))
+                    for item in enumerate_value(splat):
+                        arguments.append(Argument(value=item, has_value=True, text=to_str(item)))
                 continue
             if kind == "generic_token":
                 value: Any = self._bareword(text)
@@ -282,16 +312,23 @@ class CommandMixin:
 
     def run_command(self: Interpreter, node: Node, input_objects: list[Any] | None) -> list[Any]:
         """Run one command of a pipeline with the previous stage's objects (None for the first stage)."""
-        operator = next((self.source.node_text(c) for c in node.children if c.type == "command_invokation_operator"),
-                        None)
+        operator = next(
+            (self.source.node_text(c) for c in node.children if c.type == "command_invokation_operator"), None
+        )
         name_node = node.child_by_field_name("command_name")
         elements = node.child_by_field_name("command_elements")
         arguments, redirects = self.command_arguments(elements)
         with self.redirected(redirects) as sink:
             return sink(self._dispatch(node, name_node, operator, arguments, input_objects))
 
-    def _dispatch(self: Interpreter, node: Node, name_node: Node | None, operator: str | None,
-                  arguments: list[Argument], input_objects: list[Any] | None) -> list[Any]:
+    def _dispatch(
+        self: Interpreter,
+        node: Node,
+        name_node: Node | None,
+        operator: str | None,
+        arguments: list[Argument],
+        input_objects: list[Any] | None,
+    ) -> list[Any]:
         if name_node is None:
             raise NotModelledError("a command without a name")
         if name_node.type == "command_name_expr":
@@ -305,16 +342,23 @@ class CommandMixin:
         if isinstance(target, ScriptBlock):
             values = [a.value for a in arguments if a.name is None]
             named = [a for a in arguments if a.name is not None]
-            return self.invoke_block(target, None, values, new_scope=operator != ".", named=named,
-                                     input_objects=input_objects)
+            return self.invoke_block(
+                target, None, values, new_scope=operator != ".", named=named, input_objects=input_objects
+            )
         if operator == "." and not isinstance(target, str):
             raise NotModelledError("dot-sourcing a script file")
         name = to_str(target)
         function = self.functions.get(name.lower())
         if function is not None:
-            return self.invoke_block(function.block, None, [a.value for a in arguments if a.name is None],
-                                     new_scope=True, named=[a for a in arguments if a.name is not None],
-                                     input_objects=input_objects, function_name=function.name)
+            return self.invoke_block(
+                function.block,
+                None,
+                [a.value for a in arguments if a.name is None],
+                new_scope=True,
+                named=[a for a in arguments if a.name is not None],
+                input_objects=input_objects,
+                function_name=function.name,
+            )
         resolved = ALIASES.get(name.lower(), name)
         if resolved.lower() in {"mkdir", "md"}:
             resolved = "New-Item"
@@ -329,16 +373,30 @@ class CommandMixin:
         if program in CMD_COMMANDS:
             return self.call_console(program, arguments, input_objects, node)
         if is_real_command(resolved):
-            raise self.terminate(NotModelledError(f"cmdlet {resolved}" if "-" in resolved else
-                                                  f"console command {name}"), node, name, script=True)
-        raise self.terminate(SimError(
-            f"The term '{name}' is not recognized as the name of a cmdlet, function, script file, or operable "
-            "program. Check the spelling of the name, or if a path was included, verify that the path is correct "
-            "and try again.", "CommandNotFoundException", "ObjectNotFound", target=name,
-            exception_type="System.Management.Automation.CommandNotFoundException", terminating=True), node, name)
+            raise self.terminate(
+                NotModelledError(f"cmdlet {resolved}" if "-" in resolved else f"console command {name}"),
+                node,
+                name,
+                script=True,
+            )
+        raise self.terminate(
+            SimError(
+                f"The term '{name}' is not recognized as the name of a cmdlet, function, script file, or operable "
+                "program. Check the spelling of the name, or if a path was included, verify that the path is correct "
+                "and try again.",
+                "CommandNotFoundException",
+                "ObjectNotFound",
+                target=name,
+                exception_type="System.Management.Automation.CommandNotFoundException",
+                terminating=True,
+            ),
+            node,
+            name,
+        )
 
-    def call_console(self: Interpreter, program: str, arguments: list[Argument], input_objects: list[Any] | None,
-                     node: Node) -> list[Any]:
+    def call_console(
+        self: Interpreter, program: str, arguments: list[Argument], input_objects: list[Any] | None, node: Node
+    ) -> list[Any]:
         """Run a registered console program (``reg``, ``netsh`` …) from PowerShell."""
         from simulator.cmd.api import CMD_COMMANDS, CmdCall  # noqa: PLC0415 - see _dispatch
 
@@ -356,14 +414,25 @@ class CommandMixin:
         if lines and lines[-1] == "":
             lines.pop()
         for line in [ln for ln in result.stderr.replace("\r\n", "\n").split("\n") if ln]:
-            error = SimError(line, "NativeCommandError", "NotSpecified", target=line,
-                             exception_type="System.Management.Automation.RemoteException")
+            error = SimError(
+                line,
+                "NativeCommandError",
+                "NotSpecified",
+                target=line,
+                exception_type="System.Management.Automation.RemoteException",
+            )
             self.write_error_record(self.record(error, node, program), self.error_action())
         self.last_ok = result.exit_code == 0
         return lines
 
-    def call_cmdlet(self: Interpreter, spec: CmdletSpec, arguments: list[Argument], input_objects: list[Any] | None,
-                    node: Node, called_as: str) -> list[Any]:
+    def call_cmdlet(
+        self: Interpreter,
+        spec: CmdletSpec,
+        arguments: list[Argument],
+        input_objects: list[Any] | None,
+        node: Node,
+        called_as: str,
+    ) -> list[Any]:
         """Bind and run a registered cmdlet."""
         try:
             bound = bind_arguments(spec, arguments)
@@ -375,22 +444,34 @@ class CommandMixin:
         outputs: list[Any] = []
         try:
             if spec.collects_input or input_objects is None:
-                self._run_handler(spec, dict(bound.args), session, None, input_objects or [], outputs, node,
-                                  called_as, action, pipeline_stage=input_objects is not None)
+                self._run_handler(
+                    spec,
+                    dict(bound.args),
+                    session,
+                    None,
+                    input_objects or [],
+                    outputs,
+                    node,
+                    called_as,
+                    action,
+                    pipeline_stage=input_objects is not None,
+                )
             else:
                 for item in input_objects:
                     args_for_item = bind_pipeline(spec, bound.args, item)
                     if args_for_item is None:
-                        self.write_error_record(self.record(input_not_bound(spec), node, called_as), action,
-                                                error_variable)
+                        self.write_error_record(
+                            self.record(input_not_bound(spec), node, called_as), action, error_variable
+                        )
                         continue
                     self._run_handler(spec, args_for_item, session, item, [], outputs, node, called_as, action)
         finally:
             self._common_variables(bound.common, error_variable, outputs)
         return outputs
 
-    def _common_variables(self: Interpreter, common: dict[str, Any], error_variable: list[Any] | None,
-                          outputs: list[Any]) -> None:
+    def _common_variables(
+        self: Interpreter, common: dict[str, Any], error_variable: list[Any] | None, outputs: list[Any]
+    ) -> None:
         for key, values in (("ErrorVariable", error_variable), ("OutVariable", outputs)):
             if key in common and values is not None:
                 name = to_str(common[key])
@@ -400,9 +481,19 @@ class CommandMixin:
                 else:
                     self.set_variable(name, list(values))
 
-    def _run_handler(self: Interpreter, spec: CmdletSpec, args: dict[str, Any], session: CmdletSession, item: Any,
-                     collected: list[Any], outputs: list[Any], node: Node, called_as: str, action: str,
-                     pipeline_stage: bool = False) -> None:
+    def _run_handler(
+        self: Interpreter,
+        spec: CmdletSpec,
+        args: dict[str, Any],
+        session: CmdletSession,
+        item: Any,
+        collected: list[Any],
+        outputs: list[Any],
+        node: Node,
+        called_as: str,
+        action: str,
+        pipeline_stage: bool = False,
+    ) -> None:
         try:
             check_mandatory(spec, args, pipeline_stage)
         except ParameterBindingError as error:
@@ -425,9 +516,17 @@ class CommandMixin:
             self.write_error_record(self.record(error, node, called_as), action, session.error_variable)
         except (ValueError, TypeError, KeyError, AttributeError, IndexError, OSError) as exc:
             log.exception("cmdlet %s failed inside the simulator", spec.name)
-            raise self.terminate(SimError(f"internal simulator error in {spec.name}: {type(exc).__name__}",
-                                          "SimulatorInternalError", "NotSpecified", terminating=True),
-                                 node, called_as, script=True) from None
+            raise self.terminate(
+                SimError(
+                    f"internal simulator error in {spec.name}: {type(exc).__name__}",
+                    "SimulatorInternalError",
+                    "NotSpecified",
+                    terminating=True,
+                ),
+                node,
+                called_as,
+                script=True,
+            ) from None
 
     # ------------------------------------------------------------------ script blocks and functions
     def parse_param_list(self: Interpreter, node: Node | None) -> list[Any]:
@@ -435,8 +534,11 @@ class CommandMixin:
         params: list[ScriptParam] = []
         if node is None:
             return params
-        plist = node if node.type == "parameter_list" else next(
-            (c for c in node.named_children if c.type == "parameter_list"), None)
+        plist = (
+            node
+            if node.type == "parameter_list"
+            else next((c for c in node.named_children if c.type == "parameter_list"), None)
+        )
         for entry in plist.named_children if plist is not None else []:
             if entry.type != "script_parameter":
                 continue
@@ -461,17 +563,29 @@ class CommandMixin:
             value = self.eval_pipeline_value(param.default) if param.default is not None else None
             self.set_variable(param.name, value)
 
-    def invoke_block(self: Interpreter, block: Any, dollar_underscore: Any, args: list[Any], new_scope: bool = True,
-                     named: list[Argument] | None = None, input_objects: list[Any] | None = None,
-                     function_name: str | None = None) -> list[Any]:
+    def invoke_block(
+        self: Interpreter,
+        block: Any,
+        dollar_underscore: Any,
+        args: list[Any],
+        new_scope: bool = True,
+        named: list[Argument] | None = None,
+        input_objects: list[Any] | None = None,
+        function_name: str | None = None,
+    ) -> list[Any]:
         """Run a script block or function body; its output objects."""
         from simulator.ps.expressions import VOID  # noqa: PLC0415 - see eval_pipeline
         from simulator.ps.interpreter import ReturnFlow  # noqa: PLC0415 - interpreter imports this module
 
         if not isinstance(block, ScriptBlock):
-            raise SimError(f"The term '{to_str(block)}' is not recognized as the name of a cmdlet, function, script "
-                           "file, or operable program.", "CommandNotFoundException", "ObjectNotFound",
-                           exception_type="System.Management.Automation.CommandNotFoundException", terminating=True)
+            raise SimError(
+                f"The term '{to_str(block)}' is not recognized as the name of a cmdlet, function, script "
+                "file, or operable program.",
+                "CommandNotFoundException",
+                "ObjectNotFound",
+                exception_type="System.Management.Automation.CommandNotFoundException",
+                terminating=True,
+            )
         out: list[Any] = []
         body = block.node
         if new_scope:
@@ -512,8 +626,9 @@ class CommandMixin:
             raise NotModelledError("begin/process/end blocks")
         return next((c for c in script_body.named_children if c.type == "statement_list"), None)
 
-    def _bind_block(self: Interpreter, params: list[ScriptParam], values: list[Any], named: list[Argument],
-                    function_name: str) -> list[Any]:
+    def _bind_block(
+        self: Interpreter, params: list[ScriptParam], values: list[Any], named: list[Argument], function_name: str
+    ) -> list[Any]:
         bound: dict[str, Any] = {}
         extra_named: list[Any] = []
         by_name = {p.name.lower(): p for p in params}
@@ -522,16 +637,21 @@ class CommandMixin:
             argument = queue.pop(0)
             key = (argument.name or "").lower()
             matches = [p for p in params if p.name.lower() == key] or [
-                p for p in params if p.name.lower().startswith(key)]
+                p for p in params if p.name.lower().startswith(key)
+            ]
             if len(matches) != 1:
                 if not params:
                     extra_named.append(argument.text)
                     if argument.has_value:
                         extra_named.append(argument.value)
                     continue
-                raise SimError(f"A parameter cannot be found that matches parameter name '{argument.name}'.",
-                               f"NamedParameterNotFound,{function_name}", "InvalidArgument", terminating=True,
-                               exception_type="System.Management.Automation.ParameterBindingException")
+                raise SimError(
+                    f"A parameter cannot be found that matches parameter name '{argument.name}'.",
+                    f"NamedParameterNotFound,{function_name}",
+                    "InvalidArgument",
+                    terminating=True,
+                    exception_type="System.Management.Automation.ParameterBindingException",
+                )
             param = matches[0]
             if argument.has_value:
                 bound[param.name.lower()] = argument.value
@@ -540,10 +660,14 @@ class CommandMixin:
             elif values:
                 bound[param.name.lower()] = values.pop(0)
             else:
-                raise SimError(f"Missing an argument for parameter '{param.name}'. Specify a parameter of type "
-                               f"'System.Object' and try again.", f"MissingArgument,{function_name}",
-                               "InvalidArgument", terminating=True,
-                               exception_type="System.Management.Automation.ParameterBindingException")
+                raise SimError(
+                    f"Missing an argument for parameter '{param.name}'. Specify a parameter of type "
+                    f"'System.Object' and try again.",
+                    f"MissingArgument,{function_name}",
+                    "InvalidArgument",
+                    terminating=True,
+                    exception_type="System.Management.Automation.ParameterBindingException",
+                )
         for param in params:
             if param.name.lower() in bound or (param.type_name or "").lower() == "switch":
                 continue
@@ -554,10 +678,13 @@ class CommandMixin:
             if key in bound:
                 value = bound[key]
             elif param.mandatory:
-                raise SimError("Cannot process command because of one or more missing mandatory parameters: "
-                               f"{param.name}.", f"MissingMandatoryParameter,{function_name}", "InvalidArgument",
-                               terminating=True,
-                               exception_type="System.Management.Automation.ParameterBindingException")
+                raise SimError(
+                    f"Cannot process command because of one or more missing mandatory parameters: {param.name}.",
+                    f"MissingMandatoryParameter,{function_name}",
+                    "InvalidArgument",
+                    terminating=True,
+                    exception_type="System.Management.Automation.ParameterBindingException",
+                )
             elif param.default is not None:
                 value = self.eval_pipeline_value(param.default)
             else:

@@ -12,8 +12,10 @@ from typing import Any
 
 from simulator.core.errors import NotModelledError
 
-_TOKEN = re.compile(r"yyyy|yy|MMMM|MMM|MM|M|dddd|ddd|dd|d|HH|H|hh|h|mm|m|ss|s|fffffff|ffffff|fff|ff|f|tt|zzz|K|'[^']*'|\"[^\"]*\"|\\.|.",
-                    re.S)
+_TOKEN = re.compile(
+    r"yyyy|yy|MMMM|MMM|MM|M|dddd|ddd|dd|d|HH|H|hh|h|mm|m|ss|s|fffffff|ffffff|fff|ff|f|tt|zzz|K|'[^']*'|\"[^\"]*\"|\\.|.",
+    re.S,
+)
 
 
 def _local(value: dt.datetime) -> dt.datetime:
@@ -30,11 +32,11 @@ def format_datetime(value: dt.datetime, spec: str) -> str:
         "u": lambda v: v.strftime("%Y-%m-%d %H:%M:%SZ"),
         "d": lambda v: f"{v.month}/{v.day}/{v.year}",
         "g": lambda v: f"{v.month}/{v.day}/{v.year} {_hour12(v)}:{v.minute:02} {_ampm(v)}",
-        "G": lambda v: default_text(v),
+        "G": default_text,
         "t": lambda v: f"{_hour12(v)}:{v.minute:02} {_ampm(v)}",
         "T": lambda v: f"{_hour12(v)}:{v.minute:02}:{v.second:02} {_ampm(v)}",
         "D": lambda v: v.strftime("%A, %B ") + f"{v.day}, {v.year}",
-        "F": lambda v: long_text(v),
+        "F": long_text,
         "R": lambda v: v.strftime("%a, %d %b %Y %H:%M:%S GMT"),
         "r": lambda v: v.strftime("%a, %d %b %Y %H:%M:%S GMT"),
     }
@@ -60,11 +62,27 @@ def _ampm(value: dt.datetime) -> str:
 
 def _custom(v: dt.datetime, token: str) -> str:
     table: dict[str, Any] = {
-        "yyyy": f"{v.year:04}", "yy": f"{v.year % 100:02}", "MMMM": v.strftime("%B"), "MMM": v.strftime("%b"),
-        "MM": f"{v.month:02}", "M": str(v.month), "dddd": v.strftime("%A"), "ddd": v.strftime("%a"),
-        "dd": f"{v.day:02}", "d": str(v.day), "HH": f"{v.hour:02}", "H": str(v.hour),
-        "hh": f"{_hour12(v):02}", "h": str(_hour12(v)), "mm": f"{v.minute:02}", "m": str(v.minute),
-        "ss": f"{v.second:02}", "s": str(v.second), "tt": _ampm(v), "zzz": "+00:00", "K": "Z",
+        "yyyy": f"{v.year:04}",
+        "yy": f"{v.year % 100:02}",
+        "MMMM": v.strftime("%B"),
+        "MMM": v.strftime("%b"),
+        "MM": f"{v.month:02}",
+        "M": str(v.month),
+        "dddd": v.strftime("%A"),
+        "ddd": v.strftime("%a"),
+        "dd": f"{v.day:02}",
+        "d": str(v.day),
+        "HH": f"{v.hour:02}",
+        "H": str(v.hour),
+        "hh": f"{_hour12(v):02}",
+        "h": str(_hour12(v)),
+        "mm": f"{v.minute:02}",
+        "m": str(v.minute),
+        "ss": f"{v.second:02}",
+        "s": str(v.second),
+        "tt": _ampm(v),
+        "zzz": "+00:00",
+        "K": "Z",
     }
     if token in table:
         return str(table[token])

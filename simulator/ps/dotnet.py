@@ -23,18 +23,26 @@ from simulator.ps.values import as_list, to_bytes, to_int, to_number, to_str
 if TYPE_CHECKING:
     from simulator.core.host import Host
 
-_CODECS = {"utf-8": ("System.Text.UTF8Encoding", "utf-8", 65001), "oem": ("System.Text.SBCSCodePageEncoding", "cp437", 437),
-           "unicode": ("System.Text.UnicodeEncoding", "utf-16-le", 1200), "ascii": ("System.Text.ASCIIEncoding", "ascii", 20127),
-           "utf-32": ("System.Text.UTF32Encoding", "utf-32-le", 12000),
-           "bigendianunicode": ("System.Text.UnicodeEncoding", "utf-16-be", 1201),
-           "default": ("System.Text.SBCSCodePageEncoding", "cp1252", 1252)}
+_CODECS = {
+    "utf-8": ("System.Text.UTF8Encoding", "utf-8", 65001),
+    "oem": ("System.Text.SBCSCodePageEncoding", "cp437", 437),
+    "unicode": ("System.Text.UnicodeEncoding", "utf-16-le", 1200),
+    "ascii": ("System.Text.ASCIIEncoding", "ascii", 20127),
+    "utf-32": ("System.Text.UTF32Encoding", "utf-32-le", 12000),
+    "bigendianunicode": ("System.Text.UnicodeEncoding", "utf-16-be", 1201),
+    "default": ("System.Text.SBCSCodePageEncoding", "cp1252", 1252),
+}
 
 
 def dotnet_error(member: str, args: int, message: str, exception: str = "System.FormatException") -> SimError:
     """``Exception calling "X" with "N" argument(s): "…"`` (MethodInvocationException)."""
-    return SimError(f'Exception calling "{member}" with "{args}" argument(s): "{message}"',
-                    exception.rsplit(".", 1)[-1], "NotSpecified",
-                    exception_type="System.Management.Automation.MethodInvocationException", terminating=True)
+    return SimError(
+        f'Exception calling "{member}" with "{args}" argument(s): "{message}"',
+        exception.rsplit(".", 1)[-1],
+        "NotSpecified",
+        exception_type="System.Management.Automation.MethodInvocationException",
+        terminating=True,
+    )
 
 
 def encoding_object(kind: str) -> PSObject:
@@ -47,29 +55,47 @@ def encoding_object(kind: str) -> PSObject:
     def get_string(data: Any, *rest: Any) -> str:
         raw = to_bytes(data)
         if rest:
-            raw = raw[to_int(rest[0]):to_int(rest[0]) + to_int(rest[1])]
+            raw = raw[to_int(rest[0]) : to_int(rest[0]) + to_int(rest[1])]
         return raw.decode(codec, "replace")
 
-    return PSObject([type_name, "System.Text.Encoding"],
-                    {"CodePage": codepage, "WebName": {"cp437": "ibm437", "cp1252": "Windows-1252"}.get(codec, codec),
-                     "EncodingName": type_name.rsplit(".", 1)[-1]},
-                    methods={"GetBytes": get_bytes, "GetString": get_string,
-                             "GetPreamble": lambda: b"\xef\xbb\xbf" if kind == "utf-8" else b""},
-                    hidden={"codec": "utf-8" if kind == "utf-8" else codec}, to_string=type_name)
+    return PSObject(
+        [type_name, "System.Text.Encoding"],
+        {
+            "CodePage": codepage,
+            "WebName": {"cp437": "ibm437", "cp1252": "Windows-1252"}.get(codec, codec),
+            "EncodingName": type_name.rsplit(".", 1)[-1],
+        },
+        methods={
+            "GetBytes": get_bytes,
+            "GetString": get_string,
+            "GetPreamble": lambda: b"\xef\xbb\xbf" if kind == "utf-8" else b"",
+        },
+        hidden={"codec": "utf-8" if kind == "utf-8" else codec},
+        to_string=type_name,
+    )
 
 
-for _name, _kind in (("UTF8", "utf-8"), ("Unicode", "unicode"), ("ASCII", "ascii"), ("UTF32", "utf-32"),
-                     ("BigEndianUnicode", "bigendianunicode"), ("Default", "default")):
-    static_member(("System.Text.Encoding", "Text.Encoding"), _name)(
-        lambda host, _k=_kind: encoding_object(_k))
+for _name, _kind in (
+    ("UTF8", "utf-8"),
+    ("Unicode", "unicode"),
+    ("ASCII", "ascii"),
+    ("UTF32", "utf-32"),
+    ("BigEndianUnicode", "bigendianunicode"),
+    ("Default", "default"),
+):
+    static_member(("System.Text.Encoding", "Text.Encoding"), _name)(lambda host, _k=_kind: encoding_object(_k))
 
 
 @static_member(("System.Convert", "Convert"), "ToBase64String")
 def convert_to_base64(host: Host, data: Any, *rest: Any) -> str:
     """[Convert]::ToBase64String(bytes)."""
     if data is None:
-        raise dotnet_error("ToBase64String", 1 + len(rest), "Value cannot be null.\r\nParameter name: inArray",
-                           "System.ArgumentNullException")
+        raise dotnet_error(
+            "ToBase64String",
+            1 + len(rest),
+            "Value cannot be null.\r\nParameter name: inArray",
+            "System.ArgumentNullException",
+        )
     return base64.b64encode(to_bytes(data)).decode("ascii")
 
 
@@ -80,9 +106,13 @@ def convert_from_base64(host: Host, text: Any) -> bytes:
     try:
         return base64.b64decode(cleaned, validate=True)
     except (binascii.Error, ValueError):
-        raise dotnet_error("FromBase64String", 1, "The input is not a valid Base-64 string as it contains a non-base "
-                           "64 character, more than two padding characters, or an illegal character among the "
-                           "padding characters. ") from None
+        raise dotnet_error(
+            "FromBase64String",
+            1,
+            "The input is not a valid Base-64 string as it contains a non-base "
+            "64 character, more than two padding characters, or an illegal character among the "
+            "padding characters. ",
+        ) from None
 
 
 @static_member(("System.Convert", "Convert"), "ToInt32")
@@ -133,8 +163,12 @@ def file_write_all_bytes(host: Host, path: Any, data: Any) -> None:
     """[IO.File]::WriteAllBytes(path, bytes)."""
     real = _file(host, path, "WriteAllBytes", 2)
     if not real.parent.is_dir():
-        raise dotnet_error("WriteAllBytes", 2, f"Could not find a part of the path '{to_str(path)}'.",
-                           "System.IO.DirectoryNotFoundException")
+        raise dotnet_error(
+            "WriteAllBytes",
+            2,
+            f"Could not find a part of the path '{to_str(path)}'.",
+            "System.IO.DirectoryNotFoundException",
+        )
     real.write_bytes(to_bytes(data))
 
 
@@ -143,8 +177,12 @@ def file_write_all_text(host: Host, path: Any, text: Any, *encoding: Any) -> Non
     """[IO.File]::WriteAllText(path, text[, encoding]) (UTF-8 without BOM by default)."""
     real = _file(host, path, "WriteAllText", 2 + len(encoding))
     if not real.parent.is_dir():
-        raise dotnet_error("WriteAllText", 2 + len(encoding), f"Could not find a part of the path '{to_str(path)}'.",
-                           "System.IO.DirectoryNotFoundException")
+        raise dotnet_error(
+            "WriteAllText",
+            2 + len(encoding),
+            f"Could not find a part of the path '{to_str(path)}'.",
+            "System.IO.DirectoryNotFoundException",
+        )
     codec = encoding[0].hidden.get("codec", "utf-8") if encoding and isinstance(encoding[0], PSObject) else "utf-8"
     prefix = b"\xef\xbb\xbf" if encoding and codec == "utf-8" else b""
     real.write_bytes(prefix + to_str(text).encode(codec))
@@ -292,11 +330,17 @@ static_member(("System.Int32", "Int32", "int"), "MaxValue")(lambda host: 2**31 -
 static_member(("System.Int32", "Int32", "int"), "MinValue")(lambda host: -(2**31))
 static_member(("System.Int64", "Int64", "long"), "MaxValue")(lambda host: 2**63 - 1)
 static_member(("System.Int32", "Int32", "int"), "Parse")(lambda host, v: to_int(to_str(v)))
-static_member(("System.Environment", "Environment"), "MachineName")(
-    lambda host: str(host.info.get("name", "")).upper())
+static_member(("System.Environment", "Environment"), "MachineName")(lambda host: str(host.info.get("name", "")).upper())
 static_member(("System.Environment", "Environment"), "NewLine")(lambda host: "\r\n")
-static_member(("System.Environment", "Environment"), "OSVersion")(lambda host: PSObject(
-    "System.OperatingSystem", {"Platform": "Win32NT", "Version": {"2016": "10.0.14393.0", "2019": "10.0.17763.0",
-                                                                 "2022": "10.0.20348.0"}.get(host.os_version,
-                                                                                              "10.0.14393.0")},
-    to_string="Microsoft Windows NT 10.0.14393.0"))
+static_member(("System.Environment", "Environment"), "OSVersion")(
+    lambda host: PSObject(
+        "System.OperatingSystem",
+        {
+            "Platform": "Win32NT",
+            "Version": {"2016": "10.0.14393.0", "2019": "10.0.17763.0", "2022": "10.0.20348.0"}.get(
+                host.os_version, "10.0.14393.0"
+            ),
+        },
+        to_string="Microsoft Windows NT 10.0.14393.0",
+    )
+)

@@ -48,7 +48,9 @@ class Position:
         line_end = len(script) if line_end == -1 else line_end
         line_text = script[line_start:line_end].rstrip("\r")
         column = offset - line_start + 1
-        return cls(script.count("\n", 0, offset) + 1, column, line_text, max(1, min(length, len(line_text) - column + 1)))
+        return cls(
+            script.count("\n", 0, offset) + 1, column, line_text, max(1, min(length, len(line_text) - column + 1))
+        )
 
 
 def signed32(value: int) -> int:
@@ -64,35 +66,64 @@ def _short_type(name: str) -> str:
 class ErrorRecord(PSObject):
     """``System.Management.Automation.ErrorRecord`` built from a SimError and where it happened."""
 
-    def __init__(self, error: SimError, position: Position | None = None, command: str = "",
-                 target_object: Any = None, parse_error: bool = False) -> None:
+    def __init__(
+        self,
+        error: SimError,
+        position: Position | None = None,
+        command: str = "",
+        target_object: Any = None,
+        parse_error: bool = False,
+    ) -> None:
         self.error = error
         self.position = position
         self.command = command
         self.parse_error = parse_error
-        hresult = error.hresult if error.hresult is not None else _DEFAULT_HRESULTS.get(error.exception_type, 0x80131500)
+        hresult = (
+            error.hresult if error.hresult is not None else _DEFAULT_HRESULTS.get(error.exception_type, 0x80131500)
+        )
         exception = PSObject(
             [error.exception_type, "System.Exception", "System.Object"],
-            {"Message": error.message, "HResult": signed32(hresult), "InnerException": None,
-             "Source": "System.Management.Automation", "Data": {}},
+            {
+                "Message": error.message,
+                "HResult": signed32(hresult),
+                "InnerException": None,
+                "Source": "System.Management.Automation",
+                "Data": {},
+            },
             to_string=f"{error.exception_type}: {error.message}",
         )
         target = target_object if target_object is not None else error.target
         category_info = PSObject(
             "System.Management.Automation.ErrorCategoryInfo",
-            {"Category": error.category, "Activity": command, "Reason": _short_type(error.exception_type),
-             "TargetName": "" if target is None else str(target), "TargetType": "String" if target is not None else ""},
+            {
+                "Category": error.category,
+                "Activity": command,
+                "Reason": _short_type(error.exception_type),
+                "TargetName": "" if target is None else str(target),
+                "TargetType": "String" if target is not None else "",
+            },
             to_string=self.category_line(),
         )
         super().__init__(
             ["System.Management.Automation.ErrorRecord", "System.Object"],
-            {"Exception": exception, "TargetObject": target, "CategoryInfo": category_info,
-             "FullyQualifiedErrorId": error.fully_qualified_error_id, "ErrorDetails": None,
-             "InvocationInfo": PSObject("System.Management.Automation.InvocationInfo", {
-                 "MyCommand": command, "ScriptLineNumber": position.line if position else 0,
-                 "OffsetInLine": position.column if position else 0, "Line": position.line_text if position else ""}),
-             "ScriptStackTrace": "at <ScriptBlock>, <No file>: line " + str(position.line if position else 1),
-             "PipelineIterationInfo": []},
+            {
+                "Exception": exception,
+                "TargetObject": target,
+                "CategoryInfo": category_info,
+                "FullyQualifiedErrorId": error.fully_qualified_error_id,
+                "ErrorDetails": None,
+                "InvocationInfo": PSObject(
+                    "System.Management.Automation.InvocationInfo",
+                    {
+                        "MyCommand": command,
+                        "ScriptLineNumber": position.line if position else 0,
+                        "OffsetInLine": position.column if position else 0,
+                        "Line": position.line_text if position else "",
+                    },
+                ),
+                "ScriptStackTrace": "at <ScriptBlock>, <No file>: line " + str(position.line if position else 1),
+                "PipelineIterationInfo": [],
+            },
             to_string=error.message,
         )
 
@@ -101,8 +132,10 @@ class ErrorRecord(PSObject):
         error = self.error
         target = "" if error.target is None else str(error.target)
         target_type = "String" if error.target is not None else ""
-        return (f"{error.category}: ({target}:{target_type}) [{self.command}], "
-                f"{'ParentContainsErrorRecordException' if self.parse_error else _short_type(error.exception_type)}")
+        return (
+            f"{error.category}: ({target}:{target_type}) [{self.command}], "
+            f"{'ParentContainsErrorRecordException' if self.parse_error else _short_type(error.exception_type)}"
+        )
 
     def view_lines(self) -> list[str]:
         """The normal error view, line by line, as powershell.exe prints it."""
@@ -123,8 +156,11 @@ class ErrorRecord(PSObject):
         if self.position is None:
             return []
         pos = self.position
-        return [f"At line:{pos.line} char:{pos.column}", f"+ {pos.line_text}",
-                "+ " + " " * (pos.column - 1) + "~" * pos.length]
+        return [
+            f"At line:{pos.line} char:{pos.column}",
+            f"+ {pos.line_text}",
+            "+ " + " " * (pos.column - 1) + "~" * pos.length,
+        ]
 
 
 def _clixml_text(text: str) -> str:

@@ -4,6 +4,10 @@ A mixin of :class:`simulator.ps.interpreter.Interpreter`; every tree-sitter node
 handle is refused with NotModelledError naming it.
 """
 
+# Mixin methods annotate ``self`` as the Interpreter they are mixed into, so that mypy checks their use
+# of its state; mypy reports that pattern as "misc" (erased self type), which is intended here.
+# mypy: disable-error-code="misc"
+
 from __future__ import annotations
 
 import re
@@ -34,18 +38,38 @@ if TYPE_CHECKING:
 
 VOID = type("Void", (), {"__repr__": lambda self: "VOID"})()
 _ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
-_PASS_THROUGH = {"logical_expression", "bitwise_expression", "comparison_expression", "additive_expression",
-                 "multiplicative_expression", "format_expression", "range_expression", "array_literal_expression",
-                 "unary_expression", "pipeline_chain", "logical_argument_expression", "bitwise_argument_expression",
-                 "comparison_argument_expression", "additive_argument_expression",
-                 "multiplicative_argument_expression", "format_argument_expression", "range_argument_expression",
-                 "argument_expression", "key_expression"}
+_PASS_THROUGH = {
+    "logical_expression",
+    "bitwise_expression",
+    "comparison_expression",
+    "additive_expression",
+    "multiplicative_expression",
+    "format_expression",
+    "range_expression",
+    "array_literal_expression",
+    "unary_expression",
+    "pipeline_chain",
+    "logical_argument_expression",
+    "bitwise_argument_expression",
+    "comparison_argument_expression",
+    "additive_argument_expression",
+    "multiplicative_argument_expression",
+    "format_argument_expression",
+    "range_argument_expression",
+    "argument_expression",
+    "key_expression",
+}
 
 
 def null_index_error() -> SimError:
     """Indexing $null."""
-    return SimError("Cannot index into a null array.", "NullArray", "InvalidOperation",
-                    exception_type="System.Management.Automation.RuntimeException", terminating=True)
+    return SimError(
+        "Cannot index into a null array.",
+        "NullArray",
+        "InvalidOperation",
+        exception_type="System.Management.Automation.RuntimeException",
+        terminating=True,
+    )
 
 
 def expand_escapes(text: str) -> str:
@@ -147,7 +171,7 @@ class ExpressionMixin:
         raw = self.source.tree.text if hasattr(self.source.tree, "text") else None
         data = raw if raw is not None else self.source.text.encode("utf-8")
         for child in node.named_children:
-            pieces.append(self._literal_part(data[cursor:child.start_byte].decode("utf-8"), here))
+            pieces.append(self._literal_part(data[cursor : child.start_byte].decode("utf-8"), here))
             if child.type in {"variable", "braced_variable"}:
                 pieces.append(to_str(self.expr_variable(child)))
             elif child.type == "sub_expression":
@@ -156,7 +180,7 @@ class ExpressionMixin:
             else:
                 pieces.append(self.source.node_text(child))
             cursor = child.end_byte
-        pieces.append(self._literal_part(data[cursor:node.end_byte].decode("utf-8"), here))
+        pieces.append(self._literal_part(data[cursor : node.end_byte].decode("utf-8"), here))
         joined = "".join(pieces)
         if here:
             return _here_body(joined)
@@ -164,9 +188,9 @@ class ExpressionMixin:
 
     def _literal_part(self: Interpreter, text: str, here: bool) -> str:
         if not here:
-            text = text.replace('""', '\x00DQ\x00')
+            text = text.replace('""', "\x00DQ\x00")
         text = expand_escapes(text)
-        return text.replace('\x00DQ\x00', '"')
+        return text.replace("\x00DQ\x00", '"')
 
     # ------------------------------------------------------------------ variables
     def variable_name(self: Interpreter, node: Node) -> str:
@@ -216,12 +240,19 @@ class ExpressionMixin:
                 continue
             key_node = entry.named_children[0]
             value_node = entry.named_children[-1]
-            key = self.eval_expression(key_node.named_children[0]) if key_node.named_children and \
-                key_node.named_children[0].type != "simple_name" else self.source.node_text(key_node)
+            key = (
+                self.eval_expression(key_node.named_children[0])
+                if key_node.named_children and key_node.named_children[0].type != "simple_name"
+                else self.source.node_text(key_node)
+            )
             if isinstance(key, str) and key in table:
-                raise SimError(f"Duplicate keys '{key}' are not allowed in hash literals.", "DuplicateKeyInHashLiteral",
-                               "ParserError", exception_type="System.Management.Automation.ParseException",
-                               terminating=True)
+                raise SimError(
+                    f"Duplicate keys '{key}' are not allowed in hash literals.",
+                    "DuplicateKeyInHashLiteral",
+                    "ParserError",
+                    exception_type="System.Management.Automation.ParseException",
+                    terminating=True,
+                )
             table[key] = self.eval_pipeline_value(value_node)
         return table
 
@@ -234,8 +265,11 @@ class ExpressionMixin:
 
     def type_literal_name(self: Interpreter, node: Node) -> str:
         """``[System.Text.Encoding]`` -> ``System.Text.Encoding``."""
-        return re.sub(r"\s+", "", self.source.node_text(node)).strip("[]") if node.type == "type_literal" else \
-            self.source.node_text(node)
+        return (
+            re.sub(r"\s+", "", self.source.node_text(node)).strip("[]")
+            if node.type == "type_literal"
+            else self.source.node_text(node)
+        )
 
     def expr_type_literal(self: Interpreter, node: Node) -> Any:
         return TypeRef(self.type_literal_name(node))
@@ -247,12 +281,17 @@ class ExpressionMixin:
         if name.lower() == "void":
             return VOID
         if name.lower() in {"pscustomobject", "system.management.automation.pscustomobject"} and isinstance(
-                value, dict):
+            value, dict
+        ):
             return PSObject("System.Management.Automation.PSCustomObject", dict(value.items()))
         if name.lower() == "ordered":
             if not isinstance(value, dict):
-                raise SimError("The ordered attribute can be specified only on a hash literal node.",
-                               "OrderedAttributeOnlyOnHashLiteralNode", "ParserError", terminating=True)
+                raise SimError(
+                    "The ordered attribute can be specified only on a hash literal node.",
+                    "OrderedAttributeOnlyOnHashLiteralNode",
+                    "ParserError",
+                    terminating=True,
+                )
             return ordered_table(value.items())
         return cast(value, name)
 
@@ -332,14 +371,21 @@ class ExpressionMixin:
         try:
             result = call_method(target, name, args, self.invoke_method_block)
         except SimError as error:
-            if error.exception_type == "System.Management.Automation.MethodInvocationException" or \
-                    error.fully_qualified_error_id in {"MethodNotFound", "InvokeMethodOnNull"}:
+            if (
+                error.exception_type == "System.Management.Automation.MethodInvocationException"
+                or error.fully_qualified_error_id in {"MethodNotFound", "InvokeMethodOnNull"}
+            ):
                 raise
-            raise SimError(f'Exception calling "{name}" with "{len(args)}" argument(s): "{error.message}"',
-                           "MethodInvocationException" if error.fully_qualified_error_id != "NotModelledBySimulator"
-                           else error.fully_qualified_error_id, error.category, hresult=error.hresult,
-                           exception_type="System.Management.Automation.MethodInvocationException",
-                           terminating=True) from error
+            raise SimError(
+                f'Exception calling "{name}" with "{len(args)}" argument(s): "{error.message}"',
+                "MethodInvocationException"
+                if error.fully_qualified_error_id != "NotModelledBySimulator"
+                else error.fully_qualified_error_id,
+                error.category,
+                hresult=error.hresult,
+                exception_type="System.Management.Automation.MethodInvocationException",
+                terminating=True,
+            ) from error
         return VOID if result is None else result
 
     def invoke_method_block(self: Interpreter, block: Any, item: Any, args: list[Any]) -> list[Any]:
@@ -348,8 +394,11 @@ class ExpressionMixin:
 
     def static_member(self: Interpreter, target_node: Node, name: str, args: list[Any] | None) -> Any:
         """``[Type]::Name`` or ``[Type]::Name(args)``."""
-        target = self.eval_expression(target_node) if target_node.type != "type_literal" else TypeRef(
-            self.type_literal_name(target_node))
+        target = (
+            self.eval_expression(target_node)
+            if target_node.type != "type_literal"
+            else TypeRef(self.type_literal_name(target_node))
+        )
         type_name = target.name if isinstance(target, TypeRef) else to_str(target)
         if type_name.lower() in {"console", "system.console"} and name.lower() == "outputencoding" and args is None:
             from simulator.ps.dotnet import encoding_object  # noqa: PLC0415 - dotnet registers statics on import
@@ -363,9 +412,13 @@ class ExpressionMixin:
         except SimError:
             raise
         except (TypeError, ValueError) as exc:
-            raise SimError(f'Exception calling "{name}" with "{len(args or [])}" argument(s): "{exc}"',
-                           "MethodInvocationException", "NotSpecified", terminating=True,
-                           exception_type="System.Management.Automation.MethodInvocationException") from exc
+            raise SimError(
+                f'Exception calling "{name}" with "{len(args or [])}" argument(s): "{exc}"',
+                "MethodInvocationException",
+                "NotSpecified",
+                terminating=True,
+                exception_type="System.Management.Automation.MethodInvocationException",
+            ) from exc
 
     def expr_element_access(self: Interpreter, node: Node) -> Any:
         target = self.eval_expression(node.named_children[0])
@@ -410,8 +463,11 @@ class ExpressionMixin:
             if self._is_static(target):
                 type_name = self.type_literal_name(target.named_children[0])
                 if type_name.lower() in {"console", "system.console"} and name.lower() == "outputencoding":
-                    self.output_encoding = "utf-8" if isinstance(value, PSObject) and \
-                        value.hidden.get("codec") in {"utf-8", "utf-8-sig"} else "oem"
+                    self.output_encoding = (
+                        "utf-8"
+                        if isinstance(value, PSObject) and value.hidden.get("codec") in {"utf-8", "utf-8-sig"}
+                        else "oem"
+                    )
                     return
                 raise NotModelledError(f"assigning [{type_name}]::{name}")
             set_member(self.eval_expression(target.named_children[0]), name, value)
@@ -424,9 +480,13 @@ class ExpressionMixin:
             elif isinstance(container, list):
                 position = to_int(index)
                 if not -len(container) <= position < len(container):
-                    raise SimError("Index was outside the bounds of the array.", "IndexOutOfRange",
-                                   "InvalidOperation", terminating=True,
-                                   exception_type="System.Management.Automation.RuntimeException")
+                    raise SimError(
+                        "Index was outside the bounds of the array.",
+                        "IndexOutOfRange",
+                        "InvalidOperation",
+                        terminating=True,
+                        exception_type="System.Management.Automation.RuntimeException",
+                    )
                 container[position] = value
             elif container is None:
                 raise null_index_error()

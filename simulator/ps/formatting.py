@@ -36,8 +36,11 @@ def _cell(value: Any) -> str:
 
 
 def _is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool | PSEnum | bytes | dt.timedelta) or \
-        not isinstance(value, PSObject | dict | dt.datetime | ErrorRecord)
+    return (
+        value is None
+        or isinstance(value, str | int | float | bool | PSEnum | bytes | dt.timedelta)
+        or not isinstance(value, PSObject | dict | dt.datetime | ErrorRecord)
+    )
 
 
 def _display_props(obj: PSObject) -> list[str]:
@@ -56,8 +59,11 @@ def _table(objects: list[PSObject | dict[str, Any]]) -> list[str]:
     widths = [max(len(n), *(len(r[i]) for r in rows)) if rows else len(n) for i, n in enumerate(names)]
     if not isinstance(first, PSObject):
         widths[0] = max(widths[0], 30) if rows else widths[0]
-    lines = ["", " ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip(),
-             " ".join(("-" * len(n)).ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]
+    lines = [
+        "",
+        " ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip(),
+        " ".join(("-" * len(n)).ljust(w) for n, w in zip(names, widths, strict=True)).rstrip(),
+    ]
     lines += [" ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines += ["", ""]
     return lines
@@ -99,7 +105,7 @@ def format_objects(objects: list[Any]) -> str:
             flush()
             lines.extend(obj.view_lines())
             continue
-        if isinstance(obj, PSObject) or isinstance(obj, dict):
+        if isinstance(obj, (PSObject, dict)):
             key = obj.type_name if isinstance(obj, PSObject) else "dict"
             if group:
                 group_key = group[0].type_name if isinstance(group[0], PSObject) else "dict"

@@ -30,14 +30,27 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_ENVIRONMENT = {
-    "SystemRoot": "C:\\Windows", "windir": "C:\\Windows", "TEMP": "C:\\Windows\\TEMP", "TMP": "C:\\Windows\\TEMP",
-    "USERNAME": "Administrator", "USERPROFILE": "C:\\Users\\Administrator", "SystemDrive": "C:",
-    "ProgramFiles": "C:\\Program Files", "ProgramData": "C:\\ProgramData", "ComSpec": "C:\\Windows\\system32\\cmd.exe",
-    "PSModulePath": "C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules", "OS": "Windows_NT",
-    "PROCESSOR_ARCHITECTURE": "AMD64", "NUMBER_OF_PROCESSORS": "4", "PUBLIC": "C:\\Users\\Public",
-    "APPDATA": "C:\\Users\\Administrator\\AppData\\Roaming", "LOCALAPPDATA": "C:\\Users\\Administrator\\AppData\\Local",
-    "HOMEDRIVE": "C:", "HOMEPATH": "\\Users\\Administrator",
-    "PATH": "C:\\Windows\\system32;C:\\Windows;C:\\Windows\\System32\\Wbem;C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\",
+    "SystemRoot": "C:\\Windows",
+    "windir": "C:\\Windows",
+    "TEMP": "C:\\Windows\\TEMP",
+    "TMP": "C:\\Windows\\TEMP",
+    "USERNAME": "Administrator",
+    "USERPROFILE": "C:\\Users\\Administrator",
+    "SystemDrive": "C:",
+    "ProgramFiles": "C:\\Program Files",
+    "ProgramData": "C:\\ProgramData",
+    "ComSpec": "C:\\Windows\\system32\\cmd.exe",
+    "PSModulePath": "C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules",
+    "OS": "Windows_NT",
+    "PROCESSOR_ARCHITECTURE": "AMD64",
+    "NUMBER_OF_PROCESSORS": "4",
+    "PUBLIC": "C:\\Users\\Public",
+    "APPDATA": "C:\\Users\\Administrator\\AppData\\Roaming",
+    "LOCALAPPDATA": "C:\\Users\\Administrator\\AppData\\Local",
+    "HOMEDRIVE": "C:",
+    "HOMEPATH": "\\Users\\Administrator",
+    "PATH": "C:\\Windows\\system32;C:\\Windows;C:\\Windows\\System32\\Wbem;"
+    "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\",
 }
 CONSTANTS = {"null": None, "true": True, "false": False}
 
@@ -104,13 +117,27 @@ class Interpreter(ExpressionMixin, CommandMixin):
     def __init__(self, host: Host, source: Source) -> None:
         self.host = host
         self.source = source
-        self.scopes: list[dict[str, Any]] = [{
-            "erroractionpreference": "Continue", "warningpreference": "Continue", "verbosepreference": "SilentlyContinue",
-            "debugpreference": "SilentlyContinue", "progresspreference": "Continue", "confirmpreference": "High",
-            "informationpreference": "SilentlyContinue", "ofs": " ", "lastexitcode": None, "matches": None,
-            "home": "C:\\Users\\Administrator", "pid": 4242, "psscriptroot": "", "pscommandpath": "",
-            "psversiontable": _version_table(), "maximumhistorycount": 4096, "shellid": "Microsoft.PowerShell",
-        }]
+        self.scopes: list[dict[str, Any]] = [
+            {
+                "erroractionpreference": "Continue",
+                "warningpreference": "Continue",
+                "verbosepreference": "SilentlyContinue",
+                "debugpreference": "SilentlyContinue",
+                "progresspreference": "Continue",
+                "confirmpreference": "High",
+                "informationpreference": "SilentlyContinue",
+                "ofs": " ",
+                "lastexitcode": None,
+                "matches": None,
+                "home": "C:\\Users\\Administrator",
+                "pid": 4242,
+                "psscriptroot": "",
+                "pscommandpath": "",
+                "psversiontable": _version_table(),
+                "maximumhistorycount": 4096,
+                "shellid": "Microsoft.PowerShell",
+            }
+        ]
         self.errors: list[ErrorRecord] = []
         self.functions: dict[str, Function] = {}
         self.streams = Streams()
@@ -169,9 +196,14 @@ class Interpreter(ExpressionMixin, CommandMixin):
                 self.environment[bare] = to_str(value)
             return
         if lowered in CONSTANTS or lowered == "?":
-            raise SimError(f"Cannot overwrite variable {bare} because it is read-only or constant.",
-                           "VariableNotWritable", "WriteError", exception_type="System.Management.Automation."
-                           "SessionStateUnauthorizedAccessException", terminating=True, target=bare)
+            raise SimError(
+                f"Cannot overwrite variable {bare} because it is read-only or constant.",
+                "VariableNotWritable",
+                "WriteError",
+                exception_type="System.Management.Automation.SessionStateUnauthorizedAccessException",
+                terminating=True,
+                target=bare,
+            )
         if prefix not in {None, "script", "global", "local", "private", "variable"}:
             raise NotModelledError(f"the variable drive or scope '{prefix}:'")
         if lowered == "psitem":
@@ -272,7 +304,8 @@ class Interpreter(ExpressionMixin, CommandMixin):
             handler = getattr(self, f"stmt_{kind}", None)
             if handler is None:
                 self.not_modelled_node(node)
-            handler(node, out)
+            else:
+                handler(node, out)
         except PSRuntimeError as failure:
             if failure.script_terminating or self.try_depth > 0:
                 raise
@@ -281,18 +314,23 @@ class Interpreter(ExpressionMixin, CommandMixin):
                 raise
             self.report(failure)
         except SimError as error:
-            failure = self.terminate(error, node)
-            if failure.script_terminating or self.try_depth > 0 or self.error_action().lower() == "stop":
-                failure.script_terminating = True
-                raise failure from None
-            self.report(failure)
+            wrapped = self.terminate(error, node)
+            if wrapped.script_terminating or self.try_depth > 0 or self.error_action().lower() == "stop":
+                wrapped.script_terminating = True
+                raise wrapped from None
+            self.report(wrapped)
 
     def not_modelled_node(self, node: Node) -> None:
         """Refuse a construct the interpreter does not implement."""
-        names = {"class_statement": "the 'class' statement", "enum_statement": "the 'enum' statement",
-                 "trap_statement": "the 'trap' statement", "data_statement": "the 'data' statement",
-                 "parallel_statement": "the 'parallel' statement", "sequence_statement": "the 'sequence' statement",
-                 "inlinescript_statement": "the 'inlinescript' statement"}
+        names = {
+            "class_statement": "the 'class' statement",
+            "enum_statement": "the 'enum' statement",
+            "trap_statement": "the 'trap' statement",
+            "data_statement": "the 'data' statement",
+            "parallel_statement": "the 'parallel' statement",
+            "sequence_statement": "the 'sequence' statement",
+            "inlinescript_statement": "the 'inlinescript' statement",
+        }
         raise NotModelledError(names.get(node.type, f"the PowerShell construct '{node.type}'"))
 
     def stmt_pipeline(self, node: Node, out: list[Any]) -> None:
@@ -310,7 +348,8 @@ class Interpreter(ExpressionMixin, CommandMixin):
             params = self.parse_param_list(declared)
         text = self.source.node_text(node)
         self.functions[self.source.node_text(name_node).lower()] = Function(
-            self.source.node_text(name_node), ScriptBlock(block, text, params))
+            self.source.node_text(name_node), ScriptBlock(block, text, params)
+        )
 
     def stmt_if_statement(self, node: Node, out: list[Any]) -> None:
         """``if / elseif / else``."""
@@ -430,9 +469,14 @@ class Interpreter(ExpressionMixin, CommandMixin):
         if isinstance(value, ErrorRecord):
             return PSRuntimeError(value, True)
         message = to_str(value) if value is not None else "ScriptHalted"
-        error = SimError(message, message, "OperationStopped",
-                         exception_type="System.Management.Automation.RuntimeException", terminating=True,
-                         target=message if value is not None else None)
+        error = SimError(
+            message,
+            message,
+            "OperationStopped",
+            exception_type="System.Management.Automation.RuntimeException",
+            terminating=True,
+            target=message if value is not None else None,
+        )
         return PSRuntimeError(self.record(error, node), True)
 
     def stmt_try_statement(self, node: Node, out: list[Any]) -> None:
@@ -535,15 +579,19 @@ class Interpreter(ExpressionMixin, CommandMixin):
 
 def _version_table() -> PSHashtable:
     table = PSHashtable()
-    table["PSVersion"] = PSObject("System.Version", {"Major": 5, "Minor": 1, "Build": 14393, "Revision": 693},
-                                  to_string="5.1.14393.693")
+    table["PSVersion"] = PSObject(
+        "System.Version", {"Major": 5, "Minor": 1, "Build": 14393, "Revision": 693}, to_string="5.1.14393.693"
+    )
     table["PSEdition"] = "Desktop"
-    table["CLRVersion"] = PSObject("System.Version", {"Major": 4, "Minor": 0, "Build": 30319, "Revision": 42000},
-                                   to_string="4.0.30319.42000")
-    table["BuildVersion"] = PSObject("System.Version", {"Major": 10, "Minor": 0, "Build": 14393, "Revision": 693},
-                                     to_string="10.0.14393.693")
+    table["CLRVersion"] = PSObject(
+        "System.Version", {"Major": 4, "Minor": 0, "Build": 30319, "Revision": 42000}, to_string="4.0.30319.42000"
+    )
+    table["BuildVersion"] = PSObject(
+        "System.Version", {"Major": 10, "Minor": 0, "Build": 14393, "Revision": 693}, to_string="10.0.14393.693"
+    )
     table["WSManStackVersion"] = PSObject("System.Version", {"Major": 3, "Minor": 0}, to_string="3.0")
     table["PSRemotingProtocolVersion"] = PSObject("System.Version", {"Major": 2, "Minor": 3}, to_string="2.3")
-    table["SerializationVersion"] = PSObject("System.Version", {"Major": 1, "Minor": 1, "Build": 0, "Revision": 1},
-                                             to_string="1.1.0.1")
+    table["SerializationVersion"] = PSObject(
+        "System.Version", {"Major": 1, "Minor": 1, "Build": 0, "Revision": 1}, to_string="1.1.0.1"
+    )
     return table

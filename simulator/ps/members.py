@@ -28,22 +28,33 @@ from simulator.ps.values import (
 
 def type_info(name: str) -> PSObject:
     """What ``.GetType()`` returns: a RuntimeType with Name and FullName."""
-    return PSObject("System.RuntimeType", {"Name": name.rsplit(".", 1)[-1], "FullName": name,
-                                           "Namespace": name.rsplit(".", 1)[0] if "." in name else ""},
-                    to_string=name)
+    return PSObject(
+        "System.RuntimeType",
+        {"Name": name.rsplit(".", 1)[-1], "FullName": name, "Namespace": name.rsplit(".", 1)[0] if "." in name else ""},
+        to_string=name,
+    )
 
 
 def method_error(value: Any, name: str) -> SimError:
     """PowerShell's MethodNotFound error."""
-    return SimError(f"Method invocation failed because [{type_name_of(value)}] does not contain a method named "
-                    f"'{name}'.", "MethodNotFound", "InvalidOperation",
-                    exception_type="System.Management.Automation.RuntimeException", terminating=True)
+    return SimError(
+        f"Method invocation failed because [{type_name_of(value)}] does not contain a method named '{name}'.",
+        "MethodNotFound",
+        "InvalidOperation",
+        exception_type="System.Management.Automation.RuntimeException",
+        terminating=True,
+    )
 
 
 def argument_error(message: str) -> SimError:
     """A .NET exception raised by a method (MethodInvocationException in the ErrorRecord)."""
-    return SimError(message, "ArgumentException", "NotSpecified",
-                    exception_type="System.Management.Automation.MethodInvocationException", terminating=True)
+    return SimError(
+        message,
+        "ArgumentException",
+        "NotSpecified",
+        exception_type="System.Management.Automation.MethodInvocationException",
+        terminating=True,
+    )
 
 
 # --------------------------------------------------------------------------------- properties
@@ -69,10 +80,16 @@ def get_member(value: Any, name: str) -> Any:
         if value.has(name):
             return value.get(name)
         if lowered == "psobject":
-            return PSObject("System.Management.Automation.PSObject", {
-                "TypeNames": list(value.type_names),
-                "Properties": [PSObject("System.Management.Automation.PSNoteProperty",
-                                        {"Name": k, "Value": v}, to_string=k) for k, v in value.props.items()]})
+            return PSObject(
+                "System.Management.Automation.PSObject",
+                {
+                    "TypeNames": list(value.type_names),
+                    "Properties": [
+                        PSObject("System.Management.Automation.PSNoteProperty", {"Name": k, "Value": v}, to_string=k)
+                        for k, v in value.props.items()
+                    ],
+                },
+            )
         return None
     if isinstance(value, dict):
         if name in value:
@@ -107,10 +124,14 @@ def get_member(value: Any, name: str) -> Any:
 
 def _datetime_member(value: dt.datetime, name: str) -> Any:
     table: dict[str, Callable[[], Any]] = {
-        "year": lambda: value.year, "month": lambda: value.month, "day": lambda: value.day,
-        "hour": lambda: value.hour, "minute": lambda: value.minute, "second": lambda: value.second,
-        "millisecond": lambda: value.microsecond // 1000, "date": lambda: value.replace(hour=0, minute=0, second=0,
-                                                                                         microsecond=0),
+        "year": lambda: value.year,
+        "month": lambda: value.month,
+        "day": lambda: value.day,
+        "hour": lambda: value.hour,
+        "minute": lambda: value.minute,
+        "second": lambda: value.second,
+        "millisecond": lambda: value.microsecond // 1000,
+        "date": lambda: value.replace(hour=0, minute=0, second=0, microsecond=0),
         "dayofweek": lambda: PSEnum("System.DayOfWeek", value.strftime("%A"), (value.weekday() + 1) % 7),
         "dayofyear": lambda: value.timetuple().tm_yday,
         "ticks": lambda: int((value - dt.datetime(1, 1, 1, tzinfo=value.tzinfo)).total_seconds() * 10_000_000),
@@ -123,10 +144,17 @@ def _datetime_member(value: dt.datetime, name: str) -> Any:
 def _timespan_member(value: dt.timedelta, name: str) -> Any:
     total = value.total_seconds()
     table: dict[str, Any] = {
-        "days": int(total // 86400), "hours": int(total % 86400 // 3600), "minutes": int(total % 3600 // 60),
-        "seconds": int(total % 60), "milliseconds": int(value.microseconds // 1000),
-        "totaldays": total / 86400, "totalhours": total / 3600, "totalminutes": total / 60,
-        "totalseconds": total, "totalmilliseconds": total * 1000, "ticks": int(total * 10_000_000),
+        "days": int(total // 86400),
+        "hours": int(total % 86400 // 3600),
+        "minutes": int(total % 3600 // 60),
+        "seconds": int(total % 60),
+        "milliseconds": int(value.microseconds // 1000),
+        "totaldays": total / 86400,
+        "totalhours": total / 3600,
+        "totalminutes": total / 60,
+        "totalseconds": total,
+        "totalmilliseconds": total * 1000,
+        "ticks": int(total * 10_000_000),
     }
     return table.get(name)
 
@@ -135,27 +163,37 @@ def set_member(target: Any, name: str, value: Any) -> None:
     """``$target.name = value``."""
     if isinstance(target, PSObject):
         if not target.has(name) and target.type_name != "System.Management.Automation.PSCustomObject":
-            raise SimError(f"The property '{name}' cannot be found on this object. Verify that the property exists "
-                           "and can be set.", "PropertyNotFound", "InvalidOperation",
-                           exception_type="System.Management.Automation.RuntimeException", terminating=True)
+            raise SimError(
+                f"The property '{name}' cannot be found on this object. Verify that the property exists "
+                "and can be set.",
+                "PropertyNotFound",
+                "InvalidOperation",
+                exception_type="System.Management.Automation.RuntimeException",
+                terminating=True,
+            )
         target.set(name, value)
         return
     if isinstance(target, dict):
         target[name] = value
         return
-    raise SimError(f"The property '{name}' cannot be found on this object. Verify that the property exists and can "
-                   "be set.", "PropertyNotFound", "InvalidOperation",
-                   exception_type="System.Management.Automation.RuntimeException", terminating=True)
+    raise SimError(
+        f"The property '{name}' cannot be found on this object. Verify that the property exists and can be set.",
+        "PropertyNotFound",
+        "InvalidOperation",
+        exception_type="System.Management.Automation.RuntimeException",
+        terminating=True,
+    )
 
 
 # --------------------------------------------------------------------------------- methods
 def _string_method(text: str, name: str, args: list[Any]) -> Any:
     strs = [to_str(a) for a in args]
-    ignore_case = any(isinstance(a, PSEnum) or (isinstance(a, str) and a.lower().endswith("ignorecase"))
-                      for a in args[1:])
-    if name == "tolower" or name == "tolowerinvariant":
+    ignore_case = any(
+        isinstance(a, PSEnum) or (isinstance(a, str) and a.lower().endswith("ignorecase")) for a in args[1:]
+    )
+    if name in {"tolower", "tolowerinvariant"}:
         return text.lower()
-    if name == "toupper" or name == "toupperinvariant":
+    if name in {"toupper", "toupperinvariant"}:
         return text.upper()
     if name in {"trim", "trimstart", "trimend"}:
         chars = "".join(strs) if strs else None
@@ -174,14 +212,20 @@ def _string_method(text: str, name: str, args: list[Any]) -> Any:
         return text.replace(strs[0], strs[1] if len(strs) > 1 else "")
     if name in {"startswith", "endswith", "contains", "equals"}:
         a, b = (text.lower(), strs[0].lower()) if ignore_case else (text, strs[0])
-        return {"startswith": a.startswith, "endswith": a.endswith, "contains": lambda x: x in a,
-                "equals": lambda x: a == x}[name](b)
+        return {
+            "startswith": a.startswith,
+            "endswith": a.endswith,
+            "contains": lambda x: x in a,
+            "equals": lambda x: a == x,
+        }[name](b)
     if name == "substring":
         start = to_int(args[0])
         if start > len(text) or (len(args) > 1 and start + to_int(args[1]) > len(text)):
-            raise argument_error('Exception calling "Substring" with "%d" argument(s): "startIndex cannot be larger '
-                                 'than length of string.' % len(args) + '\r\nParameter name: startIndex"')
-        return text[start:start + to_int(args[1])] if len(args) > 1 else text[start:]
+            raise argument_error(
+                f'Exception calling "Substring" with "{len(args)}" argument(s): "startIndex cannot be larger '
+                "than length of string.\r\nParameter name: startIndex\""
+            )
+        return text[start : start + to_int(args[1])] if len(args) > 1 else text[start:]
     if name in {"indexof", "lastindexof"}:
         haystack, needle = (text.lower(), strs[0].lower()) if ignore_case else (text, strs[0])
         return haystack.find(needle) if name == "indexof" else haystack.rfind(needle)
@@ -200,7 +244,7 @@ def _string_method(text: str, name: str, args: list[Any]) -> Any:
         return text[:index] + strs[1] + text[index:]
     if name == "remove":
         index = to_int(args[0])
-        return text[:index] + (text[index + to_int(args[1]):] if len(args) > 1 else "")
+        return text[:index] + (text[index + to_int(args[1]) :] if len(args) > 1 else "")
     if name == "normalize":
         return text
     raise method_error(text, name)
@@ -209,8 +253,13 @@ def _string_method(text: str, name: str, args: list[Any]) -> Any:
 def _datetime_method(value: dt.datetime, name: str, args: list[Any]) -> Any:
     if name == "tostring":
         return format_datetime(value, to_str(args[0])) if args else default_text(value)
-    adders = {"adddays": "days", "addhours": "hours", "addminutes": "minutes", "addseconds": "seconds",
-              "addmilliseconds": "milliseconds"}
+    adders = {
+        "adddays": "days",
+        "addhours": "hours",
+        "addminutes": "minutes",
+        "addseconds": "seconds",
+        "addmilliseconds": "milliseconds",
+    }
     if name in adders:
         return value + dt.timedelta(**{adders[name]: float(args[0])})
     if name == "addyears":
@@ -222,7 +271,7 @@ def _datetime_method(value: dt.datetime, name: str, args: list[Any]) -> Any:
         return value.astimezone(dt.UTC)
     if name == "subtract":
         return value - args[0]
-    if name == "tofiletime" or name == "tofiletimeutc":
+    if name in {"tofiletime", "tofiletimeutc"}:
         return int((value - dt.datetime(1601, 1, 1, tzinfo=dt.UTC)).total_seconds() * 10_000_000)
     raise method_error(value, name)
 
@@ -233,9 +282,13 @@ def call_method(value: Any, name: str, args: list[Any], invoke_block: Callable[.
     if lowered == "gettype" and not args:
         return type_info(type_name_of(value))
     if value is None:
-        raise SimError("You cannot call a method on a null-valued expression.", "InvokeMethodOnNull",
-                       "InvalidOperation", exception_type="System.Management.Automation.RuntimeException",
-                       terminating=True)
+        raise SimError(
+            "You cannot call a method on a null-valued expression.",
+            "InvokeMethodOnNull",
+            "InvalidOperation",
+            exception_type="System.Management.Automation.RuntimeException",
+            terminating=True,
+        )
     if isinstance(value, PSObject):
         method = value.methods.get(lowered)
         if method is not None:
@@ -275,19 +328,22 @@ def call_method(value: Any, name: str, args: list[Any], invoke_block: Callable[.
             return [out for item in value for out in invoke_block(block, item, [])]
         raise method_error(value, name)
     if isinstance(value, dict):
-        if lowered == "containskey" or lowered == "contains":
+        if lowered in {"containskey", "contains"}:
             return args[0] in value
         if lowered == "containsvalue":
             return args[0] in value.values()
         if lowered == "add":
             if args[0] in value:
-                raise argument_error(f'Exception calling "Add" with "2" argument(s): "Item has already been added. '
-                                     f"Key in dictionary: '{args[0]}'  Key being added: '{args[0]}'\"")
+                raise argument_error(
+                    f'Exception calling "Add" with "2" argument(s): "Item has already been added. '
+                    f"Key in dictionary: '{args[0]}'  Key being added: '{args[0]}'\""
+                )
             value[args[0]] = args[1]
             return None
         if lowered == "remove":
             value.pop(args[0], None) if not isinstance(value, PSHashtable) else (
-                value.__delitem__(args[0]) if args[0] in value else None)
+                value.__delitem__(args[0]) if args[0] in value else None
+            )
             return None
         if lowered == "clone":
             return PSHashtable(value)

@@ -26,8 +26,9 @@ from simulator.ps.values import (
 
 def runtime_error(message: str, fqid: str, category: str = "InvalidOperation") -> SimError:
     """A RuntimeException as the engine raises it for operator failures."""
-    return SimError(message, fqid, category, exception_type="System.Management.Automation.RuntimeException",
-                    terminating=True)
+    return SimError(
+        message, fqid, category, exception_type="System.Management.Automation.RuntimeException", terminating=True
+    )
 
 
 # ------------------------------------------------------------------------------ arithmetic
@@ -43,8 +44,11 @@ def add(left: Any, right: Any) -> Any:
         merged = PSHashtable(left)
         for key, value in (right or {}).items():
             if key in merged:
-                raise runtime_error(f"Item has already been added. Key in dictionary: '{key}'  Key being added: '{key}'",
-                                    "System.ArgumentException", "NotSpecified")
+                raise runtime_error(
+                    f"Item has already been added. Key in dictionary: '{key}'  Key being added: '{key}'",
+                    "System.ArgumentException",
+                    "NotSpecified",
+                )
             merged[key] = value
         return merged
     if isinstance(left, dt.datetime) and isinstance(right, dt.timedelta):
@@ -70,8 +74,10 @@ def subtract(left: Any, right: Any) -> Any:
     if isinstance(left, dt.datetime) and isinstance(right, dt.timedelta):
         return left - right
     if isinstance(left, list | tuple | str) and not isinstance(left, str):
-        raise runtime_error("Method invocation failed because [System.Object[]] does not contain a method named "
-                            "'op_Subtraction'.", "MethodNotFound")
+        raise runtime_error(
+            "Method invocation failed because [System.Object[]] does not contain a method named 'op_Subtraction'.",
+            "MethodNotFound",
+        )
     return _numeric(left, right, lambda a, b: a - b)
 
 
@@ -191,7 +197,7 @@ def wildcard_regex(pattern: str) -> str:
             if end == -1:
                 out.append(re.escape(ch))
             else:
-                out.append("[" + pattern[i + 1:end].replace("\\", "\\\\") + "]")
+                out.append("[" + pattern[i + 1 : end].replace("\\", "\\\\") + "]")
                 i = end
         else:
             out.append(re.escape(ch))
@@ -216,17 +222,18 @@ def compile_regex(pattern: Any, case_sensitive: bool = False) -> re.Pattern[str]
     try:
         return re.compile(dotnet_regex(text), 0 if case_sensitive else re.I)
     except re.error as exc:
-        raise runtime_error(f'The regular expression pattern {text} is not valid.', "InvalidRegularExpression",
-                            "InvalidOperation") from exc
+        raise runtime_error(
+            f"The regular expression pattern {text} is not valid.", "InvalidRegularExpression", "InvalidOperation"
+        ) from exc
 
 
 def match_groups(match: re.Match[str]) -> PSHashtable:
     """``$matches`` for a successful -match."""
     table = PSHashtable()
-    table[0] = match.group(0)  # type: ignore[index]  # .NET Hashtable keys are objects: 0 is an int key
+    table[0] = match.group(0)
     for index, group in enumerate(match.groups(), start=1):
         if group is not None:
-            table[index] = group  # type: ignore[index]  # int keys as in $matches[1]
+            table[index] = group
     for name, group in match.groupdict().items():
         if group is not None:
             table[name] = group
@@ -237,8 +244,11 @@ def replace(value: Any, pattern: Any, replacement: Any, case_sensitive: bool = F
     """``-replace`` (regex; ``$1``/``${name}`` in the replacement)."""
     regex = compile_regex(pattern, case_sensitive)
     text = to_str(replacement)
-    python_repl = re.sub(r"\$\{(\w+)\}|\$(\d+)|\$\$", lambda m: (
-        "$" if m.group(0) == "$$" else f"\\g<{m.group(1) or m.group(2)}>"), text.replace("\\", "\\\\"))
+    python_repl = re.sub(
+        r"\$\{(\w+)\}|\$(\d+)|\$\$",
+        lambda m: "$" if m.group(0) == "$$" else f"\\g<{m.group(1) or m.group(2)}>",
+        text.replace("\\", "\\\\"),
+    )
     return regex.sub(python_repl, to_str(value))
 
 
@@ -383,8 +393,11 @@ def format_operator(template: Any, args: Any) -> str:
             return match.group(0)[0]
         index = int(match.group(1))
         if index >= len(items):
-            raise runtime_error(f'Error formatting a string: Index (zero based) must be greater than or equal to '
-                                f'zero and less than the size of the argument list..', "FormatError")
+            raise runtime_error(
+                "Error formatting a string: Index (zero based) must be greater than or equal to "
+                "zero and less than the size of the argument list..",
+                "FormatError",
+            )
         formatted = format_value(items[index], match.group(3) or "")
         width = int(match.group(2)) if match.group(2) else 0
         return formatted.rjust(width) if width > 0 else formatted.ljust(-width)

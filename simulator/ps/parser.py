@@ -22,7 +22,7 @@ _LANGUAGE = Language(tree_sitter_powershell.language())
 
 
 @dataclass
-class ParseFailure(Exception):
+class ScriptSyntaxError(Exception):
     """A syntax error as PowerShell reports it (``ParseException``)."""
 
     message: str
@@ -78,7 +78,7 @@ def _scan(script: str) -> _Scan:
     brace_error: tuple[str, int] | None = None
     while i < n:
         ch = chars[i]
-        if ch == "#" :
+        if ch == "#":
             end = script.find("\n", i)
             end = n if end == -1 else end
             for k in range(i, end):
@@ -94,7 +94,7 @@ def _scan(script: str) -> _Scan:
             continue
         if ch == "@" and i + 1 < n and (chars[i + 1] in SINGLE_QUOTES or chars[i + 1] in DOUBLE_QUOTES):
             quote = "'" if chars[i + 1] in SINGLE_QUOTES else '"'
-            rest = script[i + 2:]
+            rest = script[i + 2 :]
             newline = re.match(r"[ \t]*\r?\n", rest)
             if newline:
                 chars[i + 1] = quote
@@ -109,12 +109,12 @@ def _scan(script: str) -> _Scan:
                 continue
         if ch in SINGLE_QUOTES or ch in DOUBLE_QUOTES:
             start = i
-            end = _string_end(chars, i)
-            if end is None:
+            closing = _string_end(chars, i)
+            if closing is None:
                 return _Scan("".join(chars), mask, (start, '"' if ch in DOUBLE_QUOTES else "'"), brace_error)
-            for k in range(start, end + 1):
+            for k in range(start, closing + 1):
                 mask[k] = False
-            i = end + 1
+            i = closing + 1
             continue
         if ch in "{(":
             stack.append((ch, i))
@@ -157,8 +157,31 @@ def _string_end(chars: list[str], start: int) -> int | None:
 
 
 _BAREWORD = re.compile(r"[A-Za-z_][\w\-.\\:*?]*")
-_KEYWORDS = {"in", "if", "else", "elseif", "foreach", "for", "while", "do", "until", "switch", "function", "param",
-             "return", "throw", "try", "catch", "finally", "break", "continue", "exit", "true", "false", "null"}
+_KEYWORDS = {
+    "in",
+    "if",
+    "else",
+    "elseif",
+    "foreach",
+    "for",
+    "while",
+    "do",
+    "until",
+    "switch",
+    "function",
+    "param",
+    "return",
+    "throw",
+    "try",
+    "catch",
+    "finally",
+    "break",
+    "continue",
+    "exit",
+    "true",
+    "false",
+    "null",
+}
 
 
 def _quote_bareword_lists(text: str, mask: list[bool]) -> tuple[str, list[int]]:
@@ -207,42 +230,54 @@ def _first_problem(node: Node) -> Node | None:
     return None
 
 
-def _failure(scan: _Scan, tree: Any, script: str) -> ParseFailure:
+def _failure(scan: _Scan, tree: Any, script: str) -> ScriptSyntaxError:
     if scan.open_string is not None:
         offset, quote = scan.open_string
-        return ParseFailure(f"The string is missing the terminator: {quote}.", "TerminatorExpectedAtEndOfString",
-                            offset, len(script.split("\n")[script.count("\n", 0, offset)]) - (
-                                offset - (script.rfind("\n", 0, offset) + 1)))
+        return ScriptSyntaxError(
+            f"The string is missing the terminator: {quote}.",
+            "TerminatorExpectedAtEndOfString",
+            offset,
+            len(script.split("\n")[script.count("\n", 0, offset)]) - (offset - (script.rfind("\n", 0, offset) + 1)),
+        )
     chain = re.search(r"&&|\|\|", "".join(c if m else " " for c, m in zip(scan.text, scan.code_mask, strict=True)))
     if chain:
-        return ParseFailure(f"The token '{chain.group(0)}' is not a valid statement separator in this version.",
-                            "InvalidEndOfLine", chain.start(), 2)
+        return ScriptSyntaxError(
+            f"The token '{chain.group(0)}' is not a valid statement separator in this version.",
+            "InvalidEndOfLine",
+            chain.start(),
+            2,
+        )
     if scan.brace_error is not None:
         ch, offset = scan.brace_error
         if ch == "{":
-            return ParseFailure("Missing closing '}' in statement block or type definition.", "MissingEndCurlyBrace",
-                                offset)
+            return ScriptSyntaxError(
+                "Missing closing '}' in statement block or type definition.", "MissingEndCurlyBrace", offset
+            )
         if ch == "(":
-            return ParseFailure("Missing closing ')' in expression.", "MissingEndParenthesisInExpression", offset)
-        return ParseFailure(f"Unexpected token '{ch}' in expression or statement.", "UnexpectedToken", offset)
+            return ScriptSyntaxError("Missing closing ')' in expression.", "MissingEndParenthesisInExpression", offset)
+        return ScriptSyntaxError(f"Unexpected token '{ch}' in expression or statement.", "UnexpectedToken", offset)
     problem = _first_problem(tree.root_node)
     if problem is None:
-        return ParseFailure("Unexpected token in expression or statement.", "ParseException", 0)
+        return ScriptSyntaxError("Unexpected token in expression or statement.", "ParseException", 0)
     prefix = scan.text.encode("utf-8")[: problem.start_byte].decode("utf-8", "replace")
     offset = len(prefix)
     token = (problem.text or b"").decode("utf-8", "replace").strip().split()[:1]
     if problem.is_missing:
-        return ParseFailure(f"Missing '{problem.type}' in statement.", "ParseException", offset)
-    shown = token[0] if token else scan.text[offset:offset + 1]
-    return ParseFailure(f"Unexpected token '{shown}' in expression or statement.", "UnexpectedToken",
-                        offset + (len(problem.text or b"") - len((problem.text or b"").lstrip())), max(1, len(shown)))
+        return ScriptSyntaxError(f"Missing '{problem.type}' in statement.", "ParseException", offset)
+    shown = token[0] if token else scan.text[offset : offset + 1]
+    return ScriptSyntaxError(
+        f"Unexpected token '{shown}' in expression or statement.",
+        "UnexpectedToken",
+        offset + (len(problem.text or b"") - len((problem.text or b"").lstrip())),
+        max(1, len(shown)),
+    )
 
 
 def parse(script: str) -> Source:
     """Parse a script.
 
     Raises:
-        ParseFailure: the script has a syntax error (nothing of it may run).
+        ScriptSyntaxError: the script has a syntax error (nothing of it may run).
     """
     scan = _scan(script)
     parser = Parser(_LANGUAGE)

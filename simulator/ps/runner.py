@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.core.errors import SimError
 from simulator.ps.errorrecord import ErrorRecord, Position, clixml
 from simulator.ps.formatting import format_objects
-from simulator.ps.parser import ParseFailure, parse
+from simulator.ps.parser import ScriptSyntaxError, parse
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
@@ -39,10 +39,15 @@ def _load() -> None:
     services.load_all()
 
 
-def parse_error_result(script: str, failure: ParseFailure) -> ScriptResult:
+def parse_error_result(script: str, failure: ScriptSyntaxError) -> ScriptResult:
     """The output of a script that does not parse: one ParseException record, exit code 1."""
-    error = SimError(failure.message, failure.fqid, "ParserError",
-                     exception_type="System.Management.Automation.ParseException", terminating=True)
+    error = SimError(
+        failure.message,
+        failure.fqid,
+        "ParserError",
+        exception_type="System.Management.Automation.ParseException",
+        terminating=True,
+    )
     record = ErrorRecord(error, Position.at(script, failure.offset, failure.length), parse_error=True)
     return ScriptResult("", clixml([record], []), 1)
 
@@ -54,7 +59,7 @@ def run_script(host: Host, script: str) -> ScriptResult:
 
     try:
         source = parse(script)
-    except ParseFailure as failure:
+    except ScriptSyntaxError as failure:
         return parse_error_result(script, failure)
     interp = Interpreter(host, source)
     out: list[Any] = []
@@ -73,9 +78,20 @@ def run_script(host: Host, script: str) -> ScriptResult:
             interp.report(PSRuntimeError(ErrorRecord(error), True))
             exit_code = 1
         except RecursionError:
-            interp.report(PSRuntimeError(ErrorRecord(SimError(
-                "The script failed due to call depth overflow.", "CallDepthOverflow", "InvalidOperation",
-                exception_type="System.Management.Automation.ScriptCallDepthException", terminating=True)), True))
+            interp.report(
+                PSRuntimeError(
+                    ErrorRecord(
+                        SimError(
+                            "The script failed due to call depth overflow.",
+                            "CallDepthOverflow",
+                            "InvalidOperation",
+                            exception_type="System.Management.Automation.ScriptCallDepthException",
+                            terminating=True,
+                        )
+                    ),
+                    True,
+                )
+            )
             exit_code = 1
     if exit_code is None:
         exit_code = 0 if interp.last_ok else 1

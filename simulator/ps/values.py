@@ -24,7 +24,7 @@ class ScriptBlock:
 
     __slots__ = ("node", "params", "text")
 
-    def __init__(self, node: Any, text: str, params: list[tuple[str, str | None, Any]] | None = None) -> None:
+    def __init__(self, node: Any, text: str, params: list[Any] | None = None) -> None:
         self.node = node
         self.text = text
         self.params = params or []
@@ -111,8 +111,11 @@ def to_str(value: Any) -> str:
     if isinstance(value, dt.timedelta):
         return format_timespan(value)
     if isinstance(value, PSHashtable | dict):
-        return "System.Collections.Specialized.OrderedDictionary" if getattr(value, "ordered", False) else (
-            "System.Collections.Hashtable")
+        return (
+            "System.Collections.Specialized.OrderedDictionary"
+            if getattr(value, "ordered", False)
+            else ("System.Collections.Hashtable")
+        )
     if isinstance(value, bytes | bytearray):
         return " ".join(str(b) for b in value)
     if isinstance(value, list | tuple):
@@ -186,8 +189,11 @@ def type_name_of(value: Any) -> str:
     if isinstance(value, dt.timedelta):
         return "System.TimeSpan"
     if isinstance(value, PSHashtable):
-        return "System.Collections.Specialized.OrderedDictionary" if getattr(value, "ordered", False) else (
-            "System.Collections.Hashtable")
+        return (
+            "System.Collections.Specialized.OrderedDictionary"
+            if getattr(value, "ordered", False)
+            else ("System.Collections.Hashtable")
+        )
     if isinstance(value, dict):
         return "System.Collections.Hashtable"
     if isinstance(value, bytes | bytearray):
@@ -214,9 +220,14 @@ def invalid_cast(value: Any, target: str, detail: str = "") -> SimError:
         message += f' Error: "{detail}"'
     elif source != "System.String":
         message = f'Cannot convert the "{shown}" value of type "{source}" to type "{target}".'
-    return SimError(message, "InvalidCastFromStringToInteger" if source == "System.String" else "ConvertToFinalInvalidCastException",
-                    "InvalidArgument", exception_type="System.Management.Automation.RuntimeException",
-                    terminating=True, hresult=0x80131501)
+    return SimError(
+        message,
+        "InvalidCastFromStringToInteger" if source == "System.String" else "ConvertToFinalInvalidCastException",
+        "InvalidArgument",
+        exception_type="System.Management.Automation.RuntimeException",
+        terminating=True,
+        hresult=0x80131501,
+    )
 
 
 def to_number(value: Any, target: str = "System.Int32") -> int | float:
@@ -314,25 +325,52 @@ class OrderedTable(PSHashtable):
 
 
 SIMPLE_TYPES = {
-    "int": "System.Int32", "int32": "System.Int32", "system.int32": "System.Int32",
-    "long": "System.Int64", "int64": "System.Int64", "system.int64": "System.Int64",
-    "uint32": "System.UInt32", "uint64": "System.UInt64", "byte": "System.Byte", "system.byte": "System.Byte",
-    "double": "System.Double", "system.double": "System.Double", "float": "System.Single", "single": "System.Single",
+    "int": "System.Int32",
+    "int32": "System.Int32",
+    "system.int32": "System.Int32",
+    "long": "System.Int64",
+    "int64": "System.Int64",
+    "system.int64": "System.Int64",
+    "uint32": "System.UInt32",
+    "uint64": "System.UInt64",
+    "byte": "System.Byte",
+    "system.byte": "System.Byte",
+    "double": "System.Double",
+    "system.double": "System.Double",
+    "float": "System.Single",
+    "single": "System.Single",
     "decimal": "System.Decimal",
-    "string": "System.String", "system.string": "System.String",
-    "bool": "System.Boolean", "boolean": "System.Boolean", "system.boolean": "System.Boolean",
+    "string": "System.String",
+    "system.string": "System.String",
+    "bool": "System.Boolean",
+    "boolean": "System.Boolean",
+    "system.boolean": "System.Boolean",
     "switch": "System.Management.Automation.SwitchParameter",
-    "datetime": "System.DateTime", "system.datetime": "System.DateTime",
-    "timespan": "System.TimeSpan", "system.timespan": "System.TimeSpan",
-    "array": "System.Array", "object[]": "System.Object[]", "system.object[]": "System.Object[]",
-    "string[]": "System.String[]", "system.string[]": "System.String[]", "int[]": "System.Int32[]",
-    "byte[]": "System.Byte[]", "system.byte[]": "System.Byte[]",
-    "hashtable": "System.Collections.Hashtable", "system.collections.hashtable": "System.Collections.Hashtable",
+    "datetime": "System.DateTime",
+    "system.datetime": "System.DateTime",
+    "timespan": "System.TimeSpan",
+    "system.timespan": "System.TimeSpan",
+    "array": "System.Array",
+    "object[]": "System.Object[]",
+    "system.object[]": "System.Object[]",
+    "string[]": "System.String[]",
+    "system.string[]": "System.String[]",
+    "int[]": "System.Int32[]",
+    "byte[]": "System.Byte[]",
+    "system.byte[]": "System.Byte[]",
+    "hashtable": "System.Collections.Hashtable",
+    "system.collections.hashtable": "System.Collections.Hashtable",
     "pscustomobject": "System.Management.Automation.PSCustomObject",
-    "psobject": "System.Management.Automation.PSObject", "object": "System.Object", "system.object": "System.Object",
-    "guid": "System.Guid", "system.guid": "System.Guid", "char": "System.Char",
-    "securestring": "System.Security.SecureString", "scriptblock": "System.Management.Automation.ScriptBlock",
-    "void": "System.Void", "ordered": "System.Collections.Specialized.OrderedDictionary",
+    "psobject": "System.Management.Automation.PSObject",
+    "object": "System.Object",
+    "system.object": "System.Object",
+    "guid": "System.Guid",
+    "system.guid": "System.Guid",
+    "char": "System.Char",
+    "securestring": "System.Security.SecureString",
+    "scriptblock": "System.Management.Automation.ScriptBlock",
+    "void": "System.Void",
+    "ordered": "System.Collections.Specialized.OrderedDictionary",
 }
 
 
@@ -419,8 +457,13 @@ def parse_timespan(value: Any) -> dt.timedelta:
     if not match:
         raise invalid_cast(value, "System.TimeSpan", "String was not recognized as a valid TimeSpan.")
     neg, days, hours, minutes, seconds, fraction = match.groups()
-    span = dt.timedelta(days=int(days or 0), hours=int(hours), minutes=int(minutes), seconds=int(seconds or 0),
-                        microseconds=int((fraction or "0").ljust(7, "0")) / 10)
+    span = dt.timedelta(
+        days=int(days or 0),
+        hours=int(hours),
+        minutes=int(minutes),
+        seconds=int(seconds or 0),
+        microseconds=int((fraction or "0").ljust(7, "0")) / 10,
+    )
     return -span if neg else span
 
 
@@ -440,4 +483,4 @@ def is_type(value: Any, type_name: str) -> bool:
         return actual == key
     if isinstance(value, PSObject):
         return any(name.lower() in {key, key.removeprefix("system.")} for name in value.type_names)
-    return actual == key or actual == f"system.{key}"
+    return actual in (key, f"system.{key}")

@@ -4,5 +4,9 @@ Importing this package registers them with :func:`simulator.ps.api.cmdlet`.
 """
 
 from simulator.ps import dotnet  # noqa: F401 - registers [Convert]::…, [IO.File]::… and friends
-from simulator.ps.builtins import output  # noqa: F401 - registers Write-*/Out-* cmdlets
-from simulator.ps.builtins import json, pipeline, utility  # noqa: F401 - register their cmdlets
+from simulator.ps.builtins import (  # noqa: F401 - register their cmdlets
+    json,
+    output,
+    pipeline,
+    utility,
+)

@@ -22,8 +22,19 @@ from simulator.ps.errorrecord import ErrorRecord
 from simulator.ps.objects import PSEnum, PSHashtable, PSObject, SecureString
 from simulator.ps.values import ScriptBlock, format_double, format_timespan, to_str
 
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-            "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"}
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "'": "\\u0027",
+}
 
 
 def json_string(text: str) -> str:
@@ -41,11 +52,20 @@ def json_string(text: str) -> str:
 
 def _timespan(value: dt.timedelta) -> dict[str, Any]:
     total = value.total_seconds()
-    ticks = int(round(total * 10_000_000))
-    return {"Ticks": ticks, "Days": int(total / 86400), "Hours": int(total % 86400 // 3600),
-            "Milliseconds": int(value.microseconds // 1000), "Minutes": int(total % 3600 // 60),
-            "Seconds": int(total % 60), "TotalDays": total / 86400, "TotalHours": total / 3600,
-            "TotalMilliseconds": total * 1000, "TotalMinutes": total / 60, "TotalSeconds": total}
+    ticks = round(total * 10_000_000)
+    return {
+        "Ticks": ticks,
+        "Days": int(total / 86400),
+        "Hours": int(total % 86400 // 3600),
+        "Milliseconds": int(value.microseconds // 1000),
+        "Minutes": int(total % 3600 // 60),
+        "Seconds": int(total % 60),
+        "TotalDays": total / 86400,
+        "TotalHours": total / 3600,
+        "TotalMilliseconds": total * 1000,
+        "TotalMinutes": total / 60,
+        "TotalSeconds": total,
+    }
 
 
 def to_tree(value: Any, depth: int, max_depth: int) -> Any:
@@ -135,10 +155,15 @@ def pretty(value: Any, column: int = 0) -> str:
     return _scalar(value)
 
 
-@cmdlet("ConvertTo-Json", Param("InputObject", "object", position=0, mandatory=True, from_pipeline=True),
-        Param("Depth", "int", validate_range=(1, 100)), Param("Compress", "switch"),
-        collects_input=True, summary="Serialise objects to JSON (Windows PowerShell 5.1 forms).",
-        not_modelled="-EnumsAsStrings, -AsArray, -EscapeHandling (PowerShell 6+ only)")
+@cmdlet(
+    "ConvertTo-Json",
+    Param("InputObject", "object", position=0, mandatory=True, from_pipeline=True),
+    Param("Depth", "int", validate_range=(1, 100)),
+    Param("Compress", "switch"),
+    collects_input=True,
+    summary="Serialise objects to JSON (Windows PowerShell 5.1 forms).",
+    not_modelled="-EnumsAsStrings, -AsArray, -EscapeHandling (PowerShell 6+ only)",
+)
 def convertto_json(inv: Invocation) -> Iterable[Any]:
     """ConvertTo-Json as 5.1 writes it. Not modelled: -EnumsAsStrings/-AsArray (they do not exist in 5.1)."""
     max_depth = inv.get("Depth", 2)
@@ -166,9 +191,13 @@ def from_tree(value: Any) -> Any:
     return value
 
 
-@cmdlet("ConvertFrom-Json", Param("InputObject", "string", position=0, mandatory=True, from_pipeline=True),
-        collects_input=True, summary="Parse JSON into PSCustomObjects.",
-        not_modelled="-AsHashtable, -Depth, -NoEnumerate (PowerShell 6+ only)")
+@cmdlet(
+    "ConvertFrom-Json",
+    Param("InputObject", "string", position=0, mandatory=True, from_pipeline=True),
+    collects_input=True,
+    summary="Parse JSON into PSCustomObjects.",
+    not_modelled="-AsHashtable, -Depth, -NoEnumerate (PowerShell 6+ only)",
+)
 def convertfrom_json(inv: Invocation) -> Iterable[Any]:
     """ConvertFrom-Json: a JSON array comes out as one object (5.1 does not enumerate it). Not modelled: 6+ switches."""
     texts = [to_str(t) for t in inv.input_objects] if inv.input_objects else [to_str(inv.get("InputObject"))]
@@ -176,9 +205,13 @@ def convertfrom_json(inv: Invocation) -> Iterable[Any]:
     try:
         parsed = json.loads(text) if text.strip() else None
     except json.JSONDecodeError as exc:
-        raise SimError(f"Invalid JSON primitive: {text.strip()[:20]}.", "System.ArgumentException,Microsoft."
-                       "PowerShell.Commands.ConvertFromJsonCommand", "NotSpecified", terminating=True,
-                       exception_type="System.ArgumentException") from exc
+        raise SimError(
+            f"Invalid JSON primitive: {text.strip()[:20]}.",
+            "System.ArgumentException,Microsoft.PowerShell.Commands.ConvertFromJsonCommand",
+            "NotSpecified",
+            terminating=True,
+            exception_type="System.ArgumentException",
+        ) from exc
     if parsed is None:
         return [] if not text.strip() else [None]
     return [from_tree(parsed)]

@@ -13,8 +13,13 @@ from simulator.ps.api import Invocation, Param, cmdlet
 from simulator.ps.values import to_str
 
 
-@cmdlet("Write-Output", Param("InputObject", "object[]", position=0, mandatory=True, from_pipeline=True),
-        Param("NoEnumerate", "switch"), summary="Send objects down the pipeline.", not_modelled="nothing")
+@cmdlet(
+    "Write-Output",
+    Param("InputObject", "object[]", position=0, mandatory=True, from_pipeline=True),
+    Param("NoEnumerate", "switch"),
+    summary="Send objects down the pipeline.",
+    not_modelled="nothing",
+)
 def write_output(inv: Invocation) -> Iterable[Any]:
     """Write-Output: each object (arrays unrolled unless -NoEnumerate). Not modelled: nothing."""
     values = inv.get("InputObject") or []
@@ -23,11 +28,18 @@ def write_output(inv: Invocation) -> Iterable[Any]:
     return list(values)
 
 
-@cmdlet("Write-Host", Param("Object", "object", position=0, from_pipeline=True), Param("NoNewline", "switch"),
-        Param("Separator", "object"), Param("ForegroundColor", "string"), Param("BackgroundColor", "string"),
-        summary="Write text to the console (stdout).", not_modelled="colours are accepted and ignored")
+@cmdlet(
+    "Write-Host",
+    Param("Object", "object", position=0, from_pipeline=True),
+    Param("NoNewline", "switch"),
+    Param("Separator", "object"),
+    Param("ForegroundColor", "string"),
+    Param("BackgroundColor", "string"),
+    summary="Write text to the console (stdout).",
+    not_modelled="colours are accepted and ignored",
+)
 def write_host(inv: Invocation) -> Iterable[Any]:
-    """Write-Host: text straight to stdout, never formatted. Not modelled: colours (ignored, as on a redirected console)."""
+    """Write-Host: text straight to stdout, never formatted. Not modelled: colours (ignored when redirected)."""
     from simulator.ps.interpreter import HostText  # noqa: PLC0415 - interpreter imports the builtins indirectly
 
     value = inv.get("Object")
@@ -36,10 +48,17 @@ def write_host(inv: Invocation) -> Iterable[Any]:
     return [HostText(text)]
 
 
-@cmdlet("Write-Error", Param("Message", "string", position=0, from_pipeline=True),
-        Param("Exception", "object"), Param("ErrorId", "string"), Param("Category", "string"),
-        Param("TargetObject", "object"), Param("ErrorRecord", "object"),
-        summary="Write a non-terminating error.", not_modelled="-CategoryActivity, -RecommendedAction")
+@cmdlet(
+    "Write-Error",
+    Param("Message", "string", position=0, from_pipeline=True),
+    Param("Exception", "object"),
+    Param("ErrorId", "string"),
+    Param("Category", "string"),
+    Param("TargetObject", "object"),
+    Param("ErrorRecord", "object"),
+    summary="Write a non-terminating error.",
+    not_modelled="-CategoryActivity, -RecommendedAction",
+)
 def write_error(inv: Invocation) -> None:
     """Write-Error: a non-terminating error record. Not modelled: -CategoryActivity, -RecommendedAction."""
     record = inv.get("ErrorRecord")
@@ -51,20 +70,34 @@ def write_error(inv: Invocation) -> None:
     if message is None and exception is not None:
         message = to_str(getattr(exception, "get", lambda _n: exception)("Message"))
     error_id = inv.get("ErrorId") or "Microsoft.PowerShell.Commands.WriteErrorException"
-    inv.write_error(SimError(message or "", error_id, inv.get("Category") or "NotSpecified",
-                             exception_type="Microsoft.PowerShell.Commands.WriteErrorException",
-                             target=None if inv.get("TargetObject") is None else to_str(inv.get("TargetObject"))))
+    inv.write_error(
+        SimError(
+            message or "",
+            error_id,
+            inv.get("Category") or "NotSpecified",
+            exception_type="Microsoft.PowerShell.Commands.WriteErrorException",
+            target=None if inv.get("TargetObject") is None else to_str(inv.get("TargetObject")),
+        )
+    )
 
 
-@cmdlet("Write-Warning", Param("Message", "string", position=0, mandatory=True, from_pipeline=True),
-        summary="Write to the warning stream.", not_modelled="nothing")
+@cmdlet(
+    "Write-Warning",
+    Param("Message", "string", position=0, mandatory=True, from_pipeline=True),
+    summary="Write to the warning stream.",
+    not_modelled="nothing",
+)
 def write_warning(inv: Invocation) -> None:
     """Write-Warning: text on the warning stream. Not modelled: nothing."""
     inv.session.write_warning(inv.get("Message"))
 
 
-@cmdlet("Write-Verbose", Param("Message", "string", position=0, mandatory=True, from_pipeline=True),
-        summary="Write to the verbose stream.", not_modelled="nothing")
+@cmdlet(
+    "Write-Verbose",
+    Param("Message", "string", position=0, mandatory=True, from_pipeline=True),
+    summary="Write to the verbose stream.",
+    not_modelled="nothing",
+)
 def write_verbose(inv: Invocation) -> None:
     """Write-Verbose: shown only with -Verbose or $VerbosePreference='Continue'. Not modelled: nothing."""
     writer = getattr(inv.session, "write_verbose", None)
@@ -72,32 +105,54 @@ def write_verbose(inv: Invocation) -> None:
         writer(inv.get("Message"))
 
 
-@cmdlet("Write-Debug", Param("Message", "string", position=0, mandatory=True, from_pipeline=True),
-        summary="Write to the debug stream (discarded).", not_modelled="the debug stream is never shown")
+@cmdlet(
+    "Write-Debug",
+    Param("Message", "string", position=0, mandatory=True, from_pipeline=True),
+    summary="Write to the debug stream (discarded).",
+    not_modelled="the debug stream is never shown",
+)
 def write_debug(inv: Invocation) -> None:
     """Write-Debug: discarded ($DebugPreference is SilentlyContinue). Not modelled: showing debug output."""
     return
 
 
-@cmdlet("Write-Progress", Param("Activity", "string", position=0), Param("Status", "string", position=1),
-        Param("PercentComplete", "int"), Param("Id", "int"), Param("Completed", "switch"),
-        Param("CurrentOperation", "string"),
-        summary="Progress records (discarded).", not_modelled="progress CLIXML records on stderr")
+@cmdlet(
+    "Write-Progress",
+    Param("Activity", "string", position=0),
+    Param("Status", "string", position=1),
+    Param("PercentComplete", "int"),
+    Param("Id", "int"),
+    Param("Completed", "switch"),
+    Param("CurrentOperation", "string"),
+    summary="Progress records (discarded).",
+    not_modelled="progress CLIXML records on stderr",
+)
 def write_progress(inv: Invocation) -> None:
     """Write-Progress: accepted and discarded. Not modelled: the progress records 5.1 writes on stderr."""
     return
 
 
-@cmdlet("Out-Null", Param("InputObject", "object", from_pipeline=True), collects_input=True,
-        summary="Discard the pipeline.", not_modelled="nothing")
+@cmdlet(
+    "Out-Null",
+    Param("InputObject", "object", from_pipeline=True),
+    collects_input=True,
+    summary="Discard the pipeline.",
+    not_modelled="nothing",
+)
 def out_null(inv: Invocation) -> None:
     """Out-Null: discards its input. Not modelled: nothing."""
     return
 
 
-@cmdlet("Out-String", Param("InputObject", "object", from_pipeline=True), Param("Stream", "switch"),
-        Param("Width", "int"), collects_input=True,
-        summary="Format objects as text.", not_modelled="-Width (ignored)")
+@cmdlet(
+    "Out-String",
+    Param("InputObject", "object", from_pipeline=True),
+    Param("Stream", "switch"),
+    Param("Width", "int"),
+    collects_input=True,
+    summary="Format objects as text.",
+    not_modelled="-Width (ignored)",
+)
 def out_string(inv: Invocation) -> Iterable[Any]:
     """Out-String: the formatted text of the input (one string, or lines with -Stream). Not modelled: -Width."""
     from simulator.ps.formatting import format_objects  # noqa: PLC0415 - formatting imports the interpreter
@@ -109,15 +164,26 @@ def out_string(inv: Invocation) -> Iterable[Any]:
     return [text]
 
 
-@cmdlet("Out-Default", Param("InputObject", "object", from_pipeline=True), collects_input=True,
-        summary="Send objects to the default output.", not_modelled="nothing")
+@cmdlet(
+    "Out-Default",
+    Param("InputObject", "object", from_pipeline=True),
+    collects_input=True,
+    summary="Send objects to the default output.",
+    not_modelled="nothing",
+)
 def out_default(inv: Invocation) -> Iterable[Any]:
     """Out-Default / Out-Host: objects go to stdout. Not modelled: nothing."""
     return list(inv.input_objects)
 
 
-@cmdlet("Out-Host", Param("InputObject", "object", from_pipeline=True), Param("Paging", "switch"),
-        collects_input=True, summary="Send objects to the host.", not_modelled="-Paging")
+@cmdlet(
+    "Out-Host",
+    Param("InputObject", "object", from_pipeline=True),
+    Param("Paging", "switch"),
+    collects_input=True,
+    summary="Send objects to the host.",
+    not_modelled="-Paging",
+)
 def out_host(inv: Invocation) -> Iterable[Any]:
     """Out-Host: objects go to stdout. Not modelled: -Paging."""
     return list(inv.input_objects)

@@ -14,12 +14,35 @@ from simulator.core.errors import NotModelledError, SimError
 from simulator.ps.api import Invocation, Param, cmdlet
 from simulator.ps.members import call_method, get_member
 from simulator.ps.objects import PSObject
-from simulator.ps.operators import comparison, compare, like
+from simulator.ps.operators import compare, comparison, like
 from simulator.ps.values import ScriptBlock, to_bool, to_number, to_str
 
-_WHERE_OPERATORS = ("EQ", "NE", "GT", "GE", "LT", "LE", "Like", "NotLike", "Match", "NotMatch", "Contains",
-                    "NotContains", "In", "NotIn", "Is", "IsNot", "CEQ", "CNE", "CLike", "CNotLike", "CMatch",
-                    "CNotMatch", "CContains", "CIn")
+_WHERE_OPERATORS = (
+    "EQ",
+    "NE",
+    "GT",
+    "GE",
+    "LT",
+    "LE",
+    "Like",
+    "NotLike",
+    "Match",
+    "NotMatch",
+    "Contains",
+    "NotContains",
+    "In",
+    "NotIn",
+    "Is",
+    "IsNot",
+    "CEQ",
+    "CNE",
+    "CLike",
+    "CNotLike",
+    "CMatch",
+    "CNotMatch",
+    "CContains",
+    "CIn",
+)
 
 
 def _items(inv: Invocation) -> list[Any]:
@@ -42,10 +65,16 @@ def property_value(obj: Any, name: str) -> Any:
     return get_member(obj, name)
 
 
-@cmdlet("Where-Object", Param("FilterScript", "object", position=0, aliases=("Property",)),
-        Param("Value", "object", position=1), Param("InputObject", "object", from_pipeline=True),
-        *(Param(op, "switch") for op in _WHERE_OPERATORS),
-        collects_input=True, summary="Filter pipeline objects.", not_modelled="-CNE-style variants beyond those listed")
+@cmdlet(
+    "Where-Object",
+    Param("FilterScript", "object", position=0, aliases=("Property",)),
+    Param("Value", "object", position=1),
+    Param("InputObject", "object", from_pipeline=True),
+    *(Param(op, "switch") for op in _WHERE_OPERATORS),
+    collects_input=True,
+    summary="Filter pipeline objects.",
+    not_modelled="-CNE-style variants beyond those listed",
+)
 def where_object(inv: Invocation) -> Iterable[Any]:
     """Where-Object with a script block or the simplified ``Where-Object Name -eq X``. Not modelled: nothing else."""
     condition = inv.get("FilterScript")
@@ -65,11 +94,17 @@ def where_object(inv: Invocation) -> Iterable[Any]:
     return results
 
 
-@cmdlet("ForEach-Object", Param("Process", "object[]", position=0, aliases=("MemberName",)),
-        Param("Begin", "scriptblock"), Param("End", "scriptblock"), Param("ArgumentList", "object[]", aliases=("Args",)),
-        Param("InputObject", "object", from_pipeline=True),
-        collects_input=True, summary="Run a script block (or read a member) for each object.",
-        not_modelled="-RemainingScripts, -Parallel (7.0)")
+@cmdlet(
+    "ForEach-Object",
+    Param("Process", "object[]", position=0, aliases=("MemberName",)),
+    Param("Begin", "scriptblock"),
+    Param("End", "scriptblock"),
+    Param("ArgumentList", "object[]", aliases=("Args",)),
+    Param("InputObject", "object", from_pipeline=True),
+    collects_input=True,
+    summary="Run a script block (or read a member) for each object.",
+    not_modelled="-RemainingScripts, -Parallel (7.0)",
+)
 def foreach_object(inv: Invocation) -> Iterable[Any]:
     """ForEach-Object with -Begin/-Process/-End blocks or a member name. Not modelled: -RemainingScripts."""
     process = inv.get("Process") or []
@@ -82,8 +117,9 @@ def foreach_object(inv: Invocation) -> Iterable[Any]:
                 results += inv.session.invoke(step, item)
             else:
                 name = to_str(step)
-                if isinstance(item, PSObject) and name.lower() in item.methods or (
-                        not isinstance(item, PSObject | dict) and inv.get("ArgumentList") is not None):
+                if (isinstance(item, PSObject) and name.lower() in item.methods) or (
+                    not isinstance(item, PSObject | dict) and inv.get("ArgumentList") is not None
+                ):
                     results.append(call_method(item, name, list(inv.get("ArgumentList") or [])))
                     continue
                 value = get_member(item, name)
@@ -108,11 +144,21 @@ def _calculated(spec: dict[str, Any]) -> tuple[str, Any]:
         elif lowered in {"formatstring", "width", "alignment", "ascending", "descending"}:
             continue
         else:
-            raise SimError(f'The "{key}" key is not valid.', "IllegalKey", "InvalidArgument", terminating=True,
-                           exception_type="System.NotSupportedException")
+            raise SimError(
+                f'The "{key}" key is not valid.',
+                "IllegalKey",
+                "InvalidArgument",
+                terminating=True,
+                exception_type="System.NotSupportedException",
+            )
     if expression is None:
-        raise SimError('The "Expression" key is missing.', "DictionaryKeyMissing", "InvalidArgument", terminating=True,
-                       exception_type="System.NotSupportedException")
+        raise SimError(
+            'The "Expression" key is missing.',
+            "DictionaryKeyMissing",
+            "InvalidArgument",
+            terminating=True,
+            exception_type="System.NotSupportedException",
+        )
     if name is None:
         name = expression.text.strip() if isinstance(expression, ScriptBlock) else to_str(expression)
     return name, expression
@@ -139,20 +185,31 @@ def _type_name(item: Any) -> str:
     return type_name_of(item)
 
 
-@cmdlet("Select-Object", Param("Property", "object[]", position=0), Param("ExpandProperty", "string"),
-        Param("ExcludeProperty", "string[]"), Param("First", "int"), Param("Last", "int"), Param("Skip", "int"),
-        Param("Unique", "switch"), Param("Index", "int[]"), Param("InputObject", "object", from_pipeline=True),
-        collects_input=True, summary="Pick properties or objects.", not_modelled="-Wait, -SkipLast")
+@cmdlet(
+    "Select-Object",
+    Param("Property", "object[]", position=0),
+    Param("ExpandProperty", "string"),
+    Param("ExcludeProperty", "string[]"),
+    Param("First", "int"),
+    Param("Last", "int"),
+    Param("Skip", "int"),
+    Param("Unique", "switch"),
+    Param("Index", "int[]"),
+    Param("InputObject", "object", from_pipeline=True),
+    collects_input=True,
+    summary="Pick properties or objects.",
+    not_modelled="-Wait, -SkipLast",
+)
 def select_object(inv: Invocation) -> Iterable[Any]:
-    """Select-Object: properties (incl. calculated), -ExpandProperty, -First/-Last/-Skip/-Unique. Not modelled: -Wait."""
+    """Select-Object: properties (calculated too), -ExpandProperty, -First/-Last/-Skip/-Unique. Not modelled: -Wait."""
     items = _items(inv)
     if inv.has("Skip"):
-        items = items[inv.get("Skip"):]
+        items = items[inv.get("Skip") :]
     if inv.has("Index"):
         items = [items[i] for i in inv.get("Index") if -len(items) <= i < len(items)]
     if inv.has("First") or inv.has("Last"):
         head = items[: inv.get("First")] if inv.has("First") else []
-        tail = items[-inv.get("Last"):] if inv.has("Last") and inv.get("Last") > 0 else []
+        tail = items[-inv.get("Last") :] if inv.has("Last") and inv.get("Last") > 0 else []
         items = head + tail if inv.has("First") and inv.has("Last") else (head if inv.has("First") else tail)
     properties = inv.get("Property")
     excluded = {p.lower() for p in inv.get("ExcludeProperty") or []}
@@ -176,12 +233,18 @@ def select_object(inv: Invocation) -> Iterable[Any]:
             results.append(selected)
         elif inv.has("ExpandProperty"):
             name = inv.get("ExpandProperty")
-            if isinstance(item, PSObject) and not item.has(name) or (
-                    not isinstance(item, PSObject) and property_value(item, name) is None):
-                inv.write_error(SimError(f'Property "{name}" cannot be found.', "ExpandPropertyNotFound,"
-                                         "Microsoft.PowerShell.Commands.SelectObjectCommand", "InvalidArgument",
-                                         exception_type="System.Management.Automation.PSArgumentException",
-                                         target=to_str(item)))
+            if (isinstance(item, PSObject) and not item.has(name)) or (
+                not isinstance(item, PSObject) and property_value(item, name) is None
+            ):
+                inv.write_error(
+                    SimError(
+                        f'Property "{name}" cannot be found.',
+                        "ExpandPropertyNotFound,Microsoft.PowerShell.Commands.SelectObjectCommand",
+                        "InvalidArgument",
+                        exception_type="System.Management.Automation.PSArgumentException",
+                        target=to_str(item),
+                    )
+                )
                 continue
             value = property_value(item, name)
             if isinstance(value, list):
@@ -208,9 +271,17 @@ def _unique_key(item: Any) -> str:
     return to_str(item)
 
 
-@cmdlet("Sort-Object", Param("Property", "object[]", position=0), Param("Descending", "switch"),
-        Param("Unique", "switch"), Param("CaseSensitive", "switch"), Param("InputObject", "object", from_pipeline=True),
-        collects_input=True, summary="Sort objects.", not_modelled="-Culture, -Top/-Bottom (7.0)")
+@cmdlet(
+    "Sort-Object",
+    Param("Property", "object[]", position=0),
+    Param("Descending", "switch"),
+    Param("Unique", "switch"),
+    Param("CaseSensitive", "switch"),
+    Param("InputObject", "object", from_pipeline=True),
+    collects_input=True,
+    summary="Sort objects.",
+    not_modelled="-Culture, -Top/-Bottom (7.0)",
+)
 def sort_object(inv: Invocation) -> Iterable[Any]:
     """Sort-Object by properties, script blocks or hashtables with Expression/Descending. Not modelled: -Culture."""
     items = _items(inv)
@@ -248,10 +319,21 @@ def sort_object(inv: Invocation) -> Iterable[Any]:
     return results
 
 
-@cmdlet("Measure-Object", Param("Property", "string[]", position=0), Param("Sum", "switch"), Param("Average", "switch"),
-        Param("Maximum", "switch"), Param("Minimum", "switch"), Param("Line", "switch"), Param("Word", "switch"),
-        Param("Character", "switch"), Param("InputObject", "object", from_pipeline=True),
-        collects_input=True, summary="Count objects, sum/average/min/max a property.", not_modelled="-IgnoreWhiteSpace")
+@cmdlet(
+    "Measure-Object",
+    Param("Property", "string[]", position=0),
+    Param("Sum", "switch"),
+    Param("Average", "switch"),
+    Param("Maximum", "switch"),
+    Param("Minimum", "switch"),
+    Param("Line", "switch"),
+    Param("Word", "switch"),
+    Param("Character", "switch"),
+    Param("InputObject", "object", from_pipeline=True),
+    collects_input=True,
+    summary="Count objects, sum/average/min/max a property.",
+    not_modelled="-IgnoreWhiteSpace",
+)
 def measure_object(inv: Invocation) -> Iterable[Any]:
     """Measure-Object: Count plus -Sum/-Average/-Maximum/-Minimum of a property. Not modelled: text statistics."""
     if inv.get("Line") or inv.get("Word") or inv.get("Character"):
@@ -261,22 +343,38 @@ def measure_object(inv: Invocation) -> Iterable[Any]:
     results = []
     for name in names:
         values = [property_value(i, name) if name else i for i in items]
-        numbers = [to_number(v) for v in values if v is not None] if any(
-            inv.get(k) for k in ("Sum", "Average", "Maximum", "Minimum")) else []
-        results.append(PSObject("Microsoft.PowerShell.Commands.GenericMeasureInfo", {
-            "Count": len(values),
-            "Average": (sum(numbers) / len(numbers) if numbers else None) if inv.get("Average") else None,
-            "Sum": sum(numbers) if inv.get("Sum") else None,
-            "Maximum": max(numbers) if inv.get("Maximum") and numbers else None,
-            "Minimum": min(numbers) if inv.get("Minimum") and numbers else None,
-            "Property": name,
-        }))
+        numbers = (
+            [to_number(v) for v in values if v is not None]
+            if any(inv.get(k) for k in ("Sum", "Average", "Maximum", "Minimum"))
+            else []
+        )
+        results.append(
+            PSObject(
+                "Microsoft.PowerShell.Commands.GenericMeasureInfo",
+                {
+                    "Count": len(values),
+                    "Average": (sum(numbers) / len(numbers) if numbers else None) if inv.get("Average") else None,
+                    "Sum": sum(numbers) if inv.get("Sum") else None,
+                    "Maximum": max(numbers) if inv.get("Maximum") and numbers else None,
+                    "Minimum": min(numbers) if inv.get("Minimum") and numbers else None,
+                    "Property": name,
+                },
+            )
+        )
     return results
 
 
-@cmdlet("Group-Object", Param("Property", "object[]", position=0), Param("NoElement", "switch"),
-        Param("AsHashTable", "switch"), Param("AsString", "switch"), Param("InputObject", "object", from_pipeline=True),
-        collects_input=True, summary="Group objects by property values.", not_modelled="-Culture, -CaseSensitive")
+@cmdlet(
+    "Group-Object",
+    Param("Property", "object[]", position=0),
+    Param("NoElement", "switch"),
+    Param("AsHashTable", "switch"),
+    Param("AsString", "switch"),
+    Param("InputObject", "object", from_pipeline=True),
+    collects_input=True,
+    summary="Group objects by property values.",
+    not_modelled="-Culture, -CaseSensitive",
+)
 def group_object(inv: Invocation) -> Iterable[Any]:
     """Group-Object by properties (case-insensitive). Not modelled: -Culture, -CaseSensitive."""
     groups: dict[str, list[Any]] = {}

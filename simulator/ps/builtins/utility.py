@@ -1,4 +1,4 @@
-"""Utility cmdlets: Get-Date, Start-Sleep, ConvertTo-SecureString, locations and paths, New-Object, Add-Member, Get-Member.
+"""Utility cmdlets: Get-Date, Start-Sleep, ConvertTo-SecureString, locations, paths, New-Object, Add-Member, Get-Member.
 
 These belong to PowerShell itself rather than to a Windows subsystem, so the interpreter provides them.
 """
@@ -17,9 +17,19 @@ from simulator.ps.objects import PSHashtable, PSObject, SecureString
 from simulator.ps.values import ScriptBlock, to_str, type_name_of
 
 MAX_SLEEP_SECONDS = 600
-KNOWN_MODULES = ("hyper-v", "netsecurity", "pki", "microsoft.powershell.management", "microsoft.powershell.utility",
-                 "microsoft.powershell.security", "nettcpip", "dnsclient", "storage", "netadapter",
-                 "microsoft.powershell.core")
+KNOWN_MODULES = (
+    "hyper-v",
+    "netsecurity",
+    "pki",
+    "microsoft.powershell.management",
+    "microsoft.powershell.utility",
+    "microsoft.powershell.security",
+    "nettcpip",
+    "dnsclient",
+    "storage",
+    "netadapter",
+    "microsoft.powershell.core",
+)
 
 
 def date_object(value: dt.datetime) -> dt.datetime:
@@ -27,10 +37,21 @@ def date_object(value: dt.datetime) -> dt.datetime:
     return value
 
 
-@cmdlet("Get-Date", Param("Date", "datetime", position=0, from_pipeline=True), Param("Format", "string"),
-        Param("UFormat", "string"), Param("Year", "int"), Param("Month", "int"), Param("Day", "int"),
-        Param("Hour", "int"), Param("Minute", "int"), Param("Second", "int"), Param("Millisecond", "int"),
-        summary="The current (simulated) date and time.", not_modelled="-UFormat, -DisplayHint")
+@cmdlet(
+    "Get-Date",
+    Param("Date", "datetime", position=0, from_pipeline=True),
+    Param("Format", "string"),
+    Param("UFormat", "string"),
+    Param("Year", "int"),
+    Param("Month", "int"),
+    Param("Day", "int"),
+    Param("Hour", "int"),
+    Param("Minute", "int"),
+    Param("Second", "int"),
+    Param("Millisecond", "int"),
+    summary="The current (simulated) date and time.",
+    not_modelled="-UFormat, -DisplayHint",
+)
 def get_date(inv: Invocation) -> Iterable[Any]:
     """Get-Date from the host's simulated clock (UTC). Not modelled: -UFormat, -DisplayHint."""
     if inv.has("UFormat"):
@@ -46,35 +67,53 @@ def get_date(inv: Invocation) -> Iterable[Any]:
     return [date_object(value)]
 
 
-@cmdlet("Start-Sleep", Param("Seconds", "int", position=0, aliases=("s",)), Param("Milliseconds", "int", aliases=("ms",)),
-        summary="Sleep (really; capped at 600 s).", not_modelled="nothing")
+@cmdlet(
+    "Start-Sleep",
+    Param("Seconds", "int", position=0, aliases=("s",)),
+    Param("Milliseconds", "int", aliases=("ms",)),
+    summary="Sleep (really; capped at 600 s).",
+    not_modelled="nothing",
+)
 def start_sleep(inv: Invocation) -> None:
     """Start-Sleep: a real sleep, so WinRM timeouts can be tested; capped at 600 s. Not modelled: nothing."""
     seconds = float(inv.get("Seconds") or 0) + float(inv.get("Milliseconds") or 0) / 1000
     time.sleep(max(0.0, min(seconds, MAX_SLEEP_SECONDS)))
 
 
-@cmdlet("ConvertTo-SecureString", Param("String", "string", position=0, mandatory=True, from_pipeline=True),
-        Param("AsPlainText", "switch"), Param("Force", "switch"), Param("Key", "byte[]"),
-        Param("SecureKey", "securestring"),
-        summary="Make a SecureString from plain text.", not_modelled="DPAPI-encrypted input, -Key, -SecureKey")
+@cmdlet(
+    "ConvertTo-SecureString",
+    Param("String", "string", position=0, mandatory=True, from_pipeline=True),
+    Param("AsPlainText", "switch"),
+    Param("Force", "switch"),
+    Param("Key", "byte[]"),
+    Param("SecureKey", "securestring"),
+    summary="Make a SecureString from plain text.",
+    not_modelled="DPAPI-encrypted input, -Key, -SecureKey",
+)
 def convertto_securestring(inv: Invocation) -> Iterable[Any]:
     """ConvertTo-SecureString -AsPlainText -Force. Not modelled: decrypting DPAPI/-Key input."""
     if not inv.get("AsPlainText"):
         raise NotModelledError("ConvertTo-SecureString without -AsPlainText (DPAPI-encrypted standard strings)")
     if not inv.get("Force"):
-        raise SimError("The system cannot protect plain text input. To suppress this warning and convert the plain "
-                       "text to a SecureString, reissue the command specifying the Force parameter. For more "
-                       "information ,type: get-help ConvertTo-SecureString.",
-                       "ImportSecureString_ForceRequired,Microsoft.PowerShell.Commands.ConvertToSecureStringCommand",
-                       "InvalidArgument", exception_type="System.ArgumentException", terminating=True)
+        raise SimError(
+            "The system cannot protect plain text input. To suppress this warning and convert the plain "
+            "text to a SecureString, reissue the command specifying the Force parameter. For more "
+            "information ,type: get-help ConvertTo-SecureString.",
+            "ImportSecureString_ForceRequired,Microsoft.PowerShell.Commands.ConvertToSecureStringCommand",
+            "InvalidArgument",
+            exception_type="System.ArgumentException",
+            terminating=True,
+        )
     return [SecureString(inv.get("String"))]
 
 
 def _location_object(path: str) -> PSObject:
     drive = path.split(":", 1)[0] if ":" in path else ""
-    return PSObject("System.Management.Automation.PathInfo", {"Drive": drive, "Provider": "FileSystem",
-                                                              "ProviderPath": path, "Path": path}, to_string=path)
+    return PSObject(
+        "System.Management.Automation.PathInfo",
+        {"Drive": drive, "Provider": "FileSystem", "ProviderPath": path, "Path": path},
+        to_string=path,
+    )
 
 
 @cmdlet("Get-Location", summary="The current location.", not_modelled="-Stack, -PSProvider, -PSDrive")
@@ -83,8 +122,13 @@ def get_location(inv: Invocation) -> Iterable[Any]:
     return [_location_object(inv.session.location)]
 
 
-@cmdlet("Set-Location", Param("Path", "string", position=0, from_pipeline=True, aliases=("LiteralPath",)),
-        Param("PassThru", "switch"), summary="Change the current location.", not_modelled="-StackName")
+@cmdlet(
+    "Set-Location",
+    Param("Path", "string", position=0, from_pipeline=True, aliases=("LiteralPath",)),
+    Param("PassThru", "switch"),
+    summary="Change the current location.",
+    not_modelled="-StackName",
+)
 def set_location(inv: Invocation) -> Iterable[Any]:
     """Set-Location to an existing container (checked with the provider). Not modelled: -StackName."""
     from simulator.ps.api import resolve_provider  # noqa: PLC0415 - providers register late
@@ -92,10 +136,14 @@ def set_location(inv: Invocation) -> Iterable[Any]:
     target = join_path_text(inv.session.location, to_str(inv.get("Path") or "C:\\Users\\Administrator"))
     provider, normalised = resolve_provider(target)
     if not provider.exists(inv, normalised):
-        raise SimError(f"Cannot find path '{target}' because it does not exist.",
-                       "PathNotFound,Microsoft.PowerShell.Commands.SetLocationCommand", "ObjectNotFound",
-                       exception_type="System.Management.Automation.ItemNotFoundException", target=target,
-                       terminating=True)
+        raise SimError(
+            f"Cannot find path '{target}' because it does not exist.",
+            "PathNotFound,Microsoft.PowerShell.Commands.SetLocationCommand",
+            "ObjectNotFound",
+            exception_type="System.Management.Automation.ItemNotFoundException",
+            target=target,
+            terminating=True,
+        )
     interpreter = getattr(inv.session, "interpreter", None)
     if interpreter is None:
         raise NotModelledError("Set-Location outside the interpreter")
@@ -112,9 +160,14 @@ def join_path_text(parent: str, child: str) -> str:
     return parent.rstrip("\\") + "\\" + child.lstrip("\\")
 
 
-@cmdlet("Join-Path", Param("Path", "string[]", position=0, mandatory=True, from_pipeline=True),
-        Param("ChildPath", "string", position=1, mandatory=True), Param("Resolve", "switch"),
-        summary="Join path parts.", not_modelled="-Resolve, -AdditionalChildPath (6+)")
+@cmdlet(
+    "Join-Path",
+    Param("Path", "string[]", position=0, mandatory=True, from_pipeline=True),
+    Param("ChildPath", "string", position=1, mandatory=True),
+    Param("Resolve", "switch"),
+    summary="Join path parts.",
+    not_modelled="-Resolve, -AdditionalChildPath (6+)",
+)
 def join_path(inv: Invocation) -> Iterable[Any]:
     """Join-Path. Not modelled: -Resolve."""
     if inv.get("Resolve"):
@@ -123,10 +176,17 @@ def join_path(inv: Invocation) -> Iterable[Any]:
     return [p.rstrip("\\") + "\\" + child.lstrip("\\") if child else p for p in inv.get("Path")]
 
 
-@cmdlet("Split-Path", Param("Path", "string[]", position=0, mandatory=True, from_pipeline=True),
-        Param("Leaf", "switch"), Param("Parent", "switch"), Param("Qualifier", "switch"),
-        Param("NoQualifier", "switch"), Param("IsAbsolute", "switch"),
-        summary="Split a path.", not_modelled="-Resolve, -Extension/-LeafBase (6+)")
+@cmdlet(
+    "Split-Path",
+    Param("Path", "string[]", position=0, mandatory=True, from_pipeline=True),
+    Param("Leaf", "switch"),
+    Param("Parent", "switch"),
+    Param("Qualifier", "switch"),
+    Param("NoQualifier", "switch"),
+    Param("IsAbsolute", "switch"),
+    summary="Split a path.",
+    not_modelled="-Resolve, -Extension/-LeafBase (6+)",
+)
 def split_path(inv: Invocation) -> Iterable[Any]:
     """Split-Path -Parent (default), -Leaf, -Qualifier, -NoQualifier, -IsAbsolute. Not modelled: -Resolve."""
     results: list[Any] = []
@@ -146,12 +206,17 @@ def split_path(inv: Invocation) -> Iterable[Any]:
     return results
 
 
-@cmdlet("New-Object", Param("TypeName", "string", position=0), Param("ArgumentList", "object[]", position=1,
-                                                                     aliases=("Args",)),
-        Param("Property", "hashtable"), Param("ComObject", "string"),
-        summary="Create PSObject, PSCredential or ArrayList objects.", not_modelled="other .NET types, COM objects")
+@cmdlet(
+    "New-Object",
+    Param("TypeName", "string", position=0),
+    Param("ArgumentList", "object[]", position=1, aliases=("Args",)),
+    Param("Property", "hashtable"),
+    Param("ComObject", "string"),
+    summary="Create PSObject, PSCredential or ArrayList objects.",
+    not_modelled="other .NET types, COM objects",
+)
 def new_object(inv: Invocation) -> Iterable[Any]:
-    """New-Object for PSObject/PSCustomObject, PSCredential, ArrayList, Hashtable. Not modelled: any other type, -ComObject."""
+    """New-Object for PSObject, PSCredential, ArrayList, Hashtable. Not modelled: other types, -ComObject."""
     if inv.has("ComObject"):
         raise NotModelledError(f"New-Object -ComObject {inv.get('ComObject')}")
     type_name = (inv.get("TypeName") or "").lower().removeprefix("system.")
@@ -163,15 +228,25 @@ def new_object(inv: Invocation) -> Iterable[Any]:
         return [obj]
     if type_name in {"management.automation.pscredential", "pscredential"}:
         if len(args) != 2 or not isinstance(args[1], SecureString):
-            raise SimError('Cannot find an overload for "PSCredential" and the argument count: "%d".' % len(args),
-                           "ConstructorInvokedThrowException,Microsoft.PowerShell.Commands.NewObjectCommand",
-                           "InvalidOperation", exception_type="System.Management.Automation.MethodException",
-                           terminating=True)
+            raise SimError(
+                f'Cannot find an overload for "PSCredential" and the argument count: "{len(args)}".',
+                "ConstructorInvokedThrowException,Microsoft.PowerShell.Commands.NewObjectCommand",
+                "InvalidOperation",
+                exception_type="System.Management.Automation.MethodException",
+                terminating=True,
+            )
         user, password = to_str(args[0]), args[1]
-        return [PSObject("System.Management.Automation.PSCredential", {"UserName": user, "Password": password},
-                         methods={"GetNetworkCredential": lambda: PSObject(
-                             "System.Net.NetworkCredential", {"UserName": user, "Password": password.reveal(),
-                                                              "Domain": ""})})]
+        return [
+            PSObject(
+                "System.Management.Automation.PSCredential",
+                {"UserName": user, "Password": password},
+                methods={
+                    "GetNetworkCredential": lambda: PSObject(
+                        "System.Net.NetworkCredential", {"UserName": user, "Password": password.reveal(), "Domain": ""}
+                    )
+                },
+            )
+        ]
     if type_name in {"collections.arraylist", "collections.generic.list[string]", "collections.generic.list[object]"}:
         return [[]] if not args else [list(args[0]) if isinstance(args[0], list) else []]
     if type_name in {"collections.hashtable", "hashtable"}:
@@ -179,17 +254,37 @@ def new_object(inv: Invocation) -> Iterable[Any]:
     raise NotModelledError(f"New-Object {inv.get('TypeName')}")
 
 
-@cmdlet("Add-Member", Param("MemberType", "string", position=0, validate_set=(
-        "NoteProperty", "ScriptProperty", "ScriptMethod", "AliasProperty", "CodeProperty", "Property",
-        "Properties", "Methods", "All")),
-        Param("Name", "string", position=1), Param("Value", "object", position=2),
-        Param("NotePropertyName", "string"), Param("NotePropertyValue", "object"),
-        Param("NotePropertyMembers", "hashtable"),
-        Param("InputObject", "object", mandatory=True, from_pipeline=True), Param("PassThru", "switch"),
-        Param("Force", "switch"), summary="Add note properties to an object.",
-        not_modelled="member types other than NoteProperty/ScriptMethod")
+@cmdlet(
+    "Add-Member",
+    Param(
+        "MemberType",
+        "string",
+        position=0,
+        validate_set=(
+            "NoteProperty",
+            "ScriptProperty",
+            "ScriptMethod",
+            "AliasProperty",
+            "CodeProperty",
+            "Property",
+            "Properties",
+            "Methods",
+            "All",
+        ),
+    ),
+    Param("Name", "string", position=1),
+    Param("Value", "object", position=2),
+    Param("NotePropertyName", "string"),
+    Param("NotePropertyValue", "object"),
+    Param("NotePropertyMembers", "hashtable"),
+    Param("InputObject", "object", mandatory=True, from_pipeline=True),
+    Param("PassThru", "switch"),
+    Param("Force", "switch"),
+    summary="Add note properties to an object.",
+    not_modelled="member types other than NoteProperty/ScriptMethod",
+)
 def add_member(inv: Invocation) -> Iterable[Any]:
-    """Add-Member -MemberType NoteProperty (and -NotePropertyName/-NotePropertyMembers). Not modelled: other member types."""
+    """Add-Member: NoteProperty/ScriptMethod, -NotePropertyName/-Members. Not modelled: other member types."""
     target = inv.get("InputObject")
     if not isinstance(target, PSObject):
         raise NotModelledError(f"Add-Member on a {type_name_of(target)}")
@@ -211,17 +306,27 @@ def add_member(inv: Invocation) -> Iterable[Any]:
         members[inv.get("Name")] = inv.get("Value")
     for name, value in members.items():
         if target.has(name) and not inv.get("Force"):
-            raise SimError(f'Cannot add a member with the name "{name}" because a member with that name already '
-                           "exists. To overwrite the member anyway, add the Force parameter to your command.",
-                           "MemberAlreadyExists,Microsoft.PowerShell.Commands.AddMemberCommand", "InvalidOperation",
-                           exception_type="System.InvalidOperationException", terminating=False)
+            raise SimError(
+                f'Cannot add a member with the name "{name}" because a member with that name already '
+                "exists. To overwrite the member anyway, add the Force parameter to your command.",
+                "MemberAlreadyExists,Microsoft.PowerShell.Commands.AddMemberCommand",
+                "InvalidOperation",
+                exception_type="System.InvalidOperationException",
+                terminating=False,
+            )
         target.set(name, value)
     return [target] if inv.get("PassThru") else []
 
 
-@cmdlet("Get-Member", Param("Name", "string[]", position=0), Param("MemberType", "string"),
-        Param("InputObject", "object", from_pipeline=True), collects_input=True,
-        summary="List the properties and methods of objects.", not_modelled="-Static, -View, -Force")
+@cmdlet(
+    "Get-Member",
+    Param("Name", "string[]", position=0),
+    Param("MemberType", "string"),
+    Param("InputObject", "object", from_pipeline=True),
+    collects_input=True,
+    summary="List the properties and methods of objects.",
+    not_modelled="-Static, -View, -Force",
+)
 def get_member(inv: Invocation) -> Iterable[Any]:
     """Get-Member: one MemberDefinition per property/method of each distinct type. Not modelled: -Static, -View."""
     results: list[Any] = []
@@ -231,25 +336,43 @@ def get_member(inv: Invocation) -> Iterable[Any]:
         if type_name in seen:
             continue
         seen.add(type_name)
-        entries: list[tuple[str, str, str]] = [("GetType", "Method", "type GetType()"),
-                                               ("ToString", "Method", "string ToString()")]
+        entries: list[tuple[str, str, str]] = [
+            ("GetType", "Method", "type GetType()"),
+            ("ToString", "Method", "string ToString()"),
+        ]
         if isinstance(obj, PSObject):
             entries += [(name, "Method", f"{name}()") for name in obj.methods]
-            entries += [(name, "NoteProperty" if type_name.endswith("PSCustomObject") else "Property",
-                         f"{type_name_of(value)} {name}") for name, value in obj.props.items()]
+            entries += [
+                (
+                    name,
+                    "NoteProperty" if type_name.endswith("PSCustomObject") else "Property",
+                    f"{type_name_of(value)} {name}",
+                )
+                for name, value in obj.props.items()
+            ]
         wanted = {n.lower() for n in inv.get("Name") or []}
         for name, kind, definition in sorted(entries, key=lambda e: (e[1], e[0].lower())):
             if wanted and name.lower() not in wanted:
                 continue
-            results.append(PSObject("Microsoft.PowerShell.Commands.MemberDefinition",
-                                    {"TypeName": type_name, "Name": name, "MemberType": kind,
-                                     "Definition": definition}, default_display=("Name", "MemberType", "Definition")))
+            results.append(
+                PSObject(
+                    "Microsoft.PowerShell.Commands.MemberDefinition",
+                    {"TypeName": type_name, "Name": name, "MemberType": kind, "Definition": definition},
+                    default_display=("Name", "MemberType", "Definition"),
+                )
+            )
     return results
 
 
-@cmdlet("Import-Module", Param("Name", "string[]", position=0, mandatory=True), Param("Force", "switch"),
-        Param("PassThru", "switch"), Param("DisableNameChecking", "switch"),
-        summary="Load a module (the simulated modules are always loaded).", not_modelled="modules not simulated")
+@cmdlet(
+    "Import-Module",
+    Param("Name", "string[]", position=0, mandatory=True),
+    Param("Force", "switch"),
+    Param("PassThru", "switch"),
+    Param("DisableNameChecking", "switch"),
+    summary="Load a module (the simulated modules are always loaded).",
+    not_modelled="modules not simulated",
+)
 def import_module(inv: Invocation) -> None:
     """Import-Module for the modules whose cmdlets the simulator provides. Not modelled: any other module."""
     for name in inv.get("Name"):
@@ -260,5 +383,9 @@ def import_module(inv: Invocation) -> None:
 @cmdlet("Get-Host", summary="The PowerShell host.", not_modelled="UI members")
 def get_host(inv: Invocation) -> Iterable[Any]:
     """Get-Host: name and version of the console host. Not modelled: UI members."""
-    return [PSObject("System.Management.Automation.Internal.Host.InternalHost",
-                     {"Name": "ConsoleHost", "Version": "5.1.14393.693", "CurrentCulture": "en-US"})]
+    return [
+        PSObject(
+            "System.Management.Automation.Internal.Host.InternalHost",
+            {"Name": "ConsoleHost", "Version": "5.1.14393.693", "CurrentCulture": "en-US"},
+        )
+    ]
