@@ -26,6 +26,7 @@ from simulator.services.registry.model import (
 log = logging.getLogger(__name__)
 
 CRLF = "\r\n"
+# ASSUMPTION: reg.exe ends its success line with an empty line (two CRLFs), as seen in captured outputs.
 SUCCESS = "The operation completed successfully." + CRLF + CRLF
 NOT_FOUND = "ERROR: The system was unable to find the specified registry key or value." + CRLF
 SUBCOMMANDS_NOT_MODELLED = ("copy", "save", "restore", "load", "unload", "compare", "export", "import", "flags")
@@ -167,7 +168,8 @@ def confirmed(call: CmdCall) -> bool:
     """The answer to a Yes/No prompt, read from the piped input.
 
     ASSUMPTION: under WinRS with nothing piped in, the prompt reads end of input, which reg.exe
-    takes as "No": the operation is cancelled and nothing changes (exit code 1).
+    takes as "No": the operation is cancelled ("The operation was canceled by the user.") and
+    nothing changes (exit code 1).
     """
     return call.stdin.strip().lower().startswith("y")
 
@@ -238,6 +240,7 @@ def reg_query(tree: RegistryTree, args: RegArgs) -> CmdResult:
     name_filter = args.options.get("/v") if args.has("/v") else ("" if args.has("/ve") else None)
     full_name = tree.canonical_name(args.key)
     if name_filter is None and not args.has("/s"):
+        # ASSUMPTION: the key's own name heads the listing only when it has values; subkeys follow.
         out = CRLF
         values = tree.values(node)
         if values:
