@@ -6,7 +6,12 @@ Importing the package registers the provider, the cmdlets and ``find``; other su
 
 from __future__ import annotations
 
-from simulator.services.filesystem import content_cmdlets, find_command, item_cmdlets  # noqa: F401 - registration
+from simulator.services.filesystem import (  # noqa: F401 - importing registers the commands
+    content_cmdlets,
+    find_command,
+    item_cmdlets,
+    out_file,
+)
 from simulator.services.filesystem.capacity import capacity_bytes, free_bytes, initial_state, set_capacity, used_bytes
 from simulator.services.filesystem.provider import FILESYSTEM
 

@@ -232,6 +232,22 @@ def test_get_file_hash(sim_host: Host) -> None:
         call(sim_host, "Get-FileHash", Path=["C:\\Tree\\b.txt"], Algorithm="RIPEMD160")
 
 
+def test_out_file_writes_unicode_by_default(sim_host: Host) -> None:
+    import codecs  # noqa: PLC0415 - only this test needs it
+
+    call(sim_host, "Out-File", FilePath="C:\\o.txt", InputObject=["one", 2, True])
+    assert sim_host.real_path("C:\\o.txt").read_bytes() == codecs.BOM_UTF16_LE + "one\r\n2\r\nTrue\r\n".encode(
+        "utf-16-le")
+    call(sim_host, "Out-File", FilePath="C:\\o.txt", InputObject=["three"], Append=True)
+    assert call(sim_host, "Get-Content", Path=["C:\\o.txt"]) == ["one", "2", "True", "three"]
+    call(sim_host, "Out-File", FilePath="C:\\a.txt", InputObject=["x"], Encoding="ascii")
+    assert sim_host.real_path("C:\\a.txt").read_bytes() == b"x\r\n"
+    with pytest.raises(SimError) as clobber:
+        call(sim_host, "Out-File", FilePath="C:\\a.txt", InputObject=["y"], NoClobber=True)
+    assert clobber.value.fully_qualified_error_id == "NoClobber,Microsoft.PowerShell.Commands.OutFileCommand"
+    assert sim_host.real_path("C:\\a.txt").read_bytes() == b"x\r\n"
+
+
 def test_get_ps_drive_reports_virtual_capacity(sim_host: Host) -> None:
     (drive,) = call(sim_host, "Get-PSDrive", Name=["D"])
     assert drive.get("Used") + drive.get("Free") == 500 * 1024**3
@@ -257,7 +273,7 @@ def test_aliases_and_coverage_metadata() -> None:
         "Resolve-Path", "Get-Content", "Set-Content", "Add-Content", "Get-ItemProperty", "Get-ItemPropertyValue",
         "Set-ItemProperty", "New-ItemProperty", "Remove-ItemProperty", "Get-PSDrive", "Get-NetFirewallRule",
         "Enable-NetFirewallRule", "Disable-NetFirewallRule", "Set-NetFirewallRule", "New-NetFirewallRule",
-        "Remove-NetFirewallRule", "Get-NetFirewallPortFilter", "Get-FileHash",
+        "Remove-NetFirewallRule", "Get-NetFirewallPortFilter", "Get-FileHash", "Out-File",
     }
     for spec in mine.values():
         doc = spec.handler.__doc__ or ""
