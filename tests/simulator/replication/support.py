@@ -178,8 +178,12 @@ TOPOLOGIES = {
 }
 
 
-def build_lab(base: Path) -> Lab:
-    """Two hosts configured as the walkthrough leaves them (certificates, hosts files, replica server)."""
+def build_lab(base: Path, *, start: bool = True) -> Lab:
+    """Two hosts configured as the walkthrough leaves them (certificates, hosts files, replica server).
+
+    With ``start`` their listeners run in this process; without, the state dirs are ready for
+    ``python -m simulator serve`` (the lab file names both at 127.0.0.1).
+    """
     primary = make_host(base / "prim", TOPOLOGIES["primary"])
     replica = make_host(base / "repl", TOPOLOGIES["replica"])
     root = make_root()
@@ -205,7 +209,7 @@ def build_lab(base: Path) -> Lab:
          "state_dir": str(h.state_dir)}
         for h, fqdn in ((primary, PRIMARY_FQDN), (replica, REPLICA_FQDN))]}))
     lab = Lab(primary, replica, root, store.thumbprint_of(prim_cert), replica_tp, lab_file)
-    for host in (primary, replica):
+    for host in (primary, replica) if start else ():
         runtime = SimpleNamespace(state_dir=host.state_dir, address="127.0.0.1", lab_file=lab_file,
                                   ephemeral_ports=True)
         replication.on_host_start(host, runtime, tick=False)
