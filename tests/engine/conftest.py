@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from collections.abc import Iterator
@@ -60,28 +61,41 @@ class Lab:
         response.raise_for_status()
         return dict(response.json())
 
+    def files(self, name: str) -> dict[str, bytes]:
+        """Every file on the host's drives (the drive letter folders of its state dir), by relative path."""
+        root = self.hosts[name].state_dir
+        return {str(p.relative_to(root)): p.read_bytes() for letter in "CD" for p in (root / letter).rglob("*")
+                if p.is_file()}
+
+    def snapshot(self) -> dict[str, Any]:
+        """Independent picture of both hosts: state tree (minus clock/shell noise) and drive files."""
+        from tests.engine.test_end_to_end import strip_volatile  # noqa: PLC0415 - avoids an import cycle
+
+        return {n: (strip_volatile(self.state(n)), self.files(n)) for n in self.hosts}
+
 
 def _lab_entry(name: str, virtual: str, bind: str, state_dir: Path, topo: dict[str, Any]) -> dict[str, Any]:
     return {**topo, "name": name, "address": bind, "virtual_address": virtual, "state_dir": str(state_dir)}
 
 
-@pytest.fixture(name="lab")
-def _lab(tmp_path: Path) -> Iterator[Lab]:
-    """Primary with a running VM01, replica empty; both know each other through lab.json."""
+@contextlib.contextmanager
+def running_lab(directory: Path, primary_vms: list[dict[str, Any]] | None = None) -> Iterator[Lab]:
+    """Primary with VM01 (running), replica empty; both know each other through lab.json."""
+    directory.mkdir(parents=True, exist_ok=True)
     octet = random.randint(2, 250)  # spreads parallel labs over loopback addresses
+    vms = primary_vms if primary_vms is not None else [
+        {"name": "VM01", "generation": 2, "state": "Running", "disks": [{"name": "VM01.vhdx", "size_mb": 16}]}]
     spec = {
-        "Hyper-v-prim": (PRIMARY_VIRTUAL, f"127.77.{octet}.9", topology(
-            "Hyper-v-prim", PRIMARY_VIRTUAL,
-            [{"name": "VM01", "generation": 2, "state": "Running", "disks": [{"name": "VM01.vhdx", "size_mb": 16}]}])),
+        "Hyper-v-prim": (PRIMARY_VIRTUAL, f"127.77.{octet}.9", topology("Hyper-v-prim", PRIMARY_VIRTUAL, vms)),
         "Hyper-v-repl": (REPLICA_VIRTUAL, f"127.77.{octet}.13", topology("Hyper-v-repl", REPLICA_VIRTUAL)),
     }
-    lab_file = tmp_path / "lab.json"
-    entries = [_lab_entry(n, v, b, tmp_path / n, t) for n, (v, b, t) in spec.items()]
+    lab_file = directory / "lab.json"
+    entries = [_lab_entry(n, v, b, directory / n, t) for n, (v, b, t) in spec.items()]
     lab_file.write_text(json.dumps({"backend": "process", "hosts": entries}), encoding="utf-8")
     running: dict[str, RunningHost] = {}
     try:
         for name, (_virtual, bind, topo) in spec.items():
-            running[name] = start_host(tmp_path / name, name, topology=topo, address=bind, lab_file=lab_file)
+            running[name] = start_host(directory / name, name, topology=topo, address=bind, lab_file=lab_file)
         for entry in entries:
             info = running[entry["name"]].info
             entry["fqdn"] = info.get("fqdn")
@@ -89,7 +103,14 @@ def _lab(tmp_path: Path) -> Iterator[Lab]:
                               "password": info["password"], "ca_bundle": info["ca_bundle"]}
             entry["control_url"] = info["control_url"]
         lab_file.write_text(json.dumps({"backend": "process", "hosts": entries}), encoding="utf-8")
-        yield Lab(tmp_path, running)
+        yield Lab(directory, running)
     finally:
         for host in running.values():
             host.stop()
+
+
+@pytest.fixture(name="lab")
+def _lab(tmp_path: Path) -> Iterator[Lab]:
+    """A fresh two-host lab for one test."""
+    with running_lab(tmp_path) as lab:
+        yield lab

@@ -29,11 +29,11 @@ def strip_volatile(state: dict[str, Any]) -> dict[str, Any]:
 def test_recipe_end_to_end(lab: Lab, capsys: pytest.CaptureFixture[str], mode: str) -> None:
     """plan changes nothing; run converges (rebooting for the DNS suffix); a second run changes nothing."""
     plan = lab.write_plan(plan_dict(certificates={"mode": mode}))
-    before = {name: strip_volatile(lab.state(name)) for name in lab.hosts}
+    before = lab.snapshot()
     code, shown, _ = cli(lab, capsys, "plan", str(plan))
     assert code == 0, shown
     assert shown["changes"] > 0
-    assert {name: strip_volatile(lab.state(name)) for name in lab.hosts} == before
+    assert lab.snapshot() == before
 
     code, report, err = cli(lab, capsys, "run", str(plan), "--allow-reboot", "--health-timeout", "120")
     assert code == 0, (report, err)
