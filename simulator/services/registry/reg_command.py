@@ -79,7 +79,7 @@ def parse_args(subcommand: str, argv: list[str]) -> RegArgs:
         # ASSUMPTION: only '/' introduces a switch, as in reg.exe's documented syntax.
         if lowered.startswith("/"):
             if lowered not in known:
-                if lowered in NOT_MODELLED_SWITCHES and not (subcommand != "query" and lowered in ("/f", "/t")):
+                if lowered in NOT_MODELLED_SWITCHES and (subcommand == "query" or lowered == "/reg:32"):
                     raise RegNotModelledError(NOT_MODELLED_SWITCHES[lowered])
                 raise RegSyntaxError(arg)
             if lowered in options:

@@ -490,3 +490,17 @@ def test_provider_round_trip_and_reg_view(tmp_path_factory, kind_and_value):
     assert props.get("V") == value
     shown = run_reg(host, "query", r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization", "/v", "V")
     assert f"    V    {REG_TYPES[kind]}    " in shown.stdout
+
+
+@pytest.mark.parametrize(("argv", "what"), [
+    (("query", REPLICATION, "/f", "x"), "reg query /f"),
+    (("add", REPLICATION, "/reg:32", "/f"), "/reg:32"),
+    (("export", REPLICATION, "x.reg"), "reg export"),
+    (("add", r"\\other\HKLM\SOFTWARE\X", "/f"), "remote registry keys"),
+])
+def test_real_but_unmodelled_reg_forms(sim_host, argv, what):
+    """Real reg.exe features the simulator does not model fail loudly with exit code 1."""
+    result = run_reg(sim_host, *argv)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("ERROR: not modelled by the simulator:")
+    assert what in result.stderr
