@@ -25,7 +25,7 @@ from simulator.services.filesystem.encoding import bom_encoding, canonical, deco
 from simulator.services.filesystem.items import item_object, leaf_of, parent_of, pspath
 from simulator.services.filesystem.paths import command_class
 
-_ILLEGAL = re.compile(r'[<>"|\x00-\x1f]')
+_ILLEGAL = re.compile(r'[<>"|:*?\x00-\x1f]')
 
 
 def _stamp(host: Host, real: Path) -> None:
@@ -111,7 +111,7 @@ class FileSystemProvider(Provider):
         if letter not in inv.host.drives:
             raise errors.drive_not_found(command_class(inv, default_command), letter)
         parts = [p for p in path[3:].split("\\") if p]
-        if any(p == ".." for p in parts):
+        if any(p == ".." or _ILLEGAL.search(p) for p in parts):
             raise errors.invalid_path(command_class(inv, default_command), path)
         real = inv.host.state_dir / letter
         stored: list[str] = []
@@ -180,8 +180,6 @@ class FileSystemProvider(Provider):
         if kind not in {"file", "directory"}:
             raise NotModelledError(f"New-Item -ItemType {item_type} on the FileSystem provider")
         windows, real = self.locate(inv, path, "New-Item")
-        if _ILLEGAL.search(leaf_of(windows)):
-            raise errors.invalid_path(cls, windows)
         if kind == "directory":
             if real.exists():
                 if real.is_dir() and force:
