@@ -171,6 +171,14 @@ def test_write_errors(sim_host: Host) -> None:
     assert not sim_host.real_path("C:\\nope").exists()
 
 
+def test_illegal_characters_are_refused(sim_host: Host) -> None:
+    for bad in ("C:\\a:b.txt", "C:\\pipe|name", "C:\\quote\"d"):
+        error = failure(sim_host, "Set-Content", Path=[bad], Value=["x"])
+        assert error.message == "Illegal characters in path."
+        assert error.fully_qualified_error_id.endswith("SetContentCommand")
+    assert call(sim_host, "Test-Path", Path=["C:\\pipe|name"]) == [False]
+
+
 def test_new_item_existing_file_and_folder(sim_host: Host) -> None:
     call(sim_host, "New-Item", Path=["C:\\f.txt"], Value="v1")
     assert raw_bytes(sim_host, "C:\\f.txt") == b"v1"
