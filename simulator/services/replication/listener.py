@@ -242,6 +242,14 @@ class ReplicationListener:
                     "message": exc.message, "fqid": exc.fully_qualified_error_id, "category": exc.category,
                     "hresult": exc.hresult, "target": exc.target, "exception_type": exc.exception_type}}
                 reply_data = None
+            except (OSError, WireError):
+                raise  # the connection itself failed: nothing can be answered
+            except Exception:  # a simulator bug in a handler: answer E_FAIL rather than drop the connection
+                log.exception("replica operation %s failed", operation)
+                response = {"ok": False, "error": {
+                    "message": f"The Replica server failed to process the request '{operation}'. (0x80004005)",
+                    "fqid": "ReplicaOperationFailed", "category": "NotSpecified", "hresult": 0x80004005}}
+                reply_data = None
             if stream is not None:
                 for _ in stream:  # drain what the handler did not read
                     pass
