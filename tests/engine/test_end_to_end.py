@@ -8,6 +8,14 @@ from typing import Any
 import pytest
 
 from hvrepl.cli import Main
+from hvrepl.engine import run_steps
+from hvrepl.errors import CheckpointsPresent
+from hvrepl.inventory import load_lab
+from hvrepl.plan import load_plan
+from hvrepl.session import HostSession
+from hvrepl.steps import RunContext
+from hvrepl.steps.vm_replication import VMReplication
+from hvrepl.transport.winrm import WinRMTransport
 from tests.engine.conftest import Lab, plan_dict
 
 
@@ -64,23 +72,41 @@ def test_without_allow_reboot_stops_cleanly(lab: Lab, capsys: pytest.CaptureFixt
     assert "restart" in err
 
 
-@pytest.mark.slow
-def test_checkpoints_stop_the_run(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
-    """A VM with a checkpoint is refused with its name and the fix, before anything is enabled for it."""
-    plan = lab.write_plan(plan_dict())
-    assert Main()(["run", str(plan), "--lab", str(lab.directory), "--allow-reboot", "--check"]) == 0
-    capsys.readouterr()
-    from hvrepl.inventory import load_lab  # noqa: PLC0415 - test-local helper use
-    from hvrepl.plan import load_plan  # noqa: PLC0415
-    from hvrepl.transport.winrm import WinRMTransport  # noqa: PLC0415
-
-    connection = load_lab(lab.directory, load_plan(plan))["Hyper-v-prim"]
+def make_checkpoint(lab: Lab, plan_file: Any) -> None:
+    """Checkpoint-VM on the primary, through WinRM like a user would."""
+    connection = load_lab(lab.directory, load_plan(plan_file))["Hyper-v-prim"]
     with WinRMTransport(connection) as transport:
         result = transport.run_ps("Checkpoint-VM -Name VM01 -SnapshotName before-update")
         assert result.exit_code == 0, result.stderr
-    code, report, _ = cli(lab, capsys, "run", str(plan), "--allow-reboot", "--health-timeout", "30")
+
+
+@pytest.mark.slow
+def test_checkpoints_stop_vm_replication(lab: Lab) -> None:
+    """A VM with a checkpoint is refused with its name and the fix, and nothing is enabled for it."""
+    plan_file = lab.write_plan(plan_dict())
+    make_checkpoint(lab, plan_file)
+    plan = load_plan(plan_file)
+    sessions = {n: HostSession(n, WinRMTransport(c)) for n, c in load_lab(lab.directory, plan).items()}
+    ctx = RunContext(plan=plan, sessions=sessions, thumbprints={"Hyper-v-prim": "A" * 40})
+    report = run_steps(ctx, [VMReplication(plan.primary)])
+    error = report.failed.error if report.failed else None
+    assert isinstance(error, CheckpointsPresent)
+    assert "before-update" in str(error)
+    assert "Remove-VMSnapshot" in (error.remediation or "")
+
+
+@pytest.mark.slow
+def test_doctor_explains_a_fresh_pair(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    """On fresh hosts doctor names each problem in plain words and exits 1."""
+    plan_file = lab.write_plan(plan_dict())
+    make_checkpoint(lab, plan_file)
+    code, report, _ = cli(lab, capsys, "doctor", str(plan_file))
     assert code == 1
-    failed = next(s for s in report["steps"] if s["status"] == "failed")
-    assert failed["step"] == "vm_replication"
-    assert "before-update" in failed["error"]["message"]
-    assert "Remove-VMSnapshot" in failed["error"]["remediation"]
+    problems = {(f["host"], f["topic"]) for f in report["findings"] if not f["ok"]}
+    for host in ("Hyper-v-prim", "Hyper-v-repl"):
+        for topic in ("name", "hosts entry", "firewall", "revocation check", "certificate"):
+            assert (host, topic) in problems, (host, topic, report["findings"])
+    assert ("Hyper-v-prim", "checkpoints") in problems
+    text = json.dumps(report)
+    assert "name mismatch" in text
+    assert "0x80092012" in text
