@@ -1,0 +1,99 @@
+"""Convergence after a kill -9 at any point, and idempotence for any valid plan (hypothesis)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hvrepl.cli import Main
+from tests.engine.conftest import Lab, plan_dict, running_lab
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def certs_for(lab: Lab, host: str, fqdn: str) -> list[str]:
+    """Thumbprints of certificates naming ``fqdn`` in the host's LocalMachine\\My (read from /_sim/state)."""
+    store = lab.state(host).get("certs", {}).get("LocalMachine", {}).get("My", {})
+    found = []
+    for thumbprint, record in store.items():
+        cert = x509.load_pem_x509_certificate(str(record["cert_pem"]).encode())
+        try:
+            names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+                x509.DNSName)
+        except x509.ExtensionNotFound:
+            names = []
+        if fqdn in [n.lower() for n in names]:
+            found.append(thumbprint)
+    return found
+
+
+def run_cli(lab: Lab, plan: Path, *extra: str) -> dict[str, Any]:
+    """`hvrepl run` in-process with --json; returns the report."""
+    import contextlib  # noqa: PLC0415 - only here
+    import io  # noqa: PLC0415
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = Main()(["run", str(plan), "--lab", str(lab.directory), "--json", "--allow-reboot",
+                       "--health-timeout", "120", *extra])
+    report = json.loads(out.getvalue().splitlines()[-1])
+    report["exit_code"] = code
+    return report
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_after", [1.0, 3.0, 6.0])
+def test_killed_run_converges_without_duplicates(lab: Lab, kill_after: float) -> None:
+    """kill -9 the CLI part way; a new run converges; one certificate per host, one hosts line per name."""
+    plan = lab.write_plan(plan_dict())
+    child = subprocess.Popen([sys.executable, "-m", "hvrepl", "run", str(plan), "--lab", str(lab.directory),
+                              "--allow-reboot"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    time.sleep(kill_after)
+    if child.poll() is None:
+        os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    report = run_cli(lab, plan)
+    assert report["exit_code"] == 0, report
+    assert run_cli(lab, plan)["changes"] == 0
+    for host, fqdn in (("Hyper-v-prim", "hyper-v-prim.test.net"), ("Hyper-v-repl", "hyper-v-repl.test.net")):
+        assert len(certs_for(lab, host, fqdn)) == 1
+        hosts_file = next(v for k, v in lab.files(host).items() if k.lower().endswith("etc/hosts")).decode()
+        for name in ("hyper-v-prim.test.net", "hyper-v-repl.test.net"):
+            assert sum(name in line.lower().split("#")[0].split() for line in hosts_file.splitlines()) == 1
+
+
+VALID_PLANS = st.fixed_dictionaries({
+    "certificates": st.sampled_from([{"mode": "testroot"}, {"mode": "private-ca", "validity_days": 400}]),
+    "revocation_check": st.just("disable"),
+    "replica_server": st.fixed_dictionaries({
+        "storage_location": st.sampled_from(["D:\\Hyper-V\\Replica", "C:\\Replica Store\\VMs"]),
+        "trust_group": st.sampled_from(["Replication", "Group 'A'"]),
+        "port": st.sampled_from([443, 8443])}),
+    "vms": st.lists(st.fixed_dictionaries({
+        "name": st.just("VM01"), "frequency_seconds": st.sampled_from([30, 300, 900]),
+        "recovery_points": st.integers(0, 24)}), min_size=0, max_size=1),
+})
+
+
+@pytest.mark.slow
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=VALID_PLANS)
+def test_any_valid_plan_is_idempotent(tmp_path_factory: pytest.TempPathFactory, changes: dict[str, Any]) -> None:
+    """Run twice: the second run reports no change."""
+    with running_lab(tmp_path_factory.mktemp("lab")) as lab:
+        plan = lab.write_plan(plan_dict(**changes))
+        first = run_cli(lab, plan)
+        assert first["exit_code"] == 0, first
+        assert run_cli(lab, plan)["changes"] == 0
