@@ -34,8 +34,22 @@ if TYPE_CHECKING:
 #   datetime -> aware datetime.datetime              scriptblock -> the interpreter's ScriptBlock
 #   byte[] -> bytes
 PARAM_TYPES = frozenset(
-    {"string", "string[]", "int", "int[]", "bool", "switch", "securestring", "object", "object[]",
-     "hashtable", "timespan", "datetime", "scriptblock", "byte[]"}
+    {
+        "string",
+        "string[]",
+        "int",
+        "int[]",
+        "bool",
+        "switch",
+        "securestring",
+        "object",
+        "object[]",
+        "hashtable",
+        "timespan",
+        "datetime",
+        "scriptblock",
+        "byte[]",
+    }
 )
 
 
@@ -234,8 +248,9 @@ class Provider:
         """Get-Content: lines (or one string with -Raw; bytes with -Encoding Byte)."""
         raise self._no("Get-Content")
 
-    def set_content(self, inv: Invocation, path: str, value: list[Any], encoding: str | None,
-                    append: bool, no_newline: bool) -> None:
+    def set_content(
+        self, inv: Invocation, path: str, value: list[Any], encoding: str | None, append: bool, no_newline: bool
+    ) -> None:
         """Set-Content / Add-Content (``append``)."""
         raise self._no("Set-Content")
 
@@ -243,8 +258,9 @@ class Provider:
         """Get-ItemProperty."""
         raise self._no("Get-ItemProperty")
 
-    def set_item_property(self, inv: Invocation, path: str, name: str, value: Any,
-                          property_type: str | None, create: bool, force: bool) -> Any:
+    def set_item_property(
+        self, inv: Invocation, path: str, name: str, value: Any, property_type: str | None, create: bool, force: bool
+    ) -> Any:
         """Set-ItemProperty (create=False) / New-ItemProperty (create=True)."""
         raise self._no("Set-ItemProperty")
 

@@ -46,6 +46,8 @@ COMMON_ALIASES = {
     "wi": "WhatIf",
 }
 _COMMON_SWITCHES = {"Verbose", "Debug", "Confirm", "WhatIf"}
+# Parameters declared ValueFromRemainingArguments in PowerShell (``Write-Host a b``).
+REMAINING_ARGUMENTS = {"write-host": "Object", "write-output": "InputObject"}
 ACTION_PREFERENCES = ("SilentlyContinue", "Stop", "Continue", "Inquire", "Ignore", "Suspend")
 
 _DOTNET_TYPES = {
@@ -285,7 +287,11 @@ def bind_arguments(spec: CmdletSpec, arguments: list[Argument]) -> Bound:
     slots = sorted(
         (p for p in spec.params if p.position is not None and p.name not in bound.args), key=lambda p: p.position or 0
     )
-    for arg in positional:
+    remaining = REMAINING_ARGUMENTS.get(spec.name.lower())
+    for index, arg in enumerate(positional):
+        if remaining is not None and index > 0 and remaining in bound.args:
+            bound.args[remaining] = [*as_list(bound.args[remaining]), arg.value]
+            continue
         if not slots:
             raise _binding_error(
                 f"A positional parameter cannot be found that accepts argument '{arg.text}'.",

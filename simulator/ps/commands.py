@@ -196,16 +196,7 @@ class CommandMixin:
                 if element.type == "command":
                     current = self.run_command(element, current)
                 elif index == 0:
-                    if element.type in {
-                        "post_increment_expression",
-                        "post_decrement_expression",
-                        "pre_increment_expression",
-                        "pre_decrement_expression",
-                    } or (
-                        element.type == "expression_with_unary_operator"
-                        and element.children
-                        and element.children[0].type in {"++", "--"}
-                    ):
+                    if _is_silent(element):
                         self.eval_expression(element)
                         current = []
                         continue
@@ -332,7 +323,15 @@ class CommandMixin:
         if name_node is None:
             raise NotModelledError("a command without a name")
         if name_node.type == "command_name_expr":
-            target = self.eval_expression(name_node.named_children[0]) if name_node.named_children else None
+            inner = name_node.named_children[0] if name_node.named_children else None
+            if inner is not None and inner.type == "path_command_name":
+                parts = inner.named_children
+                if len(parts) == 1 and parts[0].type in {"variable", "braced_variable"}:
+                    target = self.eval_expression(parts[0])
+                else:
+                    target = self._bareword(self.source.node_text(inner))
+            else:
+                target = self.eval_expression(inner)
         else:
             target = self.source.node_text(name_node)
             if operator is None:
@@ -694,6 +693,29 @@ class CommandMixin:
             self.scopes[-1][key] = value
         del by_name
         return [*extra_named, *values]
+
+
+_SILENT_EXPRESSIONS = {
+    "post_increment_expression",
+    "post_decrement_expression",
+    "pre_increment_expression",
+    "pre_decrement_expression",
+}
+
+
+def _unwrap(node: Node) -> Node:
+    """The single meaningful node under the grammar's one-child expression ladders."""
+    while node.named_child_count == 1 and node.child_count == 1:
+        node = node.named_children[0]
+    return node
+
+
+def _is_silent(node: Node) -> bool:
+    """``$i++`` / ``++$i`` as a statement write nothing to the pipeline."""
+    inner = _unwrap(node)
+    if inner.type in _SILENT_EXPRESSIONS:
+        return True
+    return inner.type == "expression_with_unary_operator" and inner.children[0].type in {"++", "--"}
 
 
 def _literal_command(text: str) -> list[Any] | None:

@@ -50,21 +50,29 @@ def _display_props(obj: PSObject) -> list[str]:
 def _table(objects: list[PSObject | dict[str, Any]]) -> list[str]:
     first = objects[0]
     names = _display_props(first) if isinstance(first, PSObject) else ["Name", "Value"]
-    rows: list[list[str]] = []
+    raw: list[list[Any]] = []
     for obj in objects:
         if isinstance(obj, PSObject):
-            rows.append([_cell(obj.get(n)) for n in names])
+            raw.append([obj.get(n) for n in names])
         else:
-            rows.extend([[to_str(k), _cell(v)] for k, v in obj.items()])
+            raw.extend([[k, v] for k, v in obj.items()])
+    rows = [[_cell(v) for v in row] for row in raw]
+    numeric = [
+        any(r[i] is not None for r in raw)
+        and all(isinstance(r[i], int | float) and not isinstance(r[i], bool) for r in raw if r[i] is not None)
+        for i in range(len(names))
+    ]
     widths = [max(len(n), *(len(r[i]) for r in rows)) if rows else len(n) for i, n in enumerate(names)]
     if not isinstance(first, PSObject):
         widths[0] = max(widths[0], 30) if rows else widths[0]
-    lines = [
-        "",
-        " ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip(),
-        " ".join(("-" * len(n)).ljust(w) for n, w in zip(names, widths, strict=True)).rstrip(),
-    ]
-    lines += [" ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+    def row_text(cells: list[str]) -> str:
+        return " ".join(
+            c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    lines = ["", row_text(names), row_text(["-" * len(n) for n in names])]
+    lines += [row_text(r) for r in rows]
     lines += ["", ""]
     return lines
 

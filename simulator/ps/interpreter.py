@@ -195,6 +195,8 @@ class Interpreter(ExpressionMixin, CommandMixin):
             if value is not None and value != "":
                 self.environment[bare] = to_str(value)
             return
+        if lowered == "null":
+            return  # $null = … discards the value
         if lowered in CONSTANTS or lowered == "?":
             raise SimError(
                 f"Cannot overwrite variable {bare} because it is read-only or constant.",

@@ -223,7 +223,7 @@ def _string_method(text: str, name: str, args: list[Any]) -> Any:
         if start > len(text) or (len(args) > 1 and start + to_int(args[1]) > len(text)):
             raise argument_error(
                 f'Exception calling "Substring" with "{len(args)}" argument(s): "startIndex cannot be larger '
-                "than length of string.\r\nParameter name: startIndex\""
+                'than length of string.\r\nParameter name: startIndex"'
             )
         return text[start : start + to_int(args[1])] if len(args) > 1 else text[start:]
     if name in {"indexof", "lastindexof"}:

@@ -109,12 +109,12 @@ def _scan(script: str) -> _Scan:
                 continue
         if ch in SINGLE_QUOTES or ch in DOUBLE_QUOTES:
             start = i
-            closing = _string_end(chars, i)
-            if closing is None:
+            string_close = _string_end(chars, i)
+            if string_close is None:
                 return _Scan("".join(chars), mask, (start, '"' if ch in DOUBLE_QUOTES else "'"), brace_error)
-            for k in range(start, closing + 1):
+            for k in range(start, string_close + 1):
                 mask[k] = False
-            i = closing + 1
+            i = string_close + 1
             continue
         if ch in "{(":
             stack.append((ch, i))
@@ -184,36 +184,103 @@ _KEYWORDS = {
 }
 
 
-def _quote_bareword_lists(text: str, mask: list[bool]) -> tuple[str, list[int]]:
-    """Quote bare words that sit next to a comma in code, e.g. ``Name, Thumbprint``."""
-    spans: list[tuple[int, int]] = []
+def _bracket_depths(text: str, mask: list[bool]) -> list[int]:
+    depths = []
     depth = 0
+    for ch, code in zip(text, mask, strict=True):
+        if code and ch == "[":
+            depth += 1
+        elif code and ch == "]":
+            depth = max(0, depth - 1)
+        depths.append(depth)
+    return depths
+
+
+def _bareword_quotes(text: str, mask: list[bool]) -> list[tuple[int, str]]:
+    """Quotes to insert around bare words next to a comma in code, e.g. ``Name, Thumbprint``."""
+    inserts: list[tuple[int, str]] = []
+    depths = _bracket_depths(text, mask)
     for match in _BAREWORD.finditer(text):
         start, end = match.span()
-        if not all(mask[start:end]):
-            continue
-        depth = text.count("[", 0, start) - text.count("]", 0, start)
-        if depth > 0 or match.group(0).lower() in _KEYWORDS:
+        if not all(mask[start:end]) or depths[start] > 0 or match.group(0).lower() in _KEYWORDS:
             continue
         before = text[:start].rstrip(" \t")
         after = text[end:].lstrip(" \t")
         prev = text[start - 1] if start else ""
-        if prev in "$-.@[:" or (prev.isalnum()):
-            continue
-        if after.startswith(("(", "=", "::")):
+        if prev in "$-.@[:" or prev.isalnum() or after.startswith(("(", "=", "::")):
             continue
         if before.endswith(",") or after.startswith(","):
-            spans.append((start, end))
-    out = []
+            inserts += [(start, "'"), (end, "'")]
+    return inserts
+
+
+def _param_breaks(text: str, mask: list[bool]) -> list[tuple[int, str]]:
+    """Newlines after ``param(...)`` blocks followed by code on the same line (the grammar needs one)."""
+    inserts: list[tuple[int, str]] = []
+    for match in re.finditer(r"(?<![\w$-])param\s*\(", text, re.I):
+        if not mask[match.start()]:
+            continue
+        depth = 0
+        for k in range(match.end() - 1, len(text)):
+            if not mask[k]:
+                continue
+            if text[k] == "(":
+                depth += 1
+            elif text[k] == ")":
+                depth -= 1
+                if depth == 0:
+                    rest = text[k + 1 :].split("\n", 1)[0].strip()
+                    if rest and not rest.startswith("#"):
+                        inserts.append((k + 1, "\n"))
+                    break
+    return inserts
+
+
+def _switch_breaks(text: str, mask: list[bool]) -> list[tuple[int, str]]:
+    """Newlines between switch clauses written on one line (PowerShell allows it, the grammar does not)."""
+    inserts: list[tuple[int, str]] = []
+    for match in re.finditer(r"(?<![\w$-])switch\b", text, re.I):
+        if not mask[match.start()]:
+            continue
+        k = match.end()
+        parens = 0
+        while k < len(text) and not (mask[k] and text[k] == "{" and parens == 0):
+            if mask[k] and text[k] == "(":
+                parens += 1
+            elif mask[k] and text[k] == ")":
+                parens -= 1
+            k += 1
+        depth = 0
+        for j in range(k, len(text)):
+            if not mask[j]:
+                continue
+            if text[j] == "{":
+                depth += 1
+            elif text[j] == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+                if depth == 1:
+                    rest = text[j + 1 :].split("\n", 1)[0].strip()
+                    if rest and not rest.startswith(("}", "#", ";")):
+                        inserts.append((j + 1, "\n"))
+    return inserts
+
+
+def _apply(text: str, inserts: list[tuple[int, str]]) -> tuple[str, list[int]]:
+    """Insert strings at offsets; returns the new text and the offsets (in it) of inserted characters."""
+    out: list[str] = []
     inserted: list[int] = []
     last = 0
-    for start, end in spans:
-        out.append(text[last:start])
-        inserted.append(len("".join(out)))
-        out.append("'" + text[start:end])
-        inserted.append(len("".join(out)))
-        out.append("'")
-        last = end
+    length = 0
+    for offset, piece in sorted(inserts, key=lambda item: item[0]):
+        out.append(text[last:offset])
+        length += offset - last
+        for _ in piece:
+            inserted.append(length)
+            length += 1
+        out.append(piece)
+        last = offset
     out.append(text[last:])
     return "".join(out), inserted
 
@@ -285,7 +352,12 @@ def parse(script: str) -> Source:
     if scan.open_string is None and not tree.root_node.has_error:
         return Source(script, scan.text, [], tree)
     if scan.open_string is None and scan.brace_error is None:
-        rewritten, inserted = _quote_bareword_lists(scan.text, scan.code_mask)
+        rewritten, inserted = _apply(
+            scan.text,
+            _bareword_quotes(scan.text, scan.code_mask)
+            + _param_breaks(scan.text, scan.code_mask)
+            + _switch_breaks(scan.text, scan.code_mask),
+        )
         if inserted:
             retry = parser.parse(rewritten.encode("utf-8"))
             if not retry.root_node.has_error:

@@ -103,6 +103,8 @@ def to_str(value: Any) -> str:
     if isinstance(value, float):
         return format_double(value)
     if isinstance(value, PSObject):
+        if value.to_string is None and value.type_names[-1].endswith("PSCustomObject"):
+            return "@{" + "; ".join(f"{k}={to_str(v)}" for k, v in value.props.items()) + "}"
         return value.text()
     if isinstance(value, PSEnum):
         return value.name

@@ -1,0 +1,227 @@
+"""The PowerShell language subset: values, strings, operators, statements, functions, pipelines."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.simulator.ps.conftest import Run, lines
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("1 + 2 * 3", ["7"]),
+        ("7 / 2", ["3.5"]),
+        ("8 / 2", ["4"]),
+        ("-7 % 3", ["-1"]),
+        ("'ab' * 3", ["ababab"]),
+        ("'a' + 1", ["a1"]),
+        ("1 + '2'", ["3"]),
+        ("0x1F", ["31"]),
+        ("1GB", ["1073741824"]),
+        ("1..3", ["1", "2", "3"]),
+        ("3..1", ["3", "2", "1"]),
+        ("$a = 1,2,3; $a[-1]; $a.Count", ["3", "3"]),
+        ("$a = @(); $a.Count", ["0"]),
+        ("$a = @(5); $a.Count", ["1"]),
+        ("$x = ,7; $x.Count", ["1"]),
+        ("'it''s'", ["it's"]),
+        ('"a`tb"', ["a\tb"]),
+        ('"q""q"', ['q"q']),
+        ('$n = "W"; "x $n y $($n.ToLower()) z"', ["x W y w z"]),
+        ('$o = [pscustomobject]@{P = 5}; "v=$($o.P) raw=$o.P"', ["v=5 raw=@{P=5}.P"]),
+        ("$env:SystemRoot; $env:TEMP; $env:USERNAME", ["C:\\Windows", "C:\\Windows\\TEMP", "Administrator"]),
+        ("$env:NOPE -eq $null", ["True"]),
+        ("$true -and $false; $true -or $false; -not $true; !$false", ["False", "True", "False", "True"]),
+        ("'ABC' -eq 'abc'; 'ABC' -ceq 'abc'; 'abc' -like 'A*'; 'abc' -clike 'A*'", ["True", "False", "True", "False"]),
+        ("1,2,3,2 -eq 2", ["2", "2"]),
+        ("1,2,3 -contains 2; 4 -in 1,2,3; 4 -notin 1,2,3", ["True", "False", "True"]),
+        ("'a,b,,c' -split ','", ["a", "b", "", "c"]),
+        ("(1,2,3) -join '-'", ["1-2-3"]),
+        ("'Hello' -replace 'l+', 'L'", ["HeLo"]),
+        ("'key=value' -replace '(\\w+)=(\\w+)', '$2=$1'", ["value=key"]),
+        ("if ('abc123' -match '(\\d+)') { $matches[1] }", ["123"]),
+        ("'x' -is [string]; 5 -is [int]; 5 -isnot [string]", ["True", "True", "True"]),
+        ("'{0}-{1:D3}-{2:N1}' -f 'a', 7, 1234.56", ["a-007-1,234.6"]),
+        ("[int]'42' + 1; [string]5 + 1; [bool]0; [bool]'x'", ["43", "51", "False", "True"]),
+        ("[int]2.5; [int]3.5", ["2", "4"]),
+        ("'  pad  '.Trim(); 'A-B'.Split('-')[1]; 'abc'.ToUpper(); 'abc'.Substring(1)", ["pad", "B", "ABC", "bc"]),
+        (
+            "'abc'.StartsWith('a'); 'abc'.Contains('z'); 'abc'.IndexOf('c'); 'ab'.PadLeft(4, '0')",
+            ["True", "False", "2", "00ab"],
+        ),
+        ("'abc'.Length; 'a b'.Replace(' ', '_')", ["3", "a_b"]),
+        ("$h = @{a = 1; B = 2}; $h.b; $h['A']; $h.Count; $h.ContainsKey('a')", ["2", "1", "2", "True"]),
+        ("$h = @{}; $h.x = 1; $h['y'] = 2; $h.Keys.Count", ["2"]),
+        ("$o = [ordered]@{z = 1; a = 2}; $o.Keys -join ','", ["z,a"]),
+        ("$i = 0; $i++; $i += 5; $i", ["6"]),
+        ("$s = 'a'; $s += 'b'; $s", ["ab"]),
+        ("$a = @(1); $a += 2; $a.Count", ["2"]),
+        ("[Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('hi'))", ["aGk="]),
+        ("[Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('aGk='))", ["hi"]),
+        (
+            "[string]::IsNullOrEmpty(''); [string]::Join(',', @('a','b')); [math]::Round(2.567, 1)",
+            ["True", "a,b", "2.6"],
+        ),
+        ("[int]::MaxValue", ["2147483647"]),
+        (
+            "[IO.Path]::Combine('C:\\a', 'b.txt'); [System.IO.Path]::GetFileName('C:\\a\\b.txt')",
+            ["C:\\a\\b.txt", "b.txt"],
+        ),
+        ("([guid]::NewGuid()).ToString().Length", ["36"]),
+        (
+            "$d = [datetime]'2020-01-02 03:04:05'; $d.ToString('yyyy-MM-ddTHH:mm:ss'); $d.Year",
+            ["2020-01-02T03:04:05", "2020"],
+        ),
+        ("$null -eq $x; $x = $null; [string]::IsNullOrEmpty($x)", ["True", "True"]),
+        ("$PSVersionTable.PSVersion.Major", ["5"]),
+    ],
+)
+def test_expressions(ps: Run, script: str, expected: list[str]) -> None:
+    result = ps(script)
+    assert result.stderr == "", result.stderr
+    assert lines(result) == expected
+
+
+def test_here_strings(ps: Run) -> None:
+    script = "$n = 'x'\n$a = @\"\nline $n\n  two\n\"@\n$b = @'\nraw $n\n'@\n$a\n$b"
+    assert lines(ps(script)) == ["line x", "  two", "raw $n"]
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("Write-Output ‘curly single’", ["curly single"]),
+        ("Write-Output “curly double $(1+1)”", ["curly double 2"]),
+        ("'it’s'", ["it"]),  # ’ closes a single-quoted string in PowerShell, leaving s' as a new token pair
+        ('"keep ‘these’"', ["keep ‘these’"]),
+        ("'keep “these”'", ["keep “these”"]),
+        ("‘it’’s’", ["it's"]),
+    ],
+)
+def test_curly_quotes(ps: Run, script: str, expected: list[str]) -> None:
+    result = ps(script)
+    if script == "'it’s'":
+        assert result.exit_code != 0  # 's' is then an unterminated string: a parse error, as on Windows
+        return
+    assert result.stderr == "", result.stderr
+    assert lines(result) == expected
+
+
+def test_control_flow(ps: Run) -> None:
+    script = """
+$out = @()
+foreach ($i in 1..10) {
+    if ($i -eq 2) { continue }
+    elseif ($i -gt 4) { break }
+    else { $out += $i }
+}
+for ($j = 0; $j -lt 3; $j++) { $out += "f$j" }
+$k = 0
+while ($k -lt 2) { $k++ }
+do { $k-- } until ($k -le 0)
+$out += "k$k"
+switch ('b') { 'a' { $out += 'A' } 'B' { $out += 'B' } default { $out += 'D' } }
+switch ('zz') { 'a' { $out += 'A' } default { $out += 'D' } }
+switch -wildcard ('abc') { 'a*' { $out += 'W' } }
+$out -join ','
+"""
+    assert lines(ps(script)) == ["1,3,4,f0,f1,f2,k0,B,D,W"]
+
+
+def test_functions_and_script_blocks(ps: Run) -> None:
+    script = """
+function Get-Double { param([int]$Value, [switch]$Negate) if ($Negate) { return -2 * $Value } $Value * 2 }
+function Add($a, $b = 10) { $a + $b }
+Get-Double 4
+Get-Double -Value 3 -Negate
+Get-Double -V 5
+Add 1
+Add 1 2
+$sb = { param($x) "got $x" }
+& $sb 'y'
+$counter = 0
+. { $counter = 5 }
+& { $counter = 99 }
+$counter
+@(1, 2, 3).Where({ $_ -gt 1 }).Count
+"""
+    assert lines(ps(script)) == ["8", "-6", "10", "11", "3", "got y", "5", "2"]
+
+
+def test_pipeline_cmdlets(ps: Run) -> None:
+    script = """
+$items = @(
+  [pscustomobject]@{Name = 'b'; Size = 2},
+  [pscustomobject]@{Name = 'a'; Size = 3},
+  [pscustomobject]@{Name = 'c'; Size = 1}
+)
+($items | Sort-Object Size | ForEach-Object { $_.Name }) -join ''
+($items | Sort-Object -Property Name -Descending | Select-Object -ExpandProperty Name) -join ''
+($items | Where-Object { $_.Size -ge 2 }).Count
+($items | Where-Object Name -eq 'a').Size
+($items | Measure-Object).Count
+($items | Measure-Object -Property Size -Sum).Sum
+($items | Select-Object -First 2 | ForEach-Object Name) -join ''
+$items.Name -join ''
+$sel = $items | Select-Object Name, @{n='Double'; e={ $_.Size * 2 }} | Select-Object -Last 1
+"$($sel.Name)=$($sel.Double)"
+(1, 1, 2 | Select-Object -Unique).Count
+(1..5 | Group-Object { $_ % 2 } | Sort-Object Name | ForEach-Object { "$($_.Name):$($_.Count)" }) -join ' '
+"""
+    assert lines(ps(script)) == ["cba", "cba", "2", "3", "3", "6", "ba", "bac", "c=2", "2", "0:2 1:3"]
+
+
+def test_redirection_and_out_null(ps: Run) -> None:
+    script = """
+'shown'
+'hidden' | Out-Null
+'also hidden' > $null
+[void]'void'
+$null = 'assigned'
+$r = Get-Item 'C:\\nope' 2>&1
+$r.FullyQualifiedErrorId
+Get-Item 'C:\\nope2' 2>$null
+'end'
+"""
+    result = ps(script)
+    assert lines(result) == ["shown", "PathNotFound,Microsoft.PowerShell.Commands.GetItemCommand", "end"]
+    assert result.stderr == ""
+
+
+def test_member_enumeration_and_methods(ps: Run) -> None:
+    script = """
+$vm = Get-VM -Name VM01
+$vm.Name
+$vm.State -eq 'Running'
+(Get-VM).Name
+$list = New-Object System.Collections.ArrayList
+[void]$list.Add('x'); $list.Add('y') | Out-Null
+$list.Count
+$o = New-Object PSObject
+$o | Add-Member -MemberType NoteProperty -Name Extra -Value 4
+$o.Extra
+"""
+    assert lines(ps(script)) == ["VM01", "True", "VM01", "2", "4"]
+
+
+def test_console_output_encoding(ps: Run) -> None:
+    assert ps("'x'").output_encoding == "oem"
+    result = ps("[Console]::OutputEncoding = [System.Text.Encoding]::UTF8; [Console]::OutputEncoding.WebName")
+    assert result.output_encoding == "utf-8"
+    assert lines(result) == ["utf-8"]
+
+
+def test_object_formatting(ps: Run) -> None:
+    table = lines(ps("[pscustomobject]@{Name = 'a'; Value = 1}"))
+    assert table == ["", "Name Value", "---- -----", "a        1", "", ""]
+    listing = lines(ps("[pscustomobject]@{A = 1; B = 2; C = 3; D = 4; Long = 5}"))
+    assert listing[1:6] == ["A    : 1", "B    : 2", "C    : 3", "D    : 4", "Long : 5"]
+
+
+def test_write_host_and_exit_codes(ps: Run) -> None:
+    assert lines(ps("Write-Host 'a' 'b'; 'c'")) == ["a b", "c"]
+    assert ps("exit 3").exit_code == 3
+    assert ps("'x'; exit").exit_code == 0
+    assert ps("Get-Item C:\\nope").exit_code == 1
+    assert ps("Get-Item C:\\nope; 'recovered'").exit_code == 0
