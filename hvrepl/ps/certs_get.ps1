@@ -1,7 +1,7 @@
 $names = {{names}}
 $my = @()
 foreach ($c in @(Get-ChildItem -Path Cert:\LocalMachine\My)) {
-    $dns = @($c.DnsNameList | ForEach-Object { $_.ToString().ToLower() })
+    $dns = @($c.DnsNameList | ForEach-Object { ([string]$_.Unicode).ToLower() })
     if (@($dns | Where-Object { $names -contains $_ }).Count -eq 0) { continue }
     $my += @{ thumbprint = [string]$c.Thumbprint; subject = [string]$c.Subject; issuer = [string]$c.Issuer
         dns = $dns; eku = @($c.EnhancedKeyUsageList | ForEach-Object { [string]$_.ObjectId })
