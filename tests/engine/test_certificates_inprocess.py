@@ -1,0 +1,111 @@
+"""The certificates step on two simulated hosts in-process: every mode, resume, rotation, no duplicates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hvrepl.engine import run_steps
+from hvrepl.plan import parse_plan
+from hvrepl.session import HostSession
+from hvrepl.steps import RunContext
+from hvrepl.steps.certificates import Certificates
+from simulator.core.host import Host
+from simulator.services.certs import store
+from tests.conftest import make_host
+from tests.engine.conftest import plan_dict, topology
+from tests.engine.inprocess import InProcessTransport
+
+
+@pytest.fixture(name="pair")
+def _pair(tmp_path: Path) -> dict[str, Host]:
+    """Two fresh simulated hosts (in-process Host objects)."""
+    return {name: make_host(tmp_path / name, topology(name, address))
+            for name, address in (("Hyper-v-prim", "192.168.101.209"), ("Hyper-v-repl", "192.168.101.213"))}
+
+
+def context(pair: dict[str, Host], mode: str, **options: Any) -> RunContext:
+    """A run context over in-process transports."""
+    plan = parse_plan(plan_dict(certificates={"mode": mode}))
+    sessions = {n: HostSession(n, InProcessTransport(h, n)) for n, h in pair.items()}
+    return RunContext(plan=plan, sessions=sessions, **options)
+
+
+def my_store(host: Host) -> list[store.CertEntry]:
+    """Certificates in LocalMachine\\My (independent read through the simulator's Python API)."""
+    return store.list_certificates(host, "My")
+
+
+def root_subjects(host: Host) -> set[str]:
+    """Subjects in LocalMachine\\Root."""
+    return {e.certificate.subject.rfc4514_string() for e in store.list_certificates(host, "Root")}
+
+
+@pytest.mark.parametrize("mode", ["testroot", "private-ca"])
+def test_certificates_triad(pair: dict[str, Host], mode: str) -> None:
+    """Check mode changes nothing; run makes one usable certificate per host, trusted both ways; rerun is ok."""
+    ctx = context(pair, mode, check_mode=True)
+    report = run_steps(ctx, [Certificates(ctx.plan.primary)])
+    assert report.results[0].status == "would change"
+    assert all(my_store(h) == [] for h in pair.values())
+
+    ctx = context(pair, mode)
+    report = run_steps(ctx, [Certificates(ctx.plan.primary)])
+    assert report.results[0].status == "changed", report.results[0].error
+    for name, host in pair.items():
+        entries = my_store(host)
+        assert len(entries) == 1, [e.thumbprint for e in entries]
+        assert entries[0].thumbprint == ctx.thumbprints[name]
+        assert entries[0].private_key is not None
+        assert store.usable_for_replication(entries[0]) == []
+        issuer = entries[0].certificate.issuer.rfc4514_string()
+        assert all(issuer in root_subjects(other) for other in pair.values())
+        temp = host.real_path("C:\\Windows\\Temp")
+        assert not list(temp.glob("hvrepl-*")) if temp.exists() else True
+
+    again = run_steps(context(pair, mode), [Certificates(ctx.plan.primary)])
+    assert again.results[0].status == "ok"
+
+
+def test_pfx_password_never_in_scripts(pair: dict[str, Host]) -> None:
+    """The generated PFX password travels only on stdin."""
+    ctx = context(pair, "testroot")
+    sent: list[str] = []
+    for session in ctx.sessions.values():
+        transport = session.transport
+        original = transport.run_ps
+
+        def spy(script: str, *, stdin: str | None = None, _run: Any = original) -> Any:
+            sent.append(script)
+            return _run(script, stdin=stdin)
+
+        transport.run_ps = spy  # type: ignore[method-assign]  # test spy
+    run_steps(ctx, [Certificates(ctx.plan.primary)])
+    assert ctx.pfx_password is not None
+    assert sent
+    assert all(ctx.pfx_password.reveal() not in script for script in sent)
+
+
+def test_resume_reuses_the_certificate_left_on_the_primary(pair: dict[str, Host]) -> None:
+    """Killed after the replica's certificate was made on the primary: the next run exports that one."""
+    ctx = context(pair, "testroot")
+    made = ctx.sessions["Hyper-v-prim"].call("cert_new_testroot", fqdn="hyper-v-repl.test.net")
+    report = run_steps(ctx, [Certificates(ctx.plan.primary)])
+    assert report.results[0].status == "changed", report.results[0].error
+    assert ctx.thumbprints["Hyper-v-repl"] == made["thumbprint"]
+    assert [e.thumbprint for e in my_store(pair["Hyper-v-repl"])] == [made["thumbprint"]]
+    assert [e.thumbprint for e in my_store(pair["Hyper-v-prim"])] == [ctx.thumbprints["Hyper-v-prim"]]
+
+
+def test_rotation_replaces_a_certificate_about_to_expire(pair: dict[str, Host]) -> None:
+    """With renew_within_days beyond the validity, the next run makes new certificates."""
+    ctx = context(pair, "private-ca")
+    run_steps(ctx, [Certificates(ctx.plan.primary)])
+    old = dict(ctx.thumbprints)
+    data = plan_dict(certificates={"mode": "private-ca", "validity_days": 365, "renew_within_days": 365})
+    rotated = RunContext(plan=parse_plan(data), sessions=ctx.sessions)
+    report = run_steps(rotated, [Certificates(rotated.plan.primary)])
+    assert report.results[0].status == "changed", report.results[0].error
+    assert set(rotated.thumbprints.values()).isdisjoint(old.values())
