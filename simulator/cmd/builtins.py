@@ -21,7 +21,7 @@ WINDOWS_VERSIONS = {"2016": "10.0.14393", "2019": "10.0.17763", "2022": "10.0.20
 def echo(call: CmdCall) -> CmdResult:
     """``echo text``: the text exactly as written, up to a redirection. Not modelled: echo on/off."""
     text = call.raw_args
-    if text[:1] in ".:;,+=(":
+    if text and text[0] in ".:;,+=(":
         return CmdResult(stdout=text[1:] + "\r\n")
     if not text.strip():
         return CmdResult(stdout="ECHO is on.\r\n")
