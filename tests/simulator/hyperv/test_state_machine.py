@@ -11,6 +11,7 @@ import contextlib
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -47,7 +48,7 @@ class ReplicationMachine(RuleBasedStateMachine):
         self.tmp = Path(tempfile.mkdtemp(prefix="hv-sm-"))
         self.lab = FakeLab()
         self.saved_open_channel = replication_api.open_channel
-        replication_api.open_channel = self.lab.open_channel  # type: ignore[assignment]  # test double
+        replication_api.open_channel = self.lab.open_channel  # test double
         self.a = self.lab.add(make_hv_host(self.tmp / "a", TOPOLOGY), PRIMARY_FQDN)
         self.b = self.lab.add(make_hv_host(self.tmp / "b", {"name": "Hyper-v-repl", "vms": []}), REPLICA_FQDN)
         self.tp = {id(self.a): add_host_certificate(self.a, PRIMARY_FQDN),
@@ -56,13 +57,13 @@ class ReplicationMachine(RuleBasedStateMachine):
         configure_replica_server(self.b, self.tp[id(self.b)], PRIMARY_FQDN)
 
     def teardown(self) -> None:
-        replication_api.open_channel = self.saved_open_channel  # type: ignore[assignment]  # restore
+        replication_api.open_channel = self.saved_open_channel  # restore
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def hosts(self) -> list[Host]:
         return [self.a, self.b]
 
-    def attempt(self, host: Host, name: str, **args: object) -> None:
+    def attempt(self, host: Host, name: str, **args: Any) -> None:
         with contextlib.suppress(SimError):
             call(host, name, **args)
 
