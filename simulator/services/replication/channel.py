@@ -135,8 +135,10 @@ def _handshake(host: Host, view: Any, own: Any, sock: socket.socket, server: str
         tls = client_context(own.certificate, own.private_key).wrap_socket(sock, server_hostname=None)
         frames = FrameConnection(tls, Throttle(lambda: network.rate_limit(host)), _link_check(host, server, names))
         hello = frames.recv_json()
-    except (OSError, WireError, ssl.SSLError) as exc:
+    except (OSError, WireError) as exc:
         plain.close()
+        if isinstance(exc, ssl.SSLError) and not isinstance(exc, ssl.SSLEOFError):
+            raise _fail(host, winerrors.SECURE_FAILURE, server, f"TLS handshake: {exc.reason or exc}") from exc
         raise _fail(host, winerrors.CANNOT_CONNECT, server, f"the listener closed the connection ({exc})") from exc
     leaf_der = tls.getpeercert(binary_form=True)
     presented = [x509.load_der_x509_certificate(leaf_der)] if leaf_der else []

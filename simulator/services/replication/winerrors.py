@@ -90,6 +90,11 @@ NAME_NOT_RESOLVED = Failure(
 CANNOT_CONNECT = Failure(
     "ERROR_WINHTTP_CANNOT_CONNECT", 0x00002EFD, "A connection with the server could not be established"
 )
+# The TLS handshake itself failed (e.g. a key usage OpenSSL will not sign or verify with).
+SECURE_FAILURE = Failure(
+    "ERROR_WINHTTP_SECURE_FAILURE", 0x00002F8F,
+    "A security error occurred (the TLS handshake with the server failed)",
+)
 CONNECTION_ABORTED = Failure(
     "ERROR_WINHTTP_CONNECTION_ERROR", 0x00002EFE, "The connection with the server was terminated abnormally"
 )
@@ -103,7 +108,7 @@ NOT_AUTHORIZED = Failure(
 
 BY_SYMBOL = {f.symbol: f for f in (UNTRUSTED_ROOT, CHAINING, WRONG_USAGE, CN_NO_MATCH, EXPIRED, REVOCATION_OFFLINE,
                                    REVOKED, NO_CERTIFICATE, NAME_NOT_RESOLVED, CANNOT_CONNECT, CONNECTION_ABORTED,
-                                   NOT_AUTHORIZED)}
+                                   NOT_AUTHORIZED, SECURE_FAILURE)}
 
 
 class ReplicationConnectionError(SimError):

@@ -63,8 +63,8 @@ def make_root(name: str = "Lab Root CA") -> Issuer:
 
 def make_host_cert(issuer: Issuer, cn: str, *, sans: tuple[str, ...] | None = None,
                    ekus: tuple[x509.ObjectIdentifier, ...] | None = BOTH_EKUS, days: int = 365,
-                   cdp: str | None = None) -> tuple[x509.Certificate, Any]:
-    """A host certificate issued by ``issuer`` (EKUs, SAN, validity and CDP as asked)."""
+                   cdp: str | None = None, key_usage: x509.KeyUsage | None = None) -> tuple[x509.Certificate, Any]:
+    """A host certificate issued by ``issuer`` (EKUs, SAN, validity, CDP and key usage as asked)."""
     key = ec.generate_private_key(ec.SECP256R1())
     builder = (x509.CertificateBuilder()
                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
@@ -75,6 +75,8 @@ def make_host_cert(issuer: Issuer, cn: str, *, sans: tuple[str, ...] | None = No
                               critical=False))
     if ekus is not None:
         builder = builder.add_extension(x509.ExtendedKeyUsage(list(ekus)), critical=False)
+    if key_usage is not None:
+        builder = builder.add_extension(key_usage, critical=True)
     if cdp is not None:
         point = x509.DistributionPoint([x509.UniformResourceIdentifier(cdp)], None, None, None)
         builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)

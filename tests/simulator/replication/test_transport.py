@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from simulator.core.errors import SimError
@@ -254,3 +255,13 @@ def test_listeners_file_published_atomically(lab: Lab) -> None:
     assert address == "127.0.0.1"
     assert port > 0
     assert not [p for p in os.listdir(lab.replica.state_dir) if p.startswith(".listeners.json.")]
+
+
+def test_key_usage_tls_cannot_use_is_a_secure_failure(lab: Lab) -> None:
+    """A primary key marked for key encipherment only cannot sign in the TLS handshake -> 0x00002F8F."""
+    usage = x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=True,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                          encipher_only=False, decipher_only=False)
+    thumb = lab.install_primary_cert(*make_host_cert(lab.root, PRIMARY_FQDN, key_usage=usage))
+    error = _expect_failure(lab, winerrors.SECURE_FAILURE, thumbprint=thumb)
+    assert "TLS handshake" in error.message
