@@ -103,7 +103,7 @@ def test_powershell_flags() -> None:
         parse_arguments(["-OutputFormat", "Xml", "-c", "x"])
 
 
-@given(st.lists(st.text(alphabet=st.characters(blacklist_characters='"\x00', blacklist_categories=("Cs",)),
+@given(st.lists(st.text(alphabet=st.characters(exclude_characters='"\x00', exclude_categories=["Cs"]),
                         min_size=1, max_size=12).filter(lambda s: s.strip() == s and " " not in s and "\t" not in s),
                 min_size=1, max_size=6))
 def test_quoted_arguments_round_trip(args: list[str]) -> None:
