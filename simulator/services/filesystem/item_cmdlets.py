@@ -181,28 +181,6 @@ def new_item(inv: Invocation) -> Iterable[Any]:
 
 
 @cmdlet(
-    "mkdir",
-    Param("Path", "string[]", position=0, from_pipeline_by_property=True),
-    Param("Name", "string", from_pipeline_by_property=True),
-    Param("Value", "object", from_pipeline=True, from_pipeline_by_property=True),
-    Param("Force", "switch"),
-    summary="The built-in mkdir/md function: New-Item -ItemType Directory.",
-    not_modelled="-Credential, -WhatIf.",
-    mutates=True,
-    aliases=("md",),
-    area="items",
-)
-def mkdir(inv: Invocation) -> Iterable[Any]:
-    """mkdir: PowerShell's function around New-Item -ItemType Directory (errors name New-Item).
-
-    Not modelled: -Credential, -WhatIf.
-    """
-    inv.args["ItemType"] = "Directory"
-    inv.name = "New-Item"
-    return new_item(inv) or []
-
-
-@cmdlet(
     "Remove-Item",
     *_path_params(),
     Param("Recurse", "switch"),

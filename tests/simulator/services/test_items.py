@@ -109,14 +109,6 @@ def test_wildcard_paths_and_remove(sim_host: Host) -> None:
     assert missing.errors[0].fully_qualified_error_id == "PathNotFound,Microsoft.PowerShell.Commands.RemoveItemCommand"
 
 
-def test_mkdir_creates_folders_and_refuses_existing(sim_host: Host) -> None:
-    (made,) = call(sim_host, "mkdir", Path=["C:\\Made\\Deep"])
-    assert made.get("PSIsContainer") is True
-    session = FakeSession()
-    call(sim_host, "md", session, Path=["C:\\made\\deep"])
-    assert session.errors[0].fully_qualified_error_id == "DirectoryExist,Microsoft.PowerShell.Commands.NewItemCommand"
-
-
 def test_test_path_path_type(sim_host: Host) -> None:
     make_tree(sim_host)
     assert call(sim_host, "Test-Path", Path=["C:\\Tree"], PathType="Container") == [True]
@@ -281,7 +273,7 @@ def test_aliases_and_coverage_metadata() -> None:
         "Resolve-Path", "Get-Content", "Set-Content", "Add-Content", "Get-ItemProperty", "Get-ItemPropertyValue",
         "Set-ItemProperty", "New-ItemProperty", "Remove-ItemProperty", "Get-PSDrive", "Get-NetFirewallRule",
         "Enable-NetFirewallRule", "Disable-NetFirewallRule", "Set-NetFirewallRule", "New-NetFirewallRule",
-        "Remove-NetFirewallRule", "Get-NetFirewallPortFilter", "Get-FileHash", "Out-File", "mkdir",
+        "Remove-NetFirewallRule", "Get-NetFirewallPortFilter", "Get-FileHash", "Out-File",
     }
     for spec in mine.values():
         doc = spec.handler.__doc__ or ""
