@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RESYNC_LOG_FRACTION = 0.5
+RETRY_SECONDS = 300
 
 
 def run_due(host: Host) -> dict[str, int]:
@@ -77,8 +78,13 @@ def _claim_due_work(host: Host) -> list[dict[str, Any]]:
 
 
 def _one_off_jobs(host: Host, vm: dict[str, Any], rep: dict[str, Any], at: dt.datetime) -> None:
+    retry = iso(at + dt.timedelta(seconds=RETRY_SECONDS))
     if ir_due(rep, at):
-        run_initial_replication(host, vm, "StartVMInitialReplication")
+        try:
+            run_initial_replication(host, vm, "StartVMInitialReplication")
+        except SimError:
+            rep["ir_start_time"] = retry  # ASSUMPTION: a failed scheduled copy is retried every 5 minutes
+            raise
     elif rep["state"] == "InitialReplicationInProgress" and rep.get("ir_mode") == "media":
         with connect_for(host, rep) as channel:
             reply, _ = channel.call("replica_status", {"vm_id": vm["id"]})
@@ -86,7 +92,11 @@ def _one_off_jobs(host: Host, vm: dict[str, Any], rep: dict[str, Any], at: dt.da
     elif rep["state"] == "WaitingForStartResynchronize":
         start = parse_time(rep.get("resync_start_time"))
         if start is not None and start <= at:
-            resynchronize(host, vm, "ResumeVMReplication")
+            try:
+                resynchronize(host, vm, "ResumeVMReplication")
+            except SimError:
+                rep["resync_start_time"] = retry
+                raise
 
 
 def _send(host: Host, claimed: list[dict[str, Any]]) -> list[tuple[dict[str, Any], SimError | None, int]]:

@@ -240,3 +240,19 @@ def test_get_win_event(pair: Pair) -> None:
         call(pair.primary, "Get-WinEvent", FilterHashtable={"LogName": log, "Id": 32000})
     with pytest.raises(SimError, match="There is not an event log"):
         call(pair.primary, "Get-WinEvent", LogName=["No-Such-Log"])
+
+
+def test_failed_scheduled_initial_replication_retries_later(pair: Pair) -> None:
+    pair.enable()
+    start = pair.primary.clock.now() + dt.timedelta(minutes=10)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"], InitialReplicationStartTime=start)
+    pair.lab.cut = True
+    pair.primary.clock.advance(601)
+    run_due(pair.primary)
+    run_due(pair.primary)
+    assert len(events(pair.primary, 32022)) == 1
+    assert rep_state(pair.primary)[0] == "ReadyForInitialReplication"
+    pair.lab.cut = False
+    pair.primary.clock.advance(301)
+    run_due(pair.primary)
+    assert rep_state(pair.primary)[0] == "Replicating"
