@@ -1,0 +1,1 @@
+"""Package data: the default lab topology and the walkthrough plan (YAML)."""
