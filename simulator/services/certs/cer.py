@@ -98,4 +98,4 @@ def import_certificate(inv: api.Invocation) -> list[Any]:
                        target=absolute) from exc
     added = [store.add_certificate(inv.host, cert, store=target, location=location) for cert in certificates]
     log.info("imported %d certificate(s) from %s into %s\\%s", len(added), absolute, location, target)
-    return [views.certificate_object(e) for e in added]
+    return [views.certificate_object(e, inv.host) for e in added]

@@ -174,7 +174,7 @@ def import_pfx_certificate(inv: api.Invocation) -> list[Any]:
         if name == target:
             imported.append(added)
     log.info("imported %s into %s\\%s", absolute, location, target)
-    return [views.certificate_object(e) for e in imported]
+    return [views.certificate_object(e, inv.host) for e in imported]
 
 
 @api.cmdlet(

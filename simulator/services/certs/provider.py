@@ -116,10 +116,10 @@ def _children(host: Any, item: Any, recurse: bool) -> list[Any]:
     return result
 
 
-def to_object(item: Any) -> Any:
+def to_object(item: Any, host: Any = None) -> Any:
     """The PSObject a script sees for a resolved item."""
     if isinstance(item, store.CertEntry):
-        return views.certificate_object(item)
+        return views.certificate_object(item, host)
     if item[0] == "location":
         return views.location_object(item[1])
     if item[0] == "store":
@@ -145,7 +145,7 @@ class CertificateProvider(api.Provider):
 
     def get_item(self, inv: api.Invocation, path: str) -> list[Any]:
         """Get-Item: certificates, stores or store locations named by the path."""
-        return [to_object(i) for i in self._resolve_existing(inv, path, "get_item")]
+        return [to_object(i, inv.host) for i in self._resolve_existing(inv, path, "get_item")]
 
     def get_child_items(self, inv: api.Invocation, path: str, recurse: bool) -> list[Any]:
         """Get-ChildItem: a location's stores, a store's certificates (a certificate lists itself)."""
@@ -155,7 +155,7 @@ class CertificateProvider(api.Provider):
                 result.append(item)
             else:
                 result.extend(_children(inv.host, item, recurse))
-        return [to_object(i) for i in result]
+        return [to_object(i, inv.host) for i in result]
 
     def exists(self, inv: api.Invocation, path: str) -> bool:
         """Test-Path."""
@@ -202,7 +202,7 @@ class CertificateProvider(api.Provider):
                     target=destination,
                 )
             moved.append(store.move_certificate(inv.host, entry.thumbprint, (entry.location, entry.store), target))
-        return [views.certificate_object(e) for e in moved]
+        return [views.certificate_object(e, inv.host) for e in moved]
 
 
 PROVIDER = api.register_provider(CertificateProvider())

@@ -229,4 +229,4 @@ def new_self_signed_certificate(inv: api.Invocation) -> list[Any]:
     )
     log.info("New-SelfSignedCertificate made %s (%s) in %s\\My", entry.thumbprint,
              issue.format_name(cert.subject), location)
-    return [views.certificate_object(entry)]
+    return [views.certificate_object(entry, inv.host)]

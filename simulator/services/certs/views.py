@@ -8,7 +8,7 @@ the PKI cmdlets show (Thumbprint, Subject, DnsNameList, EnhancedKeyUsageList, PS
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -18,6 +18,9 @@ from simulator.core.errors import NotModelledError
 from simulator.ps.objects import PSHashtable, PSObject, enum_factory
 from simulator.services.certs import store
 from simulator.services.certs.issue import common_name, format_name
+
+if TYPE_CHECKING:
+    from simulator.core.host import Host
 
 CERT_TYPE = "System.Security.Cryptography.X509Certificates.X509Certificate2"
 PROVIDER_QUALIFIER = "Microsoft.PowerShell.Security\\Certificate::"
@@ -112,8 +115,18 @@ def _not_modelled(what: str) -> Any:
     return method
 
 
-def certificate_object(entry: store.CertEntry) -> PSObject:
-    """An ``X509Certificate2`` PSObject for a certificate held in a store."""
+def _verify(host: Host, cert: x509.Certificate) -> Any:
+    def verify() -> bool:
+        """X509Certificate2.Verify(): base chain policy with revocation checking, against the host's stores."""
+        from simulator.services.certs import chain  # noqa: PLC0415 - chain imports nothing from views
+
+        return chain.check_certificate(host, cert, now=host.clock.now()) is None
+
+    return verify
+
+
+def certificate_object(entry: store.CertEntry, host: Host | None = None) -> PSObject:
+    """An ``X509Certificate2`` PSObject for a certificate held in a store (``host`` enables ``Verify()``)."""
     cert = entry.certificate
     der = cert.public_bytes(serialization.Encoding.DER)
     parent = f"{PROVIDER_QUALIFIER}{entry.location}\\{entry.store}"
@@ -152,7 +165,7 @@ def certificate_object(entry: store.CertEntry) -> PSObject:
         "GetRawCertData": lambda: der,
         "GetExpirationDateString": lambda: _dotnet_date(cert.not_valid_after_utc),
         "GetEffectiveDateString": lambda: _dotnet_date(cert.not_valid_before_utc),
-        "Verify": _not_modelled("Verify() (use Test-Certificate)"),
+        "Verify": _not_modelled("Verify() outside a store") if host is None else _verify(host, cert),
         "GetNameInfo": _not_modelled("GetNameInfo()"),
         "Export": _not_modelled("Export() (use Export-Certificate / Export-PfxCertificate)"),
     }

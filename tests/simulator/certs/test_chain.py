@@ -8,8 +8,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from simulator.core.host import Host
 from simulator.services.certs import chain, issue, store
+from simulator.services.certs.provider import PROVIDER
 
-from .helpers import FakeSession, call
+from .helpers import FakeSession, call, invocation
 
 MY = "Cert:\\LocalMachine\\My"
 
@@ -80,7 +81,10 @@ def test_lab_ca_with_reachable_crl_passes_until_revoked(sim_host: Host) -> None:
     assert call(
         sim_host, "Test-Certificate", Cert=f"{MY}\\{entry.thumbprint}", DNSName="h.test.net", EKU=["1.3.6.1.5.5.7.3.2"]
     ) == [True]
+    (obj,) = PROVIDER.get_item(invocation(sim_host), f"{MY}\\{entry.thumbprint}")
+    assert obj.methods["verify"]() is True
     store.revoke(sim_host, format(leaf.serial_number, "x"))
+    assert obj.methods["verify"]() is False
     session = FakeSession()
     assert call(sim_host, "Test-Certificate", session=session, Cert=f"{MY}\\{entry.thumbprint}") == [False]
     assert session.errors[0].hresult == 0x80092010

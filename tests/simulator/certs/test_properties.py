@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -11,6 +13,9 @@ from hypothesis import strategies as st
 
 from simulator.services.certs import issue, store
 from simulator.services.certs.views import dns_name_objects
+from tests.conftest import make_host
+
+from .helpers import call
 
 LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
 DNS_NAME = st.lists(LABEL, min_size=2, max_size=4).map(".".join)
@@ -72,3 +77,29 @@ def test_subject_strings_round_trip_in_windows_order(parts: list[tuple[str, str]
 def test_malformed_subjects_are_refused_as_certenroll_does(text: str) -> None:
     with pytest.raises(issue.RequestError, match="CRYPT_E_INVALID_X500_STRING"):
         issue.parse_subject(text)
+
+
+@given(names=st.lists(DNS_NAME, min_size=1, max_size=4, unique=True), days=st.integers(min_value=1, max_value=3650))
+def test_new_self_signed_certificate_for_any_names_and_lifetime(names: list[str], days: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        host = make_host(Path(folder) / "host")
+        not_after = host.clock.now() + dt.timedelta(days=days)
+        (obj,) = call(
+            host,
+            "New-SelfSignedCertificate",
+            DnsName=names,
+            NotAfter=not_after,
+            KeyAlgorithm="ECDSA_nistP256",
+            CertStoreLocation="Cert:\\LocalMachine\\My",
+        )
+        entry = store.find_certificate(host, obj.get("Thumbprint"))
+        assert entry is not None
+        cert = entry.certificate
+        assert obj.get("Subject") == f"CN={names[0]}"
+        assert store.dns_names(cert) == names
+        assert [d.text() for d in obj.get("DnsNameList")] == names
+        assert cert.not_valid_after_utc == not_after.replace(microsecond=0)
+        assert store.usable_for_replication(entry, host.clock.now()) == []
+        assert store.usable_for_replication(entry, not_after + dt.timedelta(seconds=1)) == [
+            "the certificate has expired"
+        ]
