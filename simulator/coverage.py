@@ -42,15 +42,16 @@ def load_registries() -> None:
     from simulator.cmd.execute import load_commands  # noqa: PLC0415 - registers console commands
 
     load_commands()
-    if importlib.util.find_spec("simulator.ps.runner") is not None:
-        importlib.import_module("simulator.ps.runner")
+    for module in ("simulator.ps.runner", "simulator.ps.builtins"):  # the interpreter's own cmdlets
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").strip()
 
 
-def _param_row(param: ps_api.Param) -> str:
+def _param_row(param: ps_api.Param, with_help: bool) -> str:
     facts = []
     if param.mandatory:
         facts.append("mandatory")
@@ -64,7 +65,8 @@ def _param_row(param: ps_api.Param) -> str:
         facts.append(f"range {param.validate_range[0]}..{param.validate_range[1]}")
     if param.validate_set:
         facts.append("set " + ", ".join(param.validate_set))
-    return f"| -{param.name} | {param.type} | {_cell('; '.join(facts))} | {_cell(param.help)} |"
+    row = f"| -{param.name} | {param.type} | {_cell('; '.join(facts))} |"
+    return f"{row} {_cell(param.help)} |" if with_help else row
 
 
 def render() -> str:
@@ -83,8 +85,10 @@ def render() -> str:
             mutates = " Changes host state." if spec.mutates else ""
             lines += [f"#### {spec.name}{aliases}", "", f"{_cell(spec.summary)}{mutates}", ""]
             if spec.params:
-                lines += ["| Parameter | Type | Binding | Help |", "|---|---|---|---|"]
-                lines += [_param_row(p) for p in spec.params]
+                with_help = any(p.help for p in spec.params)
+                lines += (["| Parameter | Type | Binding | Help |", "|---|---|---|---|"] if with_help
+                          else ["| Parameter | Type | Binding |", "|---|---|---|"])
+                lines += [_param_row(p, with_help) for p in spec.params]
                 lines.append("")
             lines += [f"Not modelled: {_cell(spec.not_modelled) or 'nothing noted'}", ""]
     lines += ["## Console commands (cmd.exe)", "", "| Command | Summary | Not modelled |", "|---|---|---|"]

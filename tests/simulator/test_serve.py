@@ -179,3 +179,21 @@ def test_kill_9_during_a_burst_of_writes_loses_no_acknowledged_change(tmp_path: 
         offset = control(restarted, "GET", "/state").json()["clock"]["offset_seconds"]
     assert offset >= max(acknowledged)
     assert offset <= max(acknowledged) + 3  # at most the in-flight, unacknowledged writes on top
+
+
+def test_coverage_lists_every_registered_command_and_check_detects_staleness(tmp_path: Path) -> None:
+    from simulator.cmd import api as cmd_api  # noqa: PLC0415 - filled by render()
+    from simulator.coverage import render, run  # noqa: PLC0415 - same
+    from simulator.ps import api as ps_api  # noqa: PLC0415 - same
+
+    text = render()
+    for spec in ps_api.CMDLETS.values():
+        assert f"#### {spec.name}" in text
+    for command in cmd_api.CMD_COMMANDS.values():
+        assert f"| {command.name} |" in text
+    output = tmp_path / "COVERAGE.md"
+    assert run(check=True, output=str(output)) == 1
+    assert run(check=False, output=str(output)) == 0
+    assert run(check=True, output=str(output)) == 0
+    output.write_text(output.read_text(encoding="utf-8") + "stale\n", encoding="utf-8")
+    assert run(check=True, output=str(output)) == 1
