@@ -34,8 +34,9 @@ def _password(inv: api.Invocation) -> bytes | None:
         return None
     if isinstance(secret, SecureString):
         return secret.reveal().encode("utf-8")
+    # Windows quotes the offending value here; the simulator never repeats a password in an error.
     raise ParameterBindingError(
-        f"Cannot bind parameter 'Password'. Cannot convert the \"{secret}\" value of type \"System.String\" "
+        "Cannot bind parameter 'Password'. Cannot convert the \"****\" value of type \"System.String\" "
         "to type \"System.Security.SecureString\".",
         f"CannotConvertArgumentNoMessage,{support.PKI}.{EXPORT if inv.name.lower().startswith('export') else IMPORT}",
     )
