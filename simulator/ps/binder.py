@@ -13,7 +13,16 @@ from typing import Any
 from simulator.core.errors import NotModelledError, ParameterBindingError, SimError
 from simulator.ps.api import CmdletSpec, Param
 from simulator.ps.objects import PSEnum, PSHashtable, PSObject, SecureString
-from simulator.ps.values import ScriptBlock, as_list, parse_timespan, to_bytes, to_datetime, to_int, to_str
+from simulator.ps.values import (
+    ScriptBlock,
+    as_list,
+    parse_timespan,
+    to_bytes,
+    to_datetime,
+    to_int,
+    to_str,
+    type_name_of,
+)
 
 COMMON_PARAMETERS = (
     "ErrorAction",
@@ -121,8 +130,9 @@ def convert(value: Any, param: Param, spec: CmdletSpec) -> Any:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 return value != 0
             raise _binding_error(
-                f'Cannot convert value "{to_str(value)}" to type "System.Boolean". Boolean parameters accept only '
-                "Boolean values and numbers, such as $True, $False, 1 or 0.",
+                f"Cannot process argument transformation on parameter '{param.name}'. Cannot convert value "
+                f'"{type_name_of(value)}" to type "System.Boolean". Boolean parameters accept only Boolean values '
+                "and numbers, such as $True, $False, 1 or 0.",
                 "ParameterArgumentTransformationError",
                 spec,
             )

@@ -271,7 +271,7 @@ class CommandMixin:
             if kind == "generic_token" and _REDIRECT_TOKEN.match(text):
                 redirects.append(self._redirection(child))
                 continue
-            if kind == "variable" and text.startswith("@"):
+            if _unwrap(child).type == "variable" and text.startswith("@"):
                 splat = self.get_variable(text[1:])
                 if isinstance(splat, dict):
                     for key, item in splat.items():

@@ -107,6 +107,32 @@ def long_text(value: dt.datetime) -> str:
     return f"{v.strftime('%A, %B')} {v.day}, {v.year} {_hour12(v)}:{v.minute:02}:{v.second:02} {_ampm(v)}"
 
 
+class NotedDateTime(dt.datetime):
+    """A DateTime as Get-Date emits it: 5.1 attaches the note properties DisplayHint and DateTime.
+
+    So ``Get-Date | ConvertTo-Json`` gives an object (value, DisplayHint, DateTime), not a string.
+    """
+
+    @classmethod
+    def of(cls, value: dt.datetime) -> NotedDateTime:
+        """Wrap a datetime."""
+        return cls(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            tzinfo=value.tzinfo,
+        )
+
+
+def plain(value: dt.datetime) -> dt.datetime:
+    """The bare DateTime (results of DateTime arithmetic carry no note properties)."""
+    return dt.datetime.combine(value.date(), value.time(), tzinfo=value.tzinfo)
+
+
 def epoch_ms(value: dt.datetime) -> int:
     """Milliseconds since 1970-01-01 UTC (for ``\\/Date(ms)\\/``)."""
     aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -143,6 +143,7 @@ class Interpreter(ExpressionMixin, CommandMixin):
         self.streams = Streams()
         self.error_sinks: list[list[Any] | None] = []
         self.last_ok = True
+        self.previous_ok = True
         self.try_depth = 0
         self.output_encoding = "oem"
         self.location = "C:\\Users\\Administrator"
@@ -171,7 +172,7 @@ class Interpreter(ExpressionMixin, CommandMixin):
         if lowered in CONSTANTS:
             return CONSTANTS[lowered]
         if lowered == "?":
-            return self.last_ok
+            return self.previous_ok
         if lowered == "error":
             return self.errors
         if lowered == "pwd":
@@ -233,9 +234,9 @@ class Interpreter(ExpressionMixin, CommandMixin):
         text = self.source.node_text(node)
         return Position.at(self.source.original, start, len(text.split("\n", 1)[0]))
 
-    def record(self, error: SimError, node: Node | None, command: str = "") -> ErrorRecord:
+    def record(self, error: SimError, node: Node | None, command: str = "", target_object: Any = None) -> ErrorRecord:
         """An ErrorRecord for a failure at ``node``."""
-        return ErrorRecord(error, self.position_of(node), command)
+        return ErrorRecord(error, self.position_of(node), command, target_object)
 
     def terminate(self, error: SimError, node: Node | None, command: str = "", script: bool = False) -> PSRuntimeError:
         """A terminating error (statement-level unless ``script``)."""
@@ -337,6 +338,7 @@ class Interpreter(ExpressionMixin, CommandMixin):
 
     def stmt_pipeline(self, node: Node, out: list[Any]) -> None:
         """An expression, assignment or command pipeline."""
+        self.previous_ok = self.last_ok
         self.last_ok = True
         out.extend(self.eval_pipeline(node))
 
@@ -463,6 +465,8 @@ class Interpreter(ExpressionMixin, CommandMixin):
             raise ExitFlow(code)
         if keyword == "throw":
             value = self.eval_pipeline_value(operand) if operand is not None else None
+            if operand is None and isinstance(self.get_variable("_"), ErrorRecord):
+                value = self.get_variable("_")  # a bare throw in a catch block rethrows the current error
             raise self.throw_value(value, node)
         self.not_modelled_node(node)
 
@@ -479,7 +483,7 @@ class Interpreter(ExpressionMixin, CommandMixin):
             terminating=True,
             target=message if value is not None else None,
         )
-        return PSRuntimeError(self.record(error, node), True)
+        return PSRuntimeError(self.record(error, node, target_object=value), True)
 
     def stmt_try_statement(self, node: Node, out: list[Any]) -> None:
         """``try { } catch [Type] { } finally { }``."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simulator.core.errors import NotModelledError, SimError
-from simulator.ps.dates import default_text, format_datetime
+from simulator.ps.dates import default_text, format_datetime, plain
 from simulator.ps.objects import PSEnum, PSHashtable, PSObject, SecureString
 from simulator.ps.operators import format_value
 from simulator.ps.values import (
@@ -251,6 +251,7 @@ def _string_method(text: str, name: str, args: list[Any]) -> Any:
 
 
 def _datetime_method(value: dt.datetime, name: str, args: list[Any]) -> Any:
+    value = plain(value)
     if name == "tostring":
         return format_datetime(value, to_str(args[0])) if args else default_text(value)
     adders = {

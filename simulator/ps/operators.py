@@ -52,7 +52,7 @@ def add(left: Any, right: Any) -> Any:
             merged[key] = value
         return merged
     if isinstance(left, dt.datetime) and isinstance(right, dt.timedelta):
-        return left + right
+        return dt.datetime.combine(left.date(), left.time(), tzinfo=left.tzinfo) + right
     if isinstance(left, dt.timedelta) and isinstance(right, dt.timedelta):
         return left + right
     return _numeric(left, right, lambda a, b: a + b)
@@ -72,7 +72,7 @@ def subtract(left: Any, right: Any) -> Any:
     if isinstance(left, dt.datetime) and isinstance(right, dt.datetime):
         return left - right
     if isinstance(left, dt.datetime) and isinstance(right, dt.timedelta):
-        return left - right
+        return dt.datetime.combine(left.date(), left.time(), tzinfo=left.tzinfo) - right
     if isinstance(left, list | tuple | str) and not isinstance(left, str):
         raise runtime_error(
             "Method invocation failed because [System.Object[]] does not contain a method named 'op_Subtraction'.",
@@ -361,7 +361,10 @@ def _format_number(value: Any, spec: str) -> str:
     if kind == "D":
         return str(int(to_number(value))).zfill(digits or 0)
     if kind == "X":
-        text = f"{int(to_number(value)):X}" if spec[0] == "X" else f"{int(to_number(value)):x}"
+        number = int(to_number(value))
+        if number < 0:
+            number &= 0xFFFFFFFF if number >= -(2**31) else 0xFFFFFFFFFFFFFFFF  # .NET prints two's complement
+        text = f"{number:X}" if spec[0] == "X" else f"{number:x}"
         return text.zfill(digits or 0)
     if kind == "P":
         return f"{float(to_number(value)) * 100:,.{2 if digits is None else digits}f} %"

@@ -340,6 +340,16 @@ def _failure(scan: _Scan, tree: Any, script: str) -> ScriptSyntaxError:
     )
 
 
+def _find_type(node: Node, kind: str) -> Node | None:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == kind:
+            return current
+        stack.extend(reversed(current.children))
+    return None
+
+
 def parse(script: str) -> Source:
     """Parse a script.
 
@@ -349,6 +359,13 @@ def parse(script: str) -> Source:
     scan = _scan(script)
     parser = Parser(_LANGUAGE)
     tree = parser.parse(scan.text.encode("utf-8"))
+    chain = _find_type(tree.root_node, "pipeline_chain_tail")
+    if chain is not None:
+        token = (chain.text or b"&&").decode("utf-8").strip()[:2]
+        offset = len(scan.text.encode("utf-8")[: chain.start_byte].decode("utf-8", "replace"))
+        raise ScriptSyntaxError(
+            f"The token '{token}' is not a valid statement separator in this version.", "InvalidEndOfLine", offset, 2
+        )
     if scan.open_string is None and not tree.root_node.has_error:
         return Source(script, scan.text, [], tree)
     if scan.open_string is None and scan.brace_error is None:

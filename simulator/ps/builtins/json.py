@@ -17,7 +17,7 @@ from typing import Any
 
 from simulator.core.errors import SimError
 from simulator.ps.api import Invocation, Param, cmdlet
-from simulator.ps.dates import epoch_ms
+from simulator.ps.dates import NotedDateTime, epoch_ms, long_text
 from simulator.ps.errorrecord import ErrorRecord
 from simulator.ps.objects import PSEnum, PSHashtable, PSObject, SecureString
 from simulator.ps.values import ScriptBlock, format_double, format_timespan, to_str
@@ -79,6 +79,8 @@ def to_tree(value: Any, depth: int, max_depth: int) -> Any:
         return value
     if isinstance(value, PSEnum):
         return value.value
+    if isinstance(value, NotedDateTime):
+        return {"value": RawJson(f'"\\/Date({epoch_ms(value)})\\/"'), "DisplayHint": 2, "DateTime": long_text(value)}
     if isinstance(value, dt.datetime):
         return RawJson(f'"\\/Date({epoch_ms(value)})\\/"')
     if isinstance(value, uuid.UUID):

@@ -12,7 +12,7 @@ from typing import Any
 
 from simulator.core.errors import NotModelledError, SimError
 from simulator.ps.api import Invocation, Param, cmdlet
-from simulator.ps.dates import format_datetime
+from simulator.ps.dates import NotedDateTime, format_datetime
 from simulator.ps.objects import PSHashtable, PSObject, SecureString
 from simulator.ps.values import ScriptBlock, to_str, type_name_of
 
@@ -33,8 +33,8 @@ KNOWN_MODULES = (
 
 
 def date_object(value: dt.datetime) -> dt.datetime:
-    """Get-Date output (a DateTime; its DisplayHint/DateTime note properties are added by ConvertTo-Json callers)."""
-    return value
+    """Get-Date output: a DateTime carrying 5.1's DisplayHint/DateTime note properties."""
+    return NotedDateTime.of(value)
 
 
 @cmdlet(
