@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,31 @@ def running_lab(directory: Path, primary_vms: list[dict[str, Any]] | None = None
     finally:
         for host in running.values():
             host.stop()
+
+
+def stdin_reaches_scripts(lab: Lab) -> bool:
+    """Does the simulated powershell.exe give WinRS stdin to -EncodedCommand scripts as $input?"""
+    from hvrepl.inventory import load_lab  # noqa: PLC0415 - keeps conftest import-light
+    from hvrepl.plan import parse_plan  # noqa: PLC0415
+    from hvrepl.session import Script  # noqa: PLC0415
+    from hvrepl.transport.winrm import WinRMTransport  # noqa: PLC0415
+
+    connection = load_lab(lab.directory, parse_plan(plan_dict()))["Hyper-v-prim"]
+    probe = Script._make("temp_cleanup", True, {"folder": "C:\\Windows\\Temp", "pattern": "hvrepl-probe-*"})
+    script = probe.text.replace("$result = @{ removed = $removed }", "$result = @{ first = $HvreplStdin[0] }")
+    with WinRMTransport(connection) as transport:
+        return bool(transport.run_ps(script, stdin="probe\n").json.get("first") == "probe")
+
+
+def transport_factory_for(lab: Lab) -> Callable[[Any], Any]:
+    """The real WinRM transport, or the stdin shim while the simulator lacks $input (see inprocess.py)."""
+    from hvrepl.transport.base import CountingTransport  # noqa: PLC0415
+    from hvrepl.transport.winrm import WinRMTransport  # noqa: PLC0415
+    from tests.engine.inprocess import StdinAsLiteralTransport  # noqa: PLC0415
+
+    if stdin_reaches_scripts(lab):
+        return lambda connection: CountingTransport(WinRMTransport(connection))
+    return lambda connection: StdinAsLiteralTransport(CountingTransport(WinRMTransport(connection)))
 
 
 @pytest.fixture(name="lab")

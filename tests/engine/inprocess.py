@@ -8,6 +8,8 @@ never does this).
 
 from __future__ import annotations
 
+from typing import Any
+
 from hvrepl.powershell import quote
 from hvrepl.transport.base import PSResult
 from simulator.core.host import Host
@@ -36,3 +38,31 @@ class InProcessTransport:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+class StdinAsLiteralTransport:
+    """Wraps a real (WinRM) transport; binds stdin lines as literals instead of sending them (test shim).
+
+    Used only to exercise the steps after ``certificates`` while the simulator does not model ``$input``;
+    the real-stdin path is covered by test_end_to_end.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner: Any = inner
+        self.host = inner.host
+
+    @property
+    def requests(self) -> int:
+        """Requests of the inner transport."""
+        return int(getattr(self.inner, "requests", 0))
+
+    def run_ps(self, script: str, *, stdin: str | None = None) -> PSResult:
+        """Inline stdin, then run over the inner transport without stdin."""
+        if stdin is not None:
+            lines = [line for line in stdin.splitlines() if line]
+            script = script.replace(STDIN_LINE, f"$HvreplStdin = {quote(lines)}")
+        return self.inner.run_ps(script)
+
+    def close(self) -> None:
+        """Close the inner transport."""
+        self.inner.close()

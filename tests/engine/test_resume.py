@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hvrepl.cli import Main
-from tests.engine.conftest import Lab, plan_dict, running_lab
+from tests.engine.conftest import Lab, plan_dict, running_lab, transport_factory_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,8 @@ def run_cli(lab: Lab, plan: Path, *extra: str) -> dict[str, Any]:
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        code = Main()(["run", str(plan), "--lab", str(lab.directory), "--json", "--allow-reboot",
+        code = Main(transport_factory_for(lab))(["run", str(plan), "--lab", str(lab.directory), "--json",
+                                                 "--allow-reboot",
                        "--health-timeout", "120", *extra])
     report = json.loads(out.getvalue().splitlines()[-1])
     report["exit_code"] = code
