@@ -146,6 +146,8 @@ class Interpreter(ExpressionMixin, CommandMixin):
         self.previous_ok = True
         self.try_depth = 0
         self.output_encoding = "oem"
+        self.stdin: Any = None
+        self.stdin_lines: list[str] | None = None
         self.location = "C:\\Users\\Administrator"
         self.environment = dict(DEFAULT_ENVIRONMENT)
         for source_fn in api.ENVIRONMENT_SOURCES:
@@ -183,7 +185,20 @@ class Interpreter(ExpressionMixin, CommandMixin):
         for scope in scopes:
             if lowered in scope:
                 return scope[lowered]
+        if lowered == "input":
+            return self.read_input()
         return None
+
+    def read_input(self) -> list[str]:
+        """``$input`` at script level: the lines sent on stdin (read once, when first asked for)."""
+        if self.stdin_lines is None:
+            source = self.stdin() if callable(self.stdin) else self.stdin
+            text = source.decode("utf-8", "replace") if isinstance(source, bytes) else (source or "")
+            lines = text.replace("\r\n", "\n").split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+            self.stdin_lines = lines
+        return list(self.stdin_lines)
 
     def set_variable(self, name: str, value: Any) -> None:
         """``$name = value``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import SimError
@@ -52,8 +53,21 @@ def parse_error_result(script: str, failure: ScriptSyntaxError) -> ScriptResult:
     return ScriptResult("", clixml([record], []), 1)
 
 
-def run_script(host: Host, script: str) -> ScriptResult:
-    """Parse and run ``script`` on ``host``; never raises for anything the script does."""
+StdinSource = str | bytes | Callable[[], str | bytes] | None
+
+
+def run_script(
+    host: Host, script: str, *, env: dict[str, str] | None = None, stdin: StdinSource = None
+) -> ScriptResult:
+    """Parse and run ``script`` on ``host``; never raises for anything the script does.
+
+    Args:
+        host: the simulated host.
+        script: the PowerShell text (as decoded from ``-EncodedCommand``).
+        env: the calling shell's environment (``$env:``), overriding the defaults.
+        stdin: what the script reads through ``$input`` (text, or a function reading it only when
+            the script asks, since reading WinRS stdin waits for the client to close it).
+    """
     _load()
     from simulator.ps.interpreter import ExitFlow, Flow, Interpreter, PSRuntimeError  # noqa: PLC0415 - after _load
 
@@ -62,6 +76,9 @@ def run_script(host: Host, script: str) -> ScriptResult:
     except ScriptSyntaxError as failure:
         return parse_error_result(script, failure)
     interp = Interpreter(host, source)
+    if env:
+        interp.environment.update(env)
+    interp.stdin = stdin
     out: list[Any] = []
     exit_code: int | None = None
     with host.transaction():
