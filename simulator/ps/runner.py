@@ -8,8 +8,8 @@ effect, as on Windows. The result carries the formatted stdout, the CLIXML stder
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import SimError
