@@ -56,6 +56,20 @@ def parse_error_result(script: str, failure: ScriptSyntaxError) -> ScriptResult:
 StdinSource = str | bytes | Callable[[], str | bytes] | None
 
 
+def _fatal(interp: Any, message: str, fqid: str) -> None:
+    """Report an error that ended the script outside PowerShell's own error model."""
+    from simulator.ps.interpreter import PSRuntimeError  # noqa: PLC0415 - loaded after the services
+
+    error = SimError(
+        message,
+        fqid,
+        "InvalidOperation",
+        terminating=True,
+        exception_type="System.Management.Automation.RuntimeException",
+    )
+    interp.report(PSRuntimeError(ErrorRecord(error), True))
+
+
 def run_script(
     host: Host, script: str, *, env: dict[str, str] | None = None, stdin: StdinSource = None
 ) -> ScriptResult:
@@ -95,20 +109,11 @@ def run_script(
             interp.report(PSRuntimeError(ErrorRecord(error), True))
             exit_code = 1
         except RecursionError:
-            interp.report(
-                PSRuntimeError(
-                    ErrorRecord(
-                        SimError(
-                            "The script failed due to call depth overflow.",
-                            "CallDepthOverflow",
-                            "InvalidOperation",
-                            exception_type="System.Management.Automation.ScriptCallDepthException",
-                            terminating=True,
-                        )
-                    ),
-                    True,
-                )
-            )
+            _fatal(interp, "The script failed due to call depth overflow.", "CallDepthOverflow")
+            exit_code = 1
+        except Exception as error:  # a simulator bug must surface as a PowerShell error, not a traceback
+            log.exception("internal error while running a script")
+            _fatal(interp, f"internal simulator error: {type(error).__name__}", "SimulatorInternalError")
             exit_code = 1
     if exit_code is None:
         exit_code = 0 if interp.last_ok else 1
