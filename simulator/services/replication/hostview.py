@@ -124,6 +124,8 @@ class WindowsHostView:
 
     def _chain_to_send(self, leaf: x509.Certificate) -> list[x509.Certificate]:
         """Issuers of ``leaf`` found in this host's CA and Root stores, as Schannel sends them (ASSUMPTION)."""
+        # ASSUMPTION: like Schannel, a side sends the issuers it finds in its own CA and Root stores,
+        # the root included; the peer still trusts only roots in its own Root store.
         pool = self.intermediates() + self.roots()
         chain: list[x509.Certificate] = []
         current = leaf

@@ -161,6 +161,8 @@ class ReplicationListener:
             with self.host.lock:
                 view = view_for(self.host)
                 refusal = self._answers(view, port, caller_names)
+                # ASSUMPTION: a listener that would not be registered on Windows looks like a closed port:
+                # the connection is dropped before TLS and the primary reports 12029.
                 if refusal is not None:
                     log.info("replication listener refuses %s: %s", caller_names[0], refusal)
                     plain.close()

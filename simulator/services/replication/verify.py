@@ -121,7 +121,8 @@ def _check_validity(chain: Sequence[x509.Certificate], now: dt.datetime) -> None
 def _check_revocation(chain: Sequence[x509.Certificate], policy: TrustPolicy) -> None:
     if not policy.check_revocation:
         return
-    # The anchor (last, trusted by being in Root) is not revocation-checked; every issued cert is.
+    # ASSUMPTION: the anchor (last, trusted by being in Root) is not revocation-checked; every issued
+    # certificate is, and an unreachable CRL is reported (offline) before a revocation it would list.
     for cert in chain[:-1] if len(chain) > 1 else chain:
         if not policy.has_reachable_crl(cert):
             raise CertificateCheckError(
@@ -180,6 +181,7 @@ def name_matches(pattern: str, name: str) -> bool:
 
 
 def _check_name(leaf: x509.Certificate, expected_name: str) -> None:
+    # ASSUMPTION: the Subject CN and every SAN DNS name count (fact sheet §3), wildcards as the first label.
     names = certificate_names(leaf)
     if not any(name_matches(n, expected_name) for n in names):
         raise CertificateCheckError(

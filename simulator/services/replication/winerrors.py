@@ -111,6 +111,10 @@ BY_SYMBOL = {f.symbol: f for f in (UNTRUSTED_ROOT, CHAINING, WRONG_USAGE, CN_NO_
                                    NOT_AUTHORIZED, SECURE_FAILURE)}
 
 
+# ASSUMPTION: when the replica refuses the primary (its certificate or authorization), the primary's
+# cmdlet reports the replica's code, with text saying the replica did the refusing.
+
+
 class ReplicationConnectionError(SimError):
     """A primary could not reach or authenticate a replica server (raised by ``connect``/``Channel.call``).
 
