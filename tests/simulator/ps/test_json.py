@@ -1,4 +1,4 @@
-"""ConvertTo-Json / ConvertFrom-Json with Windows PowerShell 5.1's quirks (fact sheet §11), hand-derived expectations."""
+"""ConvertTo-Json / ConvertFrom-Json with Windows PowerShell 5.1's quirks (fact sheet §11), expectations by hand."""
 
 from __future__ import annotations
 
