@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from hvrepl.lab import process
+from hvrepl.lab import docker_backend, process
 from hvrepl.lab.control import ControlClient
 from hvrepl.lab.labfile import (
     LabError,
@@ -77,8 +77,6 @@ class Lab:
                 raise LabError(f"a lab is already running in {directory}; run `hvrepl lab down` first")
         topo = topology if isinstance(topology, dict) else load_topology(topology)
         if backend == "docker":
-            from hvrepl.lab import docker_backend  # noqa: PLC0415 - the docker SDK is an optional dependency
-
             lab = cls(directory, docker_backend.start(directory, topo))
         elif backend == "process":
             real_ports = ports == "real" or (ports == "auto" and os.geteuid() == 0)
@@ -141,8 +139,6 @@ class Lab:
         """Stop every host; returns the names of hosts that were running. The state stays on disk."""
         stopped = []
         if self.document.get("backend") == "docker":
-            from hvrepl.lab import docker_backend  # noqa: PLC0415 - optional dependency
-
             return docker_backend.stop(self.document)
         for host in self.hosts:
             started = self.processes.get(host.name)

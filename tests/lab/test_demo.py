@@ -1,0 +1,44 @@
+"""`hvrepl demo` as a user runs it: a fresh process, exit 0, replication Normal shown, the lab taken down."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hvrepl.demo import walkthrough_plan
+from hvrepl.plan import Plan
+
+
+def test_demo_plan_is_the_walkthrough() -> None:
+    """The shipped plan validates and uses the test.net suffix on both hosts."""
+    plan = Plan.model_validate(walkthrough_plan())
+    assert (plan.primary.fqdn, plan.replica.fqdn) == ("hyper-v-prim.test.net", "hyper-v-repl.test.net")
+    assert [vm.name for vm in plan.vms] == ["VM01"]
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path: Path) -> None:
+    """Exit 0; status shows VM01 Replicating/Normal; a test failover ran; no host process is left."""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "hvrepl", "demo"], capture_output=True, text=True, timeout=600,
+                          env=env, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    assert re.search(r"Hyper-v-prim\s+VM01\s+Replicating\s+Normal", output), output[-4000:]
+    assert "test failover started" in output
+    assert "Lab stopped." in output
+    leftovers = [p for p in Path("/proc").glob("[0-9]*/cmdline")
+                 if str(tmp_path).encode() in _read(p) and b"simulator" in _read(p)]
+    assert not leftovers
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
