@@ -51,6 +51,8 @@ BY_HRESULT: dict[str, Remedy] = {
     "0x80090010": Remedy("access denied creating a machine certificate",
                          "connect as a local Administrator; for other admin accounts set "
                          "LocalAccountTokenFilterPolicy = 1"),
+    "0x8007139F": Remedy("the VM or its replication is not in a state that allows this operation",
+                         "check `hvrepl status`; to reverse, turn the VM off on the old primary (Stop-VM) first"),
     "0x80070057": Remedy("a parameter was rejected by Hyper-V", "check the plan values (frequency 30/300/900 …)"),
 }
 

@@ -1,3 +1,6 @@
 Start-VMFailover -VMName {{vm}} -Confirm:$false
-if ({{complete}}) { Complete-VMFailover -VMName {{vm}} -Confirm:$false }
+if ({{complete}}) {
+    Start-VM -Name {{vm}}
+    Complete-VMFailover -VMName {{vm}} -Confirm:$false
+}
 $result = @{ failed_over = $true }

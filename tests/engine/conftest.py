@@ -111,7 +111,8 @@ def running_lab(directory: Path, primary_vms: list[dict[str, Any]] | None = None
 
 def stdin_reaches_scripts(lab: Lab) -> bool:
     """Does the simulated powershell.exe give WinRS stdin to -EncodedCommand scripts as $input?"""
-    from hvrepl.inventory import load_lab  # noqa: PLC0415 - keeps conftest import-light
+    from hvrepl.errors import HvreplError  # noqa: PLC0415 - keeps conftest import-light
+    from hvrepl.inventory import load_lab  # noqa: PLC0415
     from hvrepl.plan import parse_plan  # noqa: PLC0415
     from hvrepl.session import Script  # noqa: PLC0415
     from hvrepl.transport.winrm import WinRMTransport  # noqa: PLC0415
@@ -120,7 +121,10 @@ def stdin_reaches_scripts(lab: Lab) -> bool:
     probe = Script._make("temp_cleanup", True, {"folder": "C:\\Windows\\Temp", "pattern": "hvrepl-probe-*"})
     script = probe.text.replace("$result = @{ removed = $removed }", "$result = @{ first = $HvreplStdin[0] }")
     with WinRMTransport(connection) as transport:
-        return bool(transport.run_ps(script, stdin="probe\n").json.get("first") == "probe")
+        try:
+            return bool(transport.run_ps(script, stdin="probe\n").json.get("first") == "probe")
+        except HvreplError:
+            return False
 
 
 def transport_factory_for(lab: Lab) -> Callable[[Any], Any]:

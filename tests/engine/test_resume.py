@@ -54,7 +54,7 @@ def run_cli(lab: Lab, plan: Path, *extra: str) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kill_after", [1.0, 3.0, 6.0])
+@pytest.mark.parametrize("kill_after", [2.0, 5.0])
 def test_killed_run_converges_without_duplicates(lab: Lab, kill_after: float) -> None:
     """kill -9 the CLI part way; a new run converges; one certificate per host, one hosts line per name."""
     plan = lab.write_plan(plan_dict())
