@@ -15,6 +15,7 @@ import hashlib
 import logging
 import math
 from collections.abc import Iterator
+from pathlib import PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import SimError
@@ -50,11 +51,31 @@ log = logging.getLogger(__name__)
 Reply = tuple[dict[str, Any], bytes | None]
 E_ACCESS_DENIED = 0x80070005
 E_ALREADY_EXISTS = 0x800700B7
+E_DISK_FULL = 0x80070070
+EVENT_APPLY_FAILED = 32056
 E_NOT_FOUND = 0x80070490
 # ASSUMPTION: a replica VM in the wrong state refuses with ERROR_INVALID_STATE, logged as event 32546.
 E_INVALID_STATE = 0x8007139F
 HASH_SIZE = 8
 ZERO_HASH = hashlib.blake2b(bytes(BLOCK_SIZE), digest_size=HASH_SIZE).digest()
+
+
+def check_space(host: Host, windows_path: str, needed: int, vm_name: str) -> None:
+    """Refuse when the replica's storage drive has less than ``needed`` bytes free (the disk-full fault).
+
+    # ASSUMPTION: Hyper-V reports ERROR_DISK_FULL and logs event 32056 ("failed to apply replication logs").
+    """
+    try:
+        from simulator.services.filesystem import free_bytes  # noqa: PLC0415 - optional subsystem
+    except ImportError:  # pragma: no cover - filesystem subsystem absent
+        return
+    drive = PureWindowsPath(windows_path).drive.rstrip(":")
+    if not drive or host.state.get("filesystem") is None or free_bytes(host, drive) >= needed:
+        return
+    message = (f"Hyper-V failed to apply replication logs for virtual machine '{vm_name}': "
+               "There is not enough space on the disk")
+    vmms_event(host, EVENT_APPLY_FAILED, "Error", f"{message} (0x80070070).", vm=vm_name)
+    raise hyperv_error(message, "ReplicaStorageFull", "WriteError", hresult=E_DISK_FULL, target=windows_path)
 
 
 def _drain(data: Iterator[bytes] | None) -> None:
@@ -122,6 +143,8 @@ def create_replica_vm(host: Host, peer: PeerIdentity, payload: dict[str, Any], d
     if not peer.storage_location:
         raise hyperv_error("The Replica server has no storage location for this primary server",
                            "ReplicaStorageNotConfigured", "InvalidOperation", hresult=0x80070057)
+    check_space(host, peer.storage_location, sum(int(d["size_bytes"]) for d in payload.get("disks", [])),
+                str(payload["name"]))
     vm = new_vm_record(str(payload["name"]), int(payload.get("generation", 2)), "Off",
                        int(payload.get("memory_mb", 1024)), vm_id=vm_id)
     vm["path"] = f"{peer.storage_location.rstrip(chr(92))}\\Hyper-V Replica"
@@ -141,6 +164,12 @@ def initial_replication(host: Host, peer: PeerIdentity, payload: dict[str, Any],
                         data: Iterator[bytes] | None) -> Reply:
     """Receive the full disk contents (block stream) and start replicating."""
     vm, rep = _replica_vm(host, peer, payload, {"WaitingForInitialReplication"}, data, "initial replication")
+    if vm["disks"]:
+        try:
+            check_space(host, vm["disks"][0]["path"], 1, vm["name"])
+        except SimError:
+            _drain(data)
+            raise
     applied = apply_records(host, vm["disks"], decode_blocks(data or iter(())), None)
     at = parse_time(payload.get("at")) or now(host)
     rep["state"] = "Replicating"
@@ -201,6 +230,12 @@ def point_times(first: dt.datetime, count: int, frequency: int, last_point: dt.d
 def apply_log(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: Iterator[bytes] | None) -> Reply:
     """Apply one or more replication cycles' changed blocks; keep points; mark a planned failover's final send."""
     vm, rep = _replica_vm(host, peer, payload, {"Replicating"}, data, "apply replication log")
+    if vm["disks"]:
+        try:
+            check_space(host, vm["disks"][0]["path"], 1, vm["name"])
+        except SimError:
+            _drain(data)
+            raise
     for key in ("frequency", "recovery_history", "vss_frequency"):
         if key in payload:
             rep[key] = payload[key]

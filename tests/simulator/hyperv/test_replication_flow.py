@@ -8,6 +8,7 @@ import pytest
 
 from simulator.core.errors import ParameterBindingError, SimError
 from simulator.core.host import Host
+from simulator.services.filesystem import set_capacity
 from simulator.services.hyperv import read_guest_data, write_guest_data
 from simulator.services.hyperv.disks import BLOCK_SIZE, sparse_copy
 from simulator.services.hyperv.scheduler import run_due
@@ -256,3 +257,30 @@ def test_failed_scheduled_initial_replication_retries_later(pair: Pair) -> None:
     pair.primary.clock.advance(301)
     run_due(pair.primary)
     assert rep_state(pair.primary)[0] == "Replicating"
+
+
+def test_replica_disk_full_is_critical_then_recovers(pair: Pair) -> None:
+    pair.enable(ReplicationFrequencySec=30)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    with pair.replica.transaction():
+        set_capacity(pair.replica, "D", 1024 * 1024)
+    write_guest_data(pair.primary, "VM01", 0, b"no room")
+    pair.primary.clock.advance(30)
+    assert run_due(pair.primary)["missed"] == 1
+    assert rep_state(pair.primary)[2] == "Critical"
+    assert "(0x80070070)" in events(pair.replica, 32056)[0]
+    with pair.replica.transaction():
+        set_capacity(pair.replica, "D", 500 * 1024**3)
+    pair.primary.clock.advance(30)
+    assert run_due(pair.primary)["sent"] == 1
+    assert read_guest_data(pair.replica, "VM01", 0, 7) == b"no room"
+
+
+def test_enable_refused_when_replica_storage_too_small(pair: Pair) -> None:
+    with pair.replica.transaction():
+        set_capacity(pair.replica, "D", 10 * 1024 * 1024)
+    session = FakeSession()
+    call(pair.primary, "Enable-VMReplication", session, VMName=["VM01"], ReplicaServerName=REPLICA_FQDN,
+         ReplicaServerPort=443, AuthenticationType="Certificate", CertificateThumbprint=pair.primary_thumbprint)
+    [error] = session.errors
+    assert error.hresult == 0x80070070 and "not enough space" in error.message
