@@ -36,6 +36,7 @@ class ShellContext:
     codepage: int = 437
     read_stdin: Callable[[], bytes] = lambda: b""
     cancelled: threading.Event = field(default_factory=threading.Event)
+    working_directory: str = "C:\\Users\\Administrator"
 
     @property
     def encoding(self) -> str:

@@ -58,13 +58,15 @@ def _bound(context: ShellContext) -> Iterator[None]:
 
 
 def windows_path(path: str) -> str:
-    """Absolute form of a path relative to the working directory (``C:\\Users\\Administrator``)."""
+    """Absolute form of a path relative to the working directory of the running command line."""
+    context: ShellContext | None = getattr(_local, "context", None)
+    cwd = PureWindowsPath(context.working_directory if context else WORKING_DIRECTORY)
     win = PureWindowsPath(path)
     if win.drive and win.root:
         return str(win)
     if win.root:
-        return str(PureWindowsPath("C:\\") / win)
-    return str(PureWindowsPath(WORKING_DIRECTORY) / win)
+        return str(PureWindowsPath(cwd.drive + "\\") / win)
+    return str(cwd / win)
 
 
 def load_commands() -> None:
@@ -184,7 +186,8 @@ def run_cmd_exe(context: ShellContext, call: api.CmdCall) -> Outcome:
     line = rest[2:].lstrip()
     if line.startswith('"') and line.endswith('"') and line.count('"') == 2:
         line = line[1:-1]  # cmd /c "…": the outer quotes go
-    nested = ShellContext(context.host, dict(context.env), context.codepage, context.read_stdin, context.cancelled)
+    nested = ShellContext(context.host, dict(context.env), context.codepage, context.read_stdin, context.cancelled,
+                          context.working_directory)
     return run_command_line(nested, line)
 
 

@@ -13,6 +13,7 @@ import base64
 import binascii
 import importlib
 import importlib.util
+import inspect
 import logging
 from dataclasses import dataclass
 
@@ -130,7 +131,10 @@ def run(context: ShellContext, call: api.CmdCall) -> Outcome:
     if importlib.util.find_spec("simulator.ps.runner") is None:
         raise NotModelledError("PowerShell scripts (the interpreter simulator.ps.runner is not installed)")
     runner = importlib.import_module("simulator.ps.runner")
-    result = runner.run_script(context.host, invocation.script)
+    extra: dict[str, object] = {}
+    if "env" in inspect.signature(runner.run_script).parameters:  # the shell's variables for $env:
+        extra["env"] = dict(context.env)
+    result = runner.run_script(context.host, invocation.script, **extra)
     out_encoding = "utf-8" if str(result.output_encoding).lower() in ("utf-8", "utf8") else context.encoding
     return Outcome(
         result.stdout.encode(out_encoding, errors="replace"),

@@ -78,8 +78,10 @@ def create(request: Request, manager: ShellManager, caller: Caller) -> bytes:
             "w:InvalidOptions",
         )
     working_directory = _child(shell_element, "rsp", "WorkingDirectory")
+    idle_text = _child(shell_element, "rsp", "IdleTimeOut")
+    idle = parse_duration(idle_text) if idle_text else 7200.0
     shell = manager.create(caller.user, caller.client_ip, {**default_environment(manager), **env},
-                           int(codepage_text), working_directory)
+                           int(codepage_text), working_directory, idle)
     log.info("shell %s opened by %s from %s", shell.shell_id, caller.user, caller.client_ip)
     echoed = ""  # a real host echoes the working directory and the client's variables
     if working_directory:
@@ -88,8 +90,6 @@ def create(request: Request, manager: ShellManager, caller: Caller) -> bytes:
         echoed += "<rsp:Environment>" + "".join(
             f"<rsp:Variable Name={quoteattr(k)}>{escape(v)}</rsp:Variable>" for k, v in env.items()
         ) + "</rsp:Environment>"
-    idle_text = _child(shell_element, "rsp", "IdleTimeOut")
-    idle = parse_duration(idle_text) if idle_text else 7200.0
     input_streams = escape(_child(shell_element, "rsp", "InputStreams") or "stdin")
     output_streams = escape(_child(shell_element, "rsp", "OutputStreams") or "stdout stderr")
     body = (

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from simulator.cmd.cmdline import Outcome, ShellContext
-from simulator.cmd.execute import run_command_line
+from simulator.cmd.execute import WORKING_DIRECTORY, run_command_line
 from simulator.wsman import faults
 
 if TYPE_CHECKING:
@@ -81,8 +81,14 @@ class Shell:
     env: dict[str, str]
     codepage: int = 437
     working_directory: str | None = None
-    created: float = field(default_factory=time.monotonic)
+    idle_timeout: float = 7200.0
+    last_used: float = field(default_factory=time.monotonic)
     commands: dict[str, Command] = field(default_factory=dict)
+
+    def expired(self, now: float) -> bool:
+        """Idle longer than its IdleTimeOut with no command still running (WinRM then closes it)."""
+        running = any(not c.done for c in self.commands.values())
+        return not running and now - self.last_used > self.idle_timeout
 
 
 class ShellManager:
@@ -95,8 +101,14 @@ class ShellManager:
         self._lock = threading.Lock()
 
     def create(self, owner: str, client_ip: str, env: dict[str, str], codepage: int,
-               working_directory: str | None) -> Shell:
-        """Open a shell."""
+               working_directory: str | None, idle_timeout: float = 7200.0) -> Shell:
+        """Open a shell (closing shells that stayed idle past their IdleTimeOut first)."""
+        now = time.monotonic()
+        with self._lock:
+            expired = [s for s in self._shells.values() if s.expired(now)]
+        for shell in expired:
+            log.info("shell %s closed after %.0f s idle", shell.shell_id, shell.idle_timeout)
+            self.delete(shell)
         with self._lock:
             if len(self._shells) >= MAX_SHELLS:
                 raise faults.WSManFault(
@@ -106,7 +118,7 @@ class ShellManager:
                     "quota for this user. ",
                     "w:QuotaLimit",
                 )
-            shell = Shell(_new_id(), owner, client_ip, env, codepage, working_directory)
+            shell = Shell(_new_id(), owner, client_ip, env, codepage, working_directory, idle_timeout)
             self._shells[shell.shell_id] = shell
             return shell
 
@@ -116,6 +128,7 @@ class ShellManager:
             shell = self._shells.get((shell_id or "").upper())
         if shell is None or shell.owner.lower() != owner.lower():
             raise faults.shell_not_found()
+        shell.last_used = time.monotonic()
         return shell
 
     def delete(self, shell: Shell) -> None:
@@ -150,6 +163,7 @@ class ShellManager:
             codepage=shell.codepage,
             read_stdin=command.read_all_stdin,
             cancelled=command.cancelled,
+            working_directory=shell.working_directory or WORKING_DIRECTORY,
         )
         try:
             outcome = run_command_line(context, command.line)

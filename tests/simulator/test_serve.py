@@ -197,3 +197,10 @@ def test_coverage_lists_every_registered_command_and_check_detects_staleness(tmp
     assert run(check=True, output=str(output)) == 0
     output.write_text(output.read_text(encoding="utf-8") + "stale\n", encoding="utf-8")
     assert run(check=True, output=str(output)) == 1
+
+
+def test_allow_unencrypted_accepts_basic_over_http(tmp_path: Path) -> None:
+    with start_host(tmp_path, "HOST1", extra_args=["--allow-unencrypted"]) as running:
+        session = winrm.Session(running.info["winrm"]["http_url"], transport="plaintext",
+                                auth=(running.info["username"], running.info["password"]))
+        assert session.run_cmd("echo plain").std_out == b"plain\r\n"

@@ -198,3 +198,29 @@ def test_encoded_command_is_decoded_once(running_host: RunningHost) -> None:
     assert b"-EncodedCommand is not properly encoded" in result.std_err
     good = base64.b64encode("Write-Output 1".encode("utf-16-le")).decode()
     assert pywinrm_session(running_host).run_cmd("powershell.exe -EncodedCommand", [good]).status_code in (0, 1)
+
+
+def _protocol(host: RunningHost) -> Protocol:
+    return Protocol(https_url(host), transport="ssl", username=credentials(host)[0], password=credentials(host)[1],
+                    ca_trust_path=host.info["ca_bundle"])
+
+
+def test_working_directory_applies_to_relative_paths(running_host: RunningHost) -> None:
+    protocol = _protocol(running_host)
+    shell_id = protocol.open_shell(working_directory="C:\\Windows\\Temp")
+    command_id = protocol.run_command(shell_id, "echo relative>rel.txt& type C:\\Windows\\Temp\\rel.txt")
+    assert protocol.get_command_output(shell_id, command_id) == (b"relative\r\n", b"", 0)
+    protocol.close_shell(shell_id)
+
+
+def test_idle_shell_expires(running_host: RunningHost) -> None:
+    protocol = _protocol(running_host)
+    idle_shell = protocol.open_shell(idle_timeout="PT1S")  # pywinrm sends the value as given
+    import time  # noqa: PLC0415 - only this test waits
+
+    time.sleep(1.5)
+    other = protocol.open_shell()  # opening a shell closes the ones idle past their IdleTimeOut
+    with pytest.raises(winrm.exceptions.WSManFaultError) as caught:
+        protocol.run_command(idle_shell, "echo late")
+    assert caught.value.wsman_fault_code == 2150858843
+    protocol.close_shell(other)
