@@ -120,3 +120,19 @@ def test_doctor_explains_a_fresh_pair(lab: Lab, capsys: pytest.CaptureFixture[st
     text = json.dumps(report)
     assert "name mismatch" in text
     assert "0x80092012" in text
+
+
+@pytest.mark.slow
+def test_failover_test_and_planned(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    """After a run: a test failover keeps replication; a planned one swaps the roles."""
+    plan = lab.write_plan(plan_dict())
+    code, report, err = cli(lab, capsys, "run", str(plan), "--allow-reboot", "--health-timeout", "120")
+    assert code == 0, (report, err)
+    code, done, _ = cli(lab, capsys, "failover", str(plan), "--vm", "VM01", "--test")
+    assert code == 0, done
+    assert "VM01 - Test" in json.dumps(done)
+    code, done, err = cli(lab, capsys, "failover", str(plan), "--vm", "VM01", "--planned")
+    assert code == 0, (done, err)
+    code, status, _ = cli(lab, capsys, "status", str(plan))
+    modes = {host: next(v["mode"] for v in vms if v["name"] == "VM01") for host, vms in status["status"].items()}
+    assert modes == {"Hyper-v-prim": "Replica", "Hyper-v-repl": "Primary"}
