@@ -133,7 +133,7 @@ class Main:
     def __call__(self, argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
-        logging.basicConfig(level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
+        logging.basicConfig(level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(getattr(args, "verbose", 0), 2)],
                             format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
         if not hasattr(args, "plan"):  # lab commands registered by hvrepl.lab.cli
             return int(args.func(args))
