@@ -130,7 +130,8 @@ def _handshake(host: Host, view: Any, own: Any, sock: socket.socket, server: str
     sock.settimeout(IO_TIMEOUT_SECONDS)
     plain = FrameConnection(sock, buffered=False)
     try:
-        plain.send_json({"v": 1, "from": view.computer_name(), "from_fqdn": _safe_fqdn(view), "server_name": server,
+        plain.send_json({"v": 1, "from": view.computer_name(), "from_fqdn": _safe_fqdn(view),
+                         "from_address": str(host.info.get("virtual_address") or ""), "server_name": server,
                          "chain": [to_pem(own.certificate), *(to_pem(c) for c in own.chain)]})
         tls = client_context(own.certificate, own.private_key).wrap_socket(sock, server_hostname=None)
         frames = FrameConnection(tls, Throttle(lambda: network.rate_limit(host)), _link_check(host, server, names))

@@ -103,7 +103,7 @@ def _sim_error(exc: SimError) -> HTTPException:
 
 def _status(host: Host) -> dict[str, Any]:
     runtime = network.runtime_of(host)
-    faults = network.faults(host)
+    faults = network.current_faults(host)
     return {
         "name": host.info["name"],
         "faults": {"cut": list(faults.get("cut", [])), "down": bool(faults.get("down")),
@@ -118,49 +118,50 @@ def _status(host: Host) -> dict[str, Any]:
 @router.get("/status")
 def replication_status(request: Request) -> dict[str, Any]:
     """Injected faults, the published listener ports and the simulated time."""
-    host = _host(request)
-    with host.lock:
-        return _status(host)
+    return _status(_host(request))  # no lock: answers even while a transfer holds the host
 
 
 @router.post("/network/cut")
 def network_cut(body: PeerRequest, request: Request) -> dict[str, Any]:
     """Cut this host's link to a peer: new connections fail (0x00002EFD), transfers in flight abort."""
     host = _host(request)
-    with host.transaction(rollback=True):
-        cut: list[str] = network.faults(host).setdefault("cut", [])
+
+    def add(faults: dict[str, Any]) -> None:
+        cut: list[str] = faults.setdefault("cut", [])
         if body.peer.lower() not in (c.lower() for c in cut):
             cut.append(body.peer)
-        return _status(host)
+
+    network.set_faults(host, add)
+    return _status(host)
 
 
 @router.post("/network/restore")
 def network_restore(body: RestoreRequest, request: Request) -> dict[str, Any]:
     """Restore the link to one peer (or every link)."""
     host = _host(request)
-    with host.transaction(rollback=True):
-        faults = network.faults(host)
+
+    def remove(faults: dict[str, Any]) -> None:
         faults["cut"] = [] if body.peer is None else [c for c in faults.get("cut", [])
                                                       if c.lower() != body.peer.lower()]
-        return _status(host)
+
+    network.set_faults(host, remove)
+    return _status(host)
 
 
 @router.post("/host/down")
 def host_down(body: DownRequest, request: Request) -> dict[str, Any]:
     """Replication on this host down (listener refuses, its own connections fail) or back up."""
     host = _host(request)
-    with host.transaction(rollback=True):
-        network.faults(host)["down"] = body.down
-        return _status(host)
+    network.set_faults(host, lambda faults: faults.update(down=body.down))
+    return _status(host)
 
 
 @router.post("/network/rate")
 def network_rate(body: RateRequest, request: Request) -> dict[str, Any]:
     """Cap what this host sends over replication channels (bytes per second), or lift the cap."""
     host = _host(request)
-    with host.transaction(rollback=True):
-        network.faults(host)["rate_bytes_per_sec"] = body.bytes_per_second
-        return _status(host)
+    network.set_faults(host, lambda faults: faults.update(rate_bytes_per_sec=body.bytes_per_second))
+    return _status(host)
 
 
 @router.post("/certificates/revoke")

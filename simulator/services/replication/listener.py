@@ -156,7 +156,7 @@ class ReplicationListener:
         plain = FrameConnection(conn, buffered=False)
         try:
             preamble = plain.recv_json()
-            caller_names = [str(preamble.get("from", "")), str(preamble.get("from_fqdn", ""))]
+            caller_names = [str(preamble.get(k, "")) for k in ("from", "from_fqdn", "from_address")]
             presented = [from_pem(p) for p in preamble.get("chain", [])]
             with self.host.lock:
                 view = view_for(self.host)

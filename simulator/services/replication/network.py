@@ -10,9 +10,12 @@ survive restarts and snapshots.
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import json
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,11 +63,46 @@ def runtime_of(host: Host) -> Runtime | None:
 
 
 # ----------------------------------------------------------------------------- faults
+# A fault must act at once, even while a long transfer holds the host lock (a replica operation runs
+# under it). set_faults() publishes the new faults in this overlay first, so the transfer's per-chunk
+# check sees them and aborts, then saves them into the state under the lock and drops the overlay.
+_OVERLAY: dict[str, dict[str, Any]] = {}
+_OVERLAY_LOCK = threading.Lock()
+
+
 def faults(host: Host) -> dict[str, Any]:
-    """The mutable fault section (call inside a transaction to change it)."""
+    """The mutable fault section of the state (change it with :func:`set_faults`)."""
     section = host.state.setdefault("replication", {})
-    found: dict[str, Any] = section.setdefault("faults", {"cut": [], "down": False, "rate_bytes_per_sec": None})
+    found: dict[str, Any] = section.setdefault("faults", initial_faults())
     return found
+
+
+def current_faults(host: Host) -> dict[str, Any]:
+    """The faults in force now: a pending change (overlay) wins over the saved state."""
+    with _OVERLAY_LOCK:
+        pending = _OVERLAY.get(_key(host.state_dir))
+    if pending is not None:
+        return pending
+    return dict(host.state.get("replication", {}).get("faults") or initial_faults())
+
+
+def set_faults(host: Host, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Apply ``change`` to the faults: effective immediately, then saved durably. Returns the new faults."""
+    key = _key(host.state_dir)
+    with _OVERLAY_LOCK:
+        updated = copy.deepcopy(_OVERLAY.get(key) or faults(host))
+        change(updated)
+        _OVERLAY[key] = updated
+    try:
+        with host.transaction(rollback=True):
+            section = faults(host)
+            section.clear()
+            section.update(copy.deepcopy(updated))
+    finally:
+        with _OVERLAY_LOCK:
+            if _OVERLAY.get(key) is updated:
+                del _OVERLAY[key]
+    return updated
 
 
 def initial_faults() -> dict[str, Any]:
@@ -74,18 +112,18 @@ def initial_faults() -> dict[str, Any]:
 
 def is_cut(host: Host, peer_names: list[str]) -> bool:
     """Whether ``host`` has its link to any of ``peer_names`` (name, FQDN or address) cut."""
-    cut = {str(n).lower() for n in faults(host).get("cut", [])}
+    cut = {str(n).lower() for n in current_faults(host).get("cut", [])}
     return "*" in cut or any(n.lower() in cut for n in peer_names if n)
 
 
 def is_down(host: Host) -> bool:
     """Whether replication on ``host`` is "down" (the host-down fault)."""
-    return bool(faults(host).get("down"))
+    return bool(current_faults(host).get("down"))
 
 
 def rate_limit(host: Host) -> int | None:
     """The bandwidth cap in bytes per second, None when unlimited."""
-    rate = faults(host).get("rate_bytes_per_sec")
+    rate = current_faults(host).get("rate_bytes_per_sec")
     return int(rate) if rate else None
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -234,11 +236,33 @@ def test_network_cut_then_restored(lab: Lab) -> None:
         assert again.call(ECHO, {}, _stream(MIB))[0]["size"] == MIB
 
 
-def test_cut_on_the_replica_side_aborts_in_flight(lab: Lab) -> None:
-    """A cut injected on the replica only: its listener refuses the primary, and streams stop."""
+@pytest.mark.parametrize("primary_as", ["Hyper-v-prim", PRIMARY_FQDN, "192.168.101.209"])
+def test_cut_on_the_replica_side(lab: Lab, primary_as: str) -> None:
+    """A cut injected on the replica only (primary named by name, FQDN or virtual address) refuses it."""
     with lab.replica.transaction():
-        network.faults(lab.replica)["cut"] = [PRIMARY_FQDN]
+        network.faults(lab.replica)["cut"] = [primary_as]
     _expect_failure(lab, winerrors.CANNOT_CONNECT)
+
+
+def test_cut_on_the_replica_side_aborts_in_flight(lab: Lab) -> None:
+    """A cut on the replica during a stream ends the transfer; the primary sees 0x00002EFE."""
+    channel = _connect(lab)
+
+    cutter = threading.Thread(target=network.set_faults,  # as the control plane would, from another thread
+                              args=(lab.replica, lambda f: f.update(cut=["192.168.101.209"])))
+
+    def stream() -> Iterator[bytes]:
+        yield b"x" * MIB
+        cutter.start()  # the replica holds its lock while it receives: the cut must act anyway
+        yield from _stream(64 * MIB)
+
+    started = time.monotonic()
+    with pytest.raises(ReplicationConnectionError) as caught:
+        channel.call(ECHO, {}, stream())
+    cutter.join(timeout=30)
+    assert caught.value.hresult == winerrors.CONNECTION_ABORTED.hresult
+    assert time.monotonic() - started < 20
+    assert network.faults(lab.replica)["cut"] == ["192.168.101.209"]  # saved once the transfer let go
 
 
 def test_host_down_refuses(lab: Lab) -> None:
