@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
@@ -21,137 +20,16 @@ from tree_sitter import Node
 from simulator.core.errors import NotModelledError, ParameterBindingError, SimError
 from simulator.ps.api import CmdletSpec, Invocation, find_cmdlet
 from simulator.ps.binder import Argument, bind_arguments, bind_pipeline, check_mandatory, input_not_bound
+from simulator.ps.expressions import VOID
 from simulator.ps.names import ALIASES, is_real_command
-from simulator.ps.values import ScriptBlock, cast, enumerate_value, to_str
+from simulator.ps.session import CmdletSession, Redirection, RedirectionScope
+from simulator.ps.values import ScriptBlock, enumerate_value, parse_number, to_str
 
 if TYPE_CHECKING:
     from simulator.ps.interpreter import Interpreter
 
 log = logging.getLogger(__name__)
 _REDIRECT_TOKEN = re.compile(r"^([1-6*]?)(>>?)(&[12]|\$null)?$", re.I)
-
-
-@dataclass
-class ScriptParam:
-    """One ``param(...)`` entry of a function or script block."""
-
-    name: str
-    type_name: str | None
-    default: Node | None
-    mandatory: bool
-
-
-@dataclass
-class Redirection:
-    """``2>&1``, ``2>$null``, ``>$null`` …"""
-
-    stream: str  # '1', '2', '3', '*' …
-    target: str  # '&1', '$null', or a file path
-
-
-class RedirectionScope:
-    """Applies ``2>&1``, ``2>$null``, ``>$null`` and ``3>$null`` around a command or pipeline."""
-
-    def __init__(self, interp: Interpreter, redirects: list[Redirection]) -> None:
-        self.interp = interp
-        self.redirects = redirects
-        self.merged: list[Any] | None = None
-        self.pushed = False
-        self.drop_output = False
-        self.saved_warnings: list[str] | None = None
-
-    def __enter__(self) -> Any:
-        interp = self.interp
-        for redirect in self.redirects:
-            target = redirect.target.lower()
-            if redirect.stream not in {"1", "2", "3", "4", "*"}:
-                raise NotModelledError(f"redirection of stream {redirect.stream}")
-            if target not in {"&1", "$null"}:
-                raise NotModelledError(f"redirection to a file ({redirect.stream}>{redirect.target})")
-            if redirect.stream in {"2", "*"} and not self.pushed:
-                self.merged = [] if target == "&1" else None
-                interp.error_sinks.append(self.merged)
-                self.pushed = True
-            if redirect.stream in {"1", "*"} and target == "$null":
-                self.drop_output = True
-            if redirect.stream in {"3", "*"} and target == "$null":
-                self.saved_warnings = list(interp.streams.warnings)
-        return self.finish
-
-    def finish(self, result: list[Any]) -> list[Any]:
-        """The output after redirection (merged errors first, nothing for ``>$null``)."""
-        if self.merged:
-            result = [*self.merged, *result]
-        return [] if self.drop_output else result
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pushed:
-            self.interp.error_sinks.pop()
-        if self.saved_warnings is not None:
-            self.interp.streams.warnings[:] = self.saved_warnings
-
-
-class CmdletSession:
-    """The :class:`simulator.ps.api.Session` a cmdlet handler talks to."""
-
-    def __init__(
-        self,
-        interp: Interpreter,
-        action: str,
-        node: Node,
-        command: str,
-        error_variable: list[Any] | None,
-        common: dict[str, Any],
-    ) -> None:
-        self.interpreter = interp
-        self.action = action
-        self.node = node
-        self.command = command
-        self.error_variable = error_variable
-        self.common = common
-
-    def write_error(self, error: SimError) -> None:
-        """A non-terminating error from the handler."""
-        self.interpreter.write_error_record(
-            self.interpreter.record(error, self.node, self.command), self.action, self.error_variable
-        )
-
-    def write_warning(self, text: str) -> None:
-        """Warning stream (honours -WarningAction and $WarningPreference)."""
-        action = str(self.common.get("WarningAction") or self.interpreter.get_variable("WarningPreference"))
-        if action.lower() == "stop":
-            raise SimError(
-                f'The running command stopped because the preference variable "WarningPreference" or '
-                f"common parameter is set to Stop: {text}",
-                "ActionPreferenceStop",
-                "OperationStopped",
-                exception_type="System.Management.Automation.ActionPreferenceStopException",
-                terminating=True,
-            )
-        if action.lower() not in {"silentlycontinue", "ignore"}:
-            self.interpreter.streams.warnings.append(text)
-
-    def write_verbose(self, text: str) -> None:
-        """Verbose stream (shown with -Verbose or $VerbosePreference = 'Continue')."""
-        wanted = self.common.get("Verbose")
-        if wanted is None:
-            wanted = to_str(self.interpreter.get_variable("VerbosePreference")).lower() == "continue"
-        if wanted:
-            self.interpreter.streams.verbose.append(text)
-
-    def invoke(self, block: Any, dollar_underscore: Any = None, args: list[Any] | None = None) -> list[Any]:
-        """Run a script block with ``$_`` (in the caller's scope, as ForEach-Object does)."""
-        return self.interpreter.invoke_block(block, dollar_underscore, args or [], new_scope=False)
-
-    @property
-    def location(self) -> str:
-        """Current location."""
-        return self.interpreter.location
-
-    @property
-    def host(self) -> Any:
-        """The simulated host."""
-        return self.interpreter.host
 
 
 class CommandMixin:
@@ -181,7 +59,6 @@ class CommandMixin:
 
     def eval_pipeline(self: Interpreter, node: Node) -> list[Any]:
         """Run a pipeline; its output objects."""
-        from simulator.ps.expressions import VOID  # noqa: PLC0415 - expressions imports this module's mixin peer
 
         elements, redirections = self._pipeline_parts(node)
         if len(elements) == 1 and elements[0].type == "assignment_expression":
@@ -215,7 +92,6 @@ class CommandMixin:
 
     def eval_pipeline_value(self: Interpreter, node: Node | None) -> Any:
         """A pipeline used as a value (``$x = …``, ``if (…)``): an expression's own value, else its output."""
-        from simulator.ps.expressions import VOID  # noqa: PLC0415 - see eval_pipeline
 
         if node is None:
             return None
@@ -284,7 +160,6 @@ class CommandMixin:
                 value: Any = self._bareword(text)
             else:
                 value = self.eval_expression(child)
-                from simulator.ps.expressions import VOID  # noqa: PLC0415 - see eval_pipeline
 
                 if value is VOID:
                     value = None
@@ -528,171 +403,6 @@ class CommandMixin:
             ) from None
 
     # ------------------------------------------------------------------ script blocks and functions
-    def parse_param_list(self: Interpreter, node: Node | None) -> list[Any]:
-        """``param(...)`` / ``function f($a, $b)`` declarations."""
-        params: list[ScriptParam] = []
-        if node is None:
-            return params
-        plist = (
-            node
-            if node.type == "parameter_list"
-            else next((c for c in node.named_children if c.type == "parameter_list"), None)
-        )
-        for entry in plist.named_children if plist is not None else []:
-            if entry.type != "script_parameter":
-                continue
-            variable = next(c for c in entry.named_children if c.type == "variable")
-            type_name = None
-            mandatory = False
-            attributes = next((c for c in entry.named_children if c.type == "attribute_list"), None)
-            for attribute in attributes.named_children if attributes is not None else []:
-                literal = next((c for c in attribute.named_children if c.type == "type_literal"), None)
-                if literal is not None:
-                    type_name = self.type_literal_name(literal)
-                elif "mandatory" in self.source.node_text(attribute).lower():
-                    mandatory = not re.search(r"mandatory\s*=\s*\$false", self.source.node_text(attribute), re.I)
-            default = next((c for c in entry.named_children if c.type == "script_parameter_default"), None)
-            default_value = default.named_children[-1] if default is not None else None
-            params.append(ScriptParam(self.variable_name(variable), type_name, default_value, mandatory))
-        return params
-
-    def bind_script_params(self: Interpreter, params_node: Node, values: list[Any]) -> None:
-        """A script-level ``param()`` block: parameters get their defaults (scripts get no arguments)."""
-        for param in self.parse_param_list(params_node):
-            value = self.eval_pipeline_value(param.default) if param.default is not None else None
-            self.set_variable(param.name, value)
-
-    def invoke_block(
-        self: Interpreter,
-        block: Any,
-        dollar_underscore: Any,
-        args: list[Any],
-        new_scope: bool = True,
-        named: list[Argument] | None = None,
-        input_objects: list[Any] | None = None,
-        function_name: str | None = None,
-    ) -> list[Any]:
-        """Run a script block or function body; its output objects."""
-        from simulator.ps.expressions import VOID  # noqa: PLC0415 - see eval_pipeline
-        from simulator.ps.interpreter import ReturnFlow  # noqa: PLC0415 - interpreter imports this module
-
-        if not isinstance(block, ScriptBlock):
-            raise SimError(
-                f"The term '{to_str(block)}' is not recognized as the name of a cmdlet, function, script "
-                "file, or operable program.",
-                "CommandNotFoundException",
-                "ObjectNotFound",
-                exception_type="System.Management.Automation.CommandNotFoundException",
-                terminating=True,
-            )
-        out: list[Any] = []
-        body = block.node
-        if new_scope:
-            self.scopes.append({})
-        previous = self.get_variable("_") if not new_scope else None
-        try:
-            if dollar_underscore is not None or not new_scope:
-                self.scopes[-1]["_"] = dollar_underscore
-            self.scopes[-1]["input"] = list(input_objects or [])
-            params = list(block.params)
-            if body is not None:
-                inner = next((c for c in body.named_children if c.type == "param_block"), None)
-                if inner is not None:
-                    params = self.parse_param_list(inner)
-            remaining = self._bind_block(params, list(args), named or [], function_name or "")
-            self.scopes[-1]["args"] = remaining
-            if body is not None:
-                statements = self._block_statements(body)
-                try:
-                    if statements is not None:
-                        self.exec_statements(statements, out)
-                except ReturnFlow:
-                    pass
-        finally:
-            if new_scope:
-                self.scopes.pop()
-            else:
-                self.scopes[-1]["_"] = previous
-        return [o for o in out if o is not VOID]
-
-    def _block_statements(self: Interpreter, body: Node) -> Node | None:
-        if body.type == "statement_list":
-            return body
-        script_body = next((c for c in body.named_children if c.type == "script_block_body"), None)
-        if script_body is None:
-            return None
-        if any(c.type == "named_block_list" for c in script_body.named_children):
-            raise NotModelledError("begin/process/end blocks")
-        return next((c for c in script_body.named_children if c.type == "statement_list"), None)
-
-    def _bind_block(
-        self: Interpreter, params: list[ScriptParam], values: list[Any], named: list[Argument], function_name: str
-    ) -> list[Any]:
-        bound: dict[str, Any] = {}
-        extra_named: list[Any] = []
-        by_name = {p.name.lower(): p for p in params}
-        queue = list(named)
-        while queue:
-            argument = queue.pop(0)
-            key = (argument.name or "").lower()
-            matches = [p for p in params if p.name.lower() == key] or [
-                p for p in params if p.name.lower().startswith(key)
-            ]
-            if len(matches) != 1:
-                if not params:
-                    extra_named.append(argument.text)
-                    if argument.has_value:
-                        extra_named.append(argument.value)
-                    continue
-                raise SimError(
-                    f"A parameter cannot be found that matches parameter name '{argument.name}'.",
-                    f"NamedParameterNotFound,{function_name}",
-                    "InvalidArgument",
-                    terminating=True,
-                    exception_type="System.Management.Automation.ParameterBindingException",
-                )
-            param = matches[0]
-            if argument.has_value:
-                bound[param.name.lower()] = argument.value
-            elif (param.type_name or "").lower() == "switch":
-                bound[param.name.lower()] = True
-            elif values:
-                bound[param.name.lower()] = values.pop(0)
-            else:
-                raise SimError(
-                    f"Missing an argument for parameter '{param.name}'. Specify a parameter of type "
-                    f"'System.Object' and try again.",
-                    f"MissingArgument,{function_name}",
-                    "InvalidArgument",
-                    terminating=True,
-                    exception_type="System.Management.Automation.ParameterBindingException",
-                )
-        for param in params:
-            if param.name.lower() in bound or (param.type_name or "").lower() == "switch":
-                continue
-            if values:
-                bound[param.name.lower()] = values.pop(0)
-        for param in params:
-            key = param.name.lower()
-            if key in bound:
-                value = bound[key]
-            elif param.mandatory:
-                raise SimError(
-                    f"Cannot process command because of one or more missing mandatory parameters: {param.name}.",
-                    f"MissingMandatoryParameter,{function_name}",
-                    "InvalidArgument",
-                    terminating=True,
-                    exception_type="System.Management.Automation.ParameterBindingException",
-                )
-            elif param.default is not None:
-                value = self.eval_pipeline_value(param.default)
-            else:
-                value = False if (param.type_name or "").lower() == "switch" else None
-            if param.type_name and value is not None:
-                value = cast(value, param.type_name)
-            self.scopes[-1][key] = value
-        del by_name
-        return [*extra_named, *values]
 
 
 _SILENT_EXPRESSIONS = {
@@ -720,7 +430,6 @@ def _is_silent(node: Node) -> bool:
 
 def _literal_command(text: str) -> list[Any] | None:
     """The grammar reads a bare ``1GB`` or ``1..3`` statement as a command; evaluate it as PowerShell does."""
-    from simulator.ps.values import parse_number  # noqa: PLC0415 - tiny helper, avoids a wider import list
 
     number = parse_number(text)
     if number is not None:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from simulator.core.errors import NotModelledError, SimError
 from simulator.ps.api import static_member
 from simulator.ps.objects import PSObject
-from simulator.ps.values import as_list, to_bytes, to_int, to_number, to_str
+from simulator.ps.operators import format_operator
+from simulator.ps.values import as_list, to_bytes, to_datetime, to_int, to_number, to_str
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
@@ -277,7 +278,6 @@ def datetime_today(host: Host) -> dt.datetime:
 @static_member(("System.DateTime", "DateTime"), "Parse")
 def datetime_parse(host: Host, text: Any, *rest: Any) -> dt.datetime:
     """[datetime]::Parse(text)."""
-    from simulator.ps.values import to_datetime  # noqa: PLC0415 - small helper
 
     return to_datetime(to_str(text))
 
@@ -310,7 +310,6 @@ def string_empty(host: Host) -> str:
 @static_member(("System.String", "String"), "Format")
 def string_format(host: Host, template: Any, *args: Any) -> str:
     """[string]::Format(template, args…)."""
-    from simulator.ps.operators import format_operator  # noqa: PLC0415 - operators import values only
 
     return format_operator(template, list(args[0]) if len(args) == 1 and isinstance(args[0], list) else list(args))
 

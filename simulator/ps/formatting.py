@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from simulator.ps.dates import long_text
+from simulator.ps.dates import default_text, long_text
 from simulator.ps.errorrecord import ErrorRecord
+from simulator.ps.flow import HostText
 from simulator.ps.objects import PSEnum, PSObject
 from simulator.ps.values import format_double, to_str
 
@@ -25,8 +26,6 @@ def _cell(value: Any) -> str:
         shown = ", ".join(_cell(v) for v in value[:4])
         return "{" + shown + (", ..." if len(value) > 4 else "") + "}"
     if isinstance(value, dt.datetime):
-        from simulator.ps.dates import default_text  # noqa: PLC0415 - local helper
-
         return default_text(value)
     if isinstance(value, float):
         return format_double(value)
@@ -90,7 +89,6 @@ def _list(objects: list[PSObject]) -> list[str]:
 
 def format_objects(objects: list[Any]) -> str:
     """The text Out-Default prints for these objects, CRLF line ends."""
-    from simulator.ps.interpreter import HostText  # noqa: PLC0415 - interpreter imports this module
 
     lines: list[str] = []
     group: list[Any] = []

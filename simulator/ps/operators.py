@@ -11,10 +11,12 @@ import re
 from typing import Any
 
 from simulator.core.errors import NotModelledError, SimError
+from simulator.ps.dates import format_datetime
 from simulator.ps.objects import PSEnum, PSHashtable
 from simulator.ps.values import (
     TypeRef,
     as_list,
+    cast,
     format_double,
     is_type,
     to_bool,
@@ -329,8 +331,6 @@ def comparison(op_text: str, left: Any, right: Any, variables: dict[str, Any]) -
         result = is_type(left, name)
         return result if op == "is" else not result
     if op == "as":
-        from simulator.ps.values import cast  # noqa: PLC0415 - avoids a cycle only in this rare path
-
         name = right.name if isinstance(right, TypeRef) else to_str(right)
         try:
             return cast(left, name)
@@ -380,8 +380,6 @@ def format_value(value: Any, spec: str) -> str:
     if not spec:
         return to_str(value) if not isinstance(value, float) else format_double(value)
     if isinstance(value, dt.datetime):
-        from simulator.ps.dates import format_datetime  # noqa: PLC0415 - dates imports values, keep this leaf
-
         return format_datetime(value, spec)
     return _format_number(value, spec)
 

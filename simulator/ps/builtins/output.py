@@ -10,6 +10,7 @@ from typing import Any
 
 from simulator.core.errors import SimError
 from simulator.ps.api import Invocation, Param, cmdlet
+from simulator.ps.flow import HostText
 from simulator.ps.values import to_str
 
 
@@ -40,7 +41,6 @@ def write_output(inv: Invocation) -> Iterable[Any]:
 )
 def write_host(inv: Invocation) -> Iterable[Any]:
     """Write-Host: text straight to stdout, never formatted. Not modelled: colours (ignored when redirected)."""
-    from simulator.ps.interpreter import HostText  # noqa: PLC0415 - interpreter imports the builtins indirectly
 
     value = inv.get("Object")
     separator = to_str(inv.get("Separator", " "))
