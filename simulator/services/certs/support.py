@@ -59,6 +59,8 @@ def store_location(inv: api.Invocation, value: str | None, command: str) -> tupl
     path = value if value is not None else inv.session.location
     target = provider.store_of(path)
     if target is None:
+        # ASSUMPTION: the PKI module's wording when no store is given and the current location is
+        # not one; a named path that is not a store gets PowerShell's "Cannot find path".
         raise SimError(
             f"Cannot find path '{path}' because it does not exist." if value is not None
             else "The current location is not a certificate store; specify -CertStoreLocation.",
