@@ -41,6 +41,8 @@ class Runtime:
         shells: the open WinRS shells.
         control_token: bearer token accepted by the control plane.
         allow_unencrypted: Basic and plain SOAP allowed over HTTP.
+        ephemeral_ports: the WinRM ports were picked free (tests): other listeners should not insist on
+            their well-known ports either.
         info: the content of host.json.
     """
 
@@ -53,6 +55,7 @@ class Runtime:
     control_token: str
     lab_file: Path | None = None
     allow_unencrypted: bool = False
+    ephemeral_ports: bool = False
     info: dict[str, Any] = field(default_factory=dict)
     shells: ShellManager = field(init=False)
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import errno
 import importlib
+import ipaddress
 import json
 import logging
 import os
@@ -62,6 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lab-file", type=Path, help="lab file naming the other hosts (for replication)")
     parser.add_argument("--allow-unencrypted", action="store_true",
                         help="accept Basic auth and unencrypted SOAP over HTTP (AllowUnencrypted=true)")
+    parser.add_argument("--allow-non-loopback", action="store_true",
+                        help="allow --address outside 127.0.0.0/8 (a container's own address); the host then "
+                        "listens on that network, so use it only on an isolated container network")
     parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"),
                         help="log level of the host process (logs go to stderr)")
 
@@ -129,12 +133,19 @@ def prepare(args: argparse.Namespace) -> tuple[Runtime, dict[str, socket.socket]
     """Everything before serving: topology, sockets, state, secrets, certificate, host.json."""
     try:
         topo = resolve_topology(args)
-        if args.lab_file is not None:
+        if args.lab_file is not None and args.lab_file.exists():
             topology_module.load_lab(args.lab_file)
+        elif args.lab_file is not None:
+            log.warning("lab file %s does not exist yet; peers are looked up when it appears", args.lab_file)
     except topology_module.TopologyError as error:
         raise StartupError(str(error)) from None
-    if not args.address.startswith("127."):
-        raise StartupError(f"--address {args.address}: only loopback addresses (127.x.y.z) may be used")
+    try:
+        address = ipaddress.IPv4Address(args.address)
+    except ValueError:
+        raise StartupError(f"--address {args.address}: not an IPv4 address") from None
+    if not address.is_loopback and not args.allow_non_loopback:
+        raise StartupError(f"--address {args.address}: only loopback addresses (127.x.y.z) may be used "
+                           "(--allow-non-loopback for a container's own address)")
     state_dir: Path = args.state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     sockets = {"https": bind_socket(args.address, args.https_port, "HTTPS")}
@@ -157,7 +168,7 @@ def prepare(args: argparse.Namespace) -> tuple[Runtime, dict[str, socket.socket]
         control_token=secret["control_token"], lab_file=args.lab_file.resolve() if args.lab_file else None,
         allow_unencrypted=args.allow_unencrypted,
     )
-    runtime.ephemeral_ports = args.https_port == 0  # type: ignore[attr-defined]  # read by replication
+    runtime.ephemeral_ports = args.https_port == 0  # read by replication's listener
     https_port = sockets["https"].getsockname()[1]
     http_port = sockets["http"].getsockname()[1] if "http" in sockets else None
     runtime.info = {
