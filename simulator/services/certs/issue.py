@@ -66,7 +66,9 @@ class CertRequest:
 
     ``key_usage`` None omits the KeyUsage extension; ``ekus`` None omits the EKU extension;
     ``ca`` None omits Basic Constraints; ``crl_urls`` empty omits the CRL distribution points
-    (New-SelfSignedCertificate never adds them).
+    (New-SelfSignedCertificate never adds them); ``critical`` lists the dotted OIDs of EKU/SAN
+    extensions to mark critical (``{critical}`` in -TextExtension). Key Usage and Basic
+    Constraints are always critical.
     """
 
     subject: x509.Name
@@ -83,6 +85,7 @@ class CertRequest:
     path_length: int | None = None
     serial: int | None = None
     crl_urls: list[str] = field(default_factory=list)
+    critical: set[str] = field(default_factory=set)
 
 
 def parse_subject(text: str) -> x509.Name:
@@ -188,11 +191,12 @@ def issue(
     if request.key_usage is not None and request.key_usage:
         builder = builder.add_extension(_key_usage(request.key_usage), critical=True)
     if request.ekus is not None:
-        builder = builder.add_extension(x509.ExtendedKeyUsage(request.ekus), critical=False)
+        builder = builder.add_extension(x509.ExtendedKeyUsage(request.ekus), critical="2.5.29.37" in request.critical)
     names: list[x509.GeneralName] = [x509.DNSName(n) for n in request.dns_names]
     names += [x509.IPAddress(ipaddress.ip_address(a)) for a in request.ip_addresses]
     if names:
-        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        san_critical = "2.5.29.17" in request.critical
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=san_critical)
     if request.ca is not None:
         builder = builder.add_extension(x509.BasicConstraints(request.ca, request.path_length), critical=True)
     if request.crl_urls:

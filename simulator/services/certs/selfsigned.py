@@ -60,12 +60,13 @@ def apply_text_extension(request: issue.CertRequest, text: str) -> None:
     oid, sep, value = text.partition("=")
     if not sep:
         raise _error(f"The text extension '{text}' is not valid.", "InvalidTextExtension")
-    critical = "{critical}" in value.lower()
-    value = value.replace("{critical}", "").replace("{Critical}", "")
+    if "{critical}" in value.lower():
+        request.critical.add(oid.strip())
+        start = value.lower().index("{critical}")
+        value = value[:start] + value[start + len("{critical}"):]
     if not value.lower().startswith("{text}"):
         raise NotModelledError(f"New-SelfSignedCertificate -TextExtension in a form other than {{text}}: {text!r}")
     value = value[len("{text}"):]
-    del critical  # ASSUMPTION: criticality of text extensions is not kept (Windows marks them as asked)
     oid = oid.strip()
     if oid == EXT_EKU:
         request.ekus = [ObjectIdentifier(o.strip()) for o in value.split(",") if o.strip()]

@@ -103,8 +103,13 @@ def test_text_extensions_and_key_usage_shape_a_ca_and_its_leaf(sim_host: Host) -
         DnsName=["b.test.net"],
         Signer=ca_obj,
         CertStoreLocation=MY,
-        TextExtension=["2.5.29.37={text}1.3.6.1.5.5.7.3.1", "2.5.29.17={text}DNS=b.test.net&IPAddress=192.168.1.5"],
+        TextExtension=[
+            "2.5.29.37={critical}{text}1.3.6.1.5.5.7.3.1",
+            "2.5.29.17={text}DNS=b.test.net&IPAddress=192.168.1.5",
+        ],
     )
+    assert leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).critical
+    assert not leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).critical
     leaf.verify_directly_issued_by(ca_entry.certificate)
     assert list(leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [
         ExtendedKeyUsageOID.SERVER_AUTH
