@@ -56,7 +56,6 @@ def _claim_due_work(host: Host) -> list[dict[str, Any]]:
             rep = vm.get("replication")
             if not rep or rep["mode"] != "Primary":
                 continue
-            _roll_statistics(host, vm, rep, at)
             try:
                 _one_off_jobs(host, vm, rep, at)
             except SimError as error:
@@ -156,6 +155,10 @@ def _record(host: Host, results: list[tuple[dict[str, Any], SimError | None, int
                        f"Hyper-V will retry replication after {max(1, int(rep['frequency']) // 60)} minute(s). "
                        f"(Virtual machine ID {vm['id']})", vm=vm["name"], hresult=error.hresult_hex)
             _check_resync_needed(vm, rep)
+        for vm in vms(host):
+            rep = vm.get("replication")
+            if rep and rep["mode"] == "Primary":
+                _roll_statistics(host, vm, rep, at)
     return counts
 
 

@@ -284,3 +284,32 @@ def test_enable_refused_when_replica_storage_too_small(pair: Pair) -> None:
          ReplicaServerPort=443, AuthenticationType="Certificate", CertificateThumbprint=pair.primary_thumbprint)
     [error] = session.errors
     assert error.hresult == 0x80070070 and "not enough space" in error.message
+
+
+def test_statistics_event_at_end_of_monitoring_interval(pair: Pair) -> None:
+    call(pair.primary, "Set-VMReplicationServer", MonitoringInterval=dt.timedelta(hours=1))
+    pair.enable(ReplicationFrequencySec=300)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    pair.primary.clock.advance(3599)
+    run_due(pair.primary)
+    assert not events(pair.primary, 29174)
+    pair.primary.clock.advance(1)
+    run_due(pair.primary)
+    [message] = events(pair.primary, 29174)
+    assert "12 successful replication cycles" in message
+    [health] = call(pair.primary, "Measure-VMReplication", VMName=["VM01"])
+    assert health.get("SuccessfulReplicationCount") == 0
+    pair.primary.clock.advance(300)
+    run_due(pair.primary)
+    [health] = call(pair.primary, "Measure-VMReplication", VMName=["VM01"])
+    assert health.get("SuccessfulReplicationCount") == 1
+
+
+def test_app_consistent_points_follow_vss_frequency(pair: Pair) -> None:
+    pair.enable(RecoveryHistory=4, VSSSnapshotFrequencyHour=2)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    for _ in range(3):
+        pair.primary.clock.advance(3600)
+        run_due(pair.primary)
+    kinds = [str(p.get("SnapshotType")) for p in call(pair.replica, "Get-VMSnapshot", VMName=["VM01"])]
+    assert kinds == ["AppConsistentReplica", "Replica", "AppConsistentReplica", "Replica"]
