@@ -84,6 +84,7 @@ def run_step(ctx: RunContext, step: Step) -> StepResult:
     """One step through its lifecycle; errors come back as a failed result, never raised."""
     start = time.monotonic()
     phase = "check"
+    log.info("%s: step %s: start%s", step.target, step.name, " (check mode)" if ctx.check_mode else "")
     try:
         observed = step.check(ctx)
         phase = "plan"
@@ -97,6 +98,7 @@ def run_step(ctx: RunContext, step: Step) -> StepResult:
         step.apply(ctx, diff)
         phase = "verify"
         step.verify(ctx)
+        log.info("%s: step %s: changed and verified", step.target, step.name)
         return StepResult(step.target, step.name, "changed", time.monotonic() - start, diff)
     except HvreplError as exc:
         error = _as_step_error(step, phase, exc)
@@ -114,5 +116,6 @@ def run_steps(ctx: RunContext, steps: list[Step], progress: Progress | None = No
             progress(result)
         if result.status == "failed":
             break
-    report.requests = sum(int(getattr(s.transport, "requests", 0)) for s in ctx.sessions.values())
+    report.requests = ctx.retired_requests + sum(int(getattr(s.transport, "requests", 0))
+                                                 for s in ctx.sessions.values())
     return report

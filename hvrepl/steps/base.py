@@ -39,6 +39,7 @@ class RunContext:
     reboot_wait_seconds: float = 600.0
     reconnect: Any = None  # callable(host name) -> HostSession, used after a reboot
     pending_changes: int = 0
+    retired_requests: int = 0  # WinRM requests of sessions replaced after a restart
     health_timeout: float = 600.0
     poll_interval: float = 5.0
 

@@ -67,6 +67,9 @@ class Identity(Step):
         while True:
             try:
                 if ctx.reconnect is not None:
+                    old = ctx.sessions[self.host.name]
+                    ctx.retired_requests += int(getattr(old.transport, "requests", 0))
+                    old.transport.close()
                     ctx.sessions[self.host.name] = ctx.reconnect(self.host.name)
                 if self.plan(ctx, self.check(ctx)) is None:
                     return
