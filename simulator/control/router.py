@@ -4,6 +4,15 @@ Read the state tree (secrets masked), take and restore snapshots of the whole ho
 files), advance the simulated clock, read events, check health. Every endpoint needs the host's
 credentials (HTTP Basic) or the control token of host.json (``Authorization: Bearer <token>``);
 other routers (e.g. replication faults) reuse :func:`require_control_auth` as a dependency.
+
+Endpoints (JSON in, JSON out)::
+
+    GET  /_sim/health                       {"status": "ok", "name", "pid", "time"}
+    GET  /_sim/state                        the state tree; private keys, PFX and passwords as "***"
+    GET  /_sim/events?since=N&log_name=L    event records with record_id > N
+    POST /_sim/clock/advance {"seconds": S} {"time", "offset_seconds"}; saved before the answer
+    POST /_sim/snapshot {"name": N}         copy state.json and the drives to <state_dir>/snapshots/N
+    POST /_sim/restore  {"name": N}         put them back (404 if no such snapshot)
 """
 
 from __future__ import annotations

@@ -152,7 +152,8 @@ def _pypsrp_client(host: RunningHost, auth: str, ssl: bool, **kwargs: object) ->
                   password=credentials(host)[1], cert_validation=host.info["ca_bundle"], **kwargs)
 
 
-@pytest.mark.parametrize(("auth", "ssl"), [("basic", True), ("ntlm", False), ("negotiate", False), ("ntlm", True)])
+@pytest.mark.parametrize(("auth", "ssl"), [("basic", True), ("ntlm", False), ("negotiate", False), ("ntlm", True),
+                                         ("negotiate", True)])
 def test_pypsrp_execute_cmd(running_host: RunningHost, auth: str, ssl: bool) -> None:
     stdout, stderr, code = _pypsrp_client(running_host, auth, ssl).execute_cmd("echo pypsrp & nosuch")
     assert (stdout, code) == ("pypsrp \r\n", 1)
