@@ -37,10 +37,13 @@ def test_basic_needs_the_right_password_and_https() -> None:
 
 def _handshake(auth: Authenticator, key: tuple[int, str, int], password: str) -> tuple[object, str | None]:
     client = spnego.client("Administrator", password, hostname="host", protocol="ntlm")
-    first = auth.authenticate(key, "Negotiate " + base64.b64encode(client.step()).decode(), secure=False)
+    negotiate = client.step()
+    assert negotiate is not None
+    first = auth.authenticate(key, "Negotiate " + base64.b64encode(negotiate).decode(), secure=False)
     assert first.challenge
-    second = auth.authenticate(key, "Negotiate " + base64.b64encode(client.step(first.challenge)).decode(),
-                               secure=False)
+    authenticate = client.step(first.challenge)
+    assert authenticate is not None
+    second = auth.authenticate(key, "Negotiate " + base64.b64encode(authenticate).decode(), secure=False)
     return client, second.user
 
 
