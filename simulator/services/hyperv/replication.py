@@ -53,7 +53,10 @@ def invalid_state(vm: dict[str, Any], command: str) -> SimError:
 
 
 def not_enabled(vm: dict[str, Any], command: str) -> SimError:
-    """Replication is not enabled for the VM."""
+    """Replication is not enabled for the VM.
+
+    # ASSUMPTION: the wording and ERROR_NOT_FOUND code of this refusal are not confirmed.
+    """
     return hyperv_error(f"Replication is not enabled for virtual machine '{vm['name']}'", fqid(command),
                         "ObjectNotFound", hresult=0x80070490, target=vm["name"])
 

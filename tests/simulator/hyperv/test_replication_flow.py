@@ -313,3 +313,17 @@ def test_app_consistent_points_follow_vss_frequency(pair: Pair) -> None:
         run_due(pair.primary)
     kinds = [str(p.get("SnapshotType")) for p in call(pair.replica, "Get-VMSnapshot", VMName=["VM01"])]
     assert kinds == ["AppConsistentReplica", "Replica", "AppConsistentReplica", "Replica"]
+
+
+def test_set_vm_replication_changes_reach_the_replica(pair: Pair) -> None:
+    pair.enable(ReplicationFrequencySec=300)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    call(pair.primary, "Set-VMReplication", VMName=["VM01"], ReplicationFrequencySec=30, RecoveryHistory=2)
+    with pytest.raises(SimError, match="Valid values are 30, 300 and 900"):
+        call(pair.primary, "Set-VMReplication", VMName=["VM01"], ReplicationFrequencySec=60)
+    with pytest.raises(SimError, match="was not found"):
+        call(pair.primary, "Set-VMReplication", VMName=["VM01"], CertificateThumbprint="00" * 20)
+    pair.primary.clock.advance(30)
+    assert run_due(pair.primary)["sent"] == 1
+    [replica] = call(pair.replica, "Get-VMReplication", VMName=["VM01"])
+    assert replica.get("ReplicationFrequencySec") == 30 and replica.get("RecoveryHistory") == 2
