@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -136,3 +137,27 @@ def test_failover_test_and_planned(lab: Lab, capsys: pytest.CaptureFixture[str])
     code, status, _ = cli(lab, capsys, "status", str(plan))
     modes = {host: next(v["mode"] for v in vms if v["name"] == "VM01") for host, vms in status["status"].items()}
     assert modes == {"Hyper-v-prim": "Replica", "Hyper-v-repl": "Primary"}
+
+
+@pytest.mark.slow
+def test_doctor_reports_rejected_credentials_and_never_echoes_them(lab: Lab, capsys: pytest.CaptureFixture[str],
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """A wrong WinRM password becomes a plain-words finding; neither password appears in any output."""
+    plan = lab.write_plan(plan_dict())
+    lab_file = lab.directory / "lab.json"
+    data = json.loads(lab_file.read_text(encoding="utf-8"))
+    real_password = data["hosts"][1]["winrm"]["password"]
+    data["hosts"][1]["winrm"]["password"] = "Wrong-Password-123"
+    lab_file.write_text(json.dumps(data), encoding="utf-8")
+    caplog.set_level(logging.DEBUG)
+    code = Main()(["doctor", str(plan), "--lab", str(lab.directory), "--json", "-vv"])
+    captured = capsys.readouterr()
+    assert code == 1
+    report = json.loads([line for line in captured.out.splitlines() if line.startswith("{")][-1])
+    auth = [f for f in report["findings"] if f["topic"] == "WinRM authentication"]
+    assert [f["host"] for f in auth] == ["Hyper-v-repl"]
+    assert "401" in auth[0]["explanation"]
+    for secret in ("Wrong-Password-123", real_password, data["hosts"][0]["winrm"]["password"]):
+        assert secret not in captured.out
+        assert secret not in captured.err
+        assert secret not in caplog.text
