@@ -150,6 +150,8 @@ def build_request(inv: api.Invocation, now: dt.datetime) -> issue.CertRequest:
     hash_name = str(inv.get("HashAlgorithm", "SHA256")).upper()
     if hash_name in ("SHA1", "MD5"):
         raise NotModelledError(f"New-SelfSignedCertificate -HashAlgorithm {hash_name} (weak signatures)")
+    if hash_name not in issue.HASHES:
+        raise _error(f"The hash algorithm '{inv.get('HashAlgorithm')}' is not supported.", "InvalidHashAlgorithm")
     request = issue.CertRequest(
         subject=subject,
         not_before=not_before,
@@ -163,11 +165,16 @@ def build_request(inv: api.Invocation, now: dt.datetime) -> issue.CertRequest:
     )
     if inv.has("SerialNumber"):
         try:
-            request.serial = int(inv.get("SerialNumber"), 16)
-        except ValueError as exc:
-            raise _error(f"The serial number '{inv.get('SerialNumber')}' is not valid.", "InvalidSerial") from exc
+            request.serial = int(str(inv.get("SerialNumber")).replace(" ", ""), 16)
+        except ValueError:
+            request.serial = -1
+        if not 0 < request.serial < 1 << 159:
+            raise _error(f"The serial number '{inv.get('SerialNumber')}' is not valid.", "InvalidSerial")
     for text in inv.get("TextExtension", []):
         apply_text_extension(request, text)
+    if request.not_after <= request.not_before:
+        # ASSUMPTION: wording of CertEnroll's refusal of an empty validity period.
+        raise _error("The NotAfter date must be later than the NotBefore date.", "InvalidValidity")
     return request
 
 

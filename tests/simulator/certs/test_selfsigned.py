@@ -158,3 +158,21 @@ def test_ecdsa_key_and_custom_type(sim_host: Host) -> None:
 def test_clone_cert_is_refused_loudly(sim_host: Host) -> None:
     with pytest.raises(NotModelledError):
         call(sim_host, "New-SelfSignedCertificate", CloneCert="Cert:\\LocalMachine\\My\\AB", CertStoreLocation=MY)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"SerialNumber": "-5"},
+        {"SerialNumber": "xyz"},
+        {"HashAlgorithm": "SHA3"},
+        {"KeyLength": 100},
+        {"NotAfter": dt.datetime(2000, 1, 1, tzinfo=dt.UTC)},
+        {"Subject": "XX=1"},
+    ],
+)
+def test_invalid_requests_fail_cleanly_and_leave_no_test_root(sim_host: Host, bad: dict[str, Any]) -> None:
+    with pytest.raises(SimError):
+        call(sim_host, "New-SelfSignedCertificate", DnsName=["a.test.net"], CertStoreLocation=MY, TestRoot=True, **bad)
+    assert store.list_certificates(sim_host, "My") == []
+    assert store.list_certificates(sim_host, "CA") == []
