@@ -327,3 +327,15 @@ def test_set_vm_replication_changes_reach_the_replica(pair: Pair) -> None:
     assert run_due(pair.primary)["sent"] == 1
     [replica] = call(pair.replica, "Get-VMReplication", VMName=["VM01"])
     assert replica.get("ReplicationFrequencySec") == 30 and replica.get("RecoveryHistory") == 2
+
+
+def test_replication_survives_host_restarts(pair: Pair) -> None:
+    pair.enable(ReplicationFrequencySec=30, RecoveryHistory=1)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    primary = pair.lab.add(Host.open(pair.primary.state_dir), "hyper-v-prim.test.net")
+    replica = pair.lab.add(Host.open(pair.replica.state_dir), REPLICA_FQDN)
+    write_guest_data(primary, "VM01", 0, b"after restart")
+    primary.clock.advance(30)
+    assert run_due(primary)["sent"] == 1
+    assert read_guest_data(replica, "VM01", 0, 13) == b"after restart"
+    assert rep_state(replica) == ("Replicating", "Replica", "Normal")

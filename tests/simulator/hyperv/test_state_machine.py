@@ -8,6 +8,7 @@ and whenever both sides are replicating with nothing pending, the replica's disk
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -165,6 +166,11 @@ class ReplicationMachine(RuleBasedStateMachine):
                     assert value == "Warning"
                 else:
                     assert value in {"Normal", "Warning", "Critical"}
+
+    @invariant()
+    def state_is_plain_json(self) -> None:
+        for host in self.hosts():
+            assert json.loads(json.dumps(host.state["hyperv"])) == host.state["hyperv"]
 
     @invariant()
     def one_test_vm_at_most(self) -> None:
