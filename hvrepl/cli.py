@@ -22,6 +22,7 @@ from hvrepl.engine import RunReport, StepResult, error_json, run_steps
 from hvrepl.errors import ConfigError, HvreplError
 from hvrepl.inventory import Connection, load_inventory, load_lab
 from hvrepl.plan import Plan, load_plan
+from hvrepl.powershell import wrap
 from hvrepl.remediation import describe
 from hvrepl.session import HostSession
 from hvrepl.steps import RunContext, build_steps
@@ -106,6 +107,7 @@ def _progress(result: StepResult) -> None:
 
 
 def _print_plan(report: RunReport) -> None:
+    bodies = False
     for result in report.results:
         if result.diff is None:
             continue
@@ -115,8 +117,13 @@ def _print_plan(report: RunReport) -> None:
         for note in result.diff.notes:
             print(f"   note: {note}")
         for script in result.diff.scripts:
-            print("   powershell:")
-            print("\n".join("     | " + line for line in script.text.splitlines()))
+            bodies = True
+            print(f"   powershell ({script.template}{', password on stdin' if script.reads_stdin else ''}):")
+            print("\n".join("     | " + line for line in script.body.splitlines()))
+    if bodies:
+        print("Each script above is sent as '# hvrepl <name>' + this wrapper with the script in place of <BODY>")
+        print("(exact text of every script: --json):")
+        print("\n".join("     | " + line for line in wrap("<BODY>").splitlines()))
     print(f"{report.changes} step(s) would change something.")
 
 

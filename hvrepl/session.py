@@ -19,6 +19,7 @@ class Script:
     template: str
     text: str
     reads_stdin: bool = False
+    body: str = ""
 
     @classmethod
     def build(cls, template: str, **values: PowerShellValue) -> Script:
@@ -33,11 +34,12 @@ class Script:
     @classmethod
     def _make(cls, template: str, reads_stdin: bool, values: dict[str, PowerShellValue]) -> Script:
         # The first line names the template: handy in a host's process list/event log and in tests.
-        text = f"# hvrepl {template}\n" + wrap(render(template, **values), reads_stdin=reads_stdin)
+        body = render(template, **values)
+        text = f"# hvrepl {template}\n" + wrap(body, reads_stdin=reads_stdin)
         if len(text) > MAX_SCRIPT_CHARS:
             log.warning("script %s is %d characters (limit %d): it may exceed cmd.exe's command line",
                         template, len(text), MAX_SCRIPT_CHARS)
-        return cls(template, text, reads_stdin)
+        return cls(template, text, reads_stdin, body)
 
 
 @dataclass
