@@ -39,23 +39,34 @@ class WireError(Exception):
 class Throttle:
     """A bandwidth cap (bytes per second) applied by sleeping; no-op when ``rate`` is None."""
 
+    IDLE_RESET_SECONDS = 1.0
+
     def __init__(self, rate: Callable[[], int | None]) -> None:
         self._rate = rate
-        self._start = time.monotonic()
+        self._start = 0.0
+        self._last = 0.0
         self._sent = 0
 
     def account(self, nbytes: int) -> None:
-        """Record ``nbytes`` sent and sleep long enough to stay under the current cap."""
+        """Record ``nbytes`` just sent and sleep long enough to stay under the current cap.
+
+        The window starts with the first chunk after an idle second, so time spent connecting or
+        between calls never counts as unused bandwidth.
+        """
         rate = self._rate()
+        now = time.monotonic()
         if not rate:
-            self._start = time.monotonic()
             self._sent = 0
             return
+        if self._sent == 0 or now - self._last > self.IDLE_RESET_SECONDS:
+            self._start = now
+            self._sent = 0
         self._sent += nbytes
         due = self._start + self._sent / rate
         delay = due - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+        self._last = time.monotonic()
 
 
 class FrameConnection:
