@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.ps.api import Invocation, Param, cmdlet
 from simulator.ps.objects import PSObject
-from simulator.services.hyperv.state import NS, hyperv_error, section, wildcard_match
+from simulator.services.hyperv.state import NS, TABLE_VIEWS, hyperv_error, section, wildcard_match
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
@@ -74,7 +74,7 @@ def entry_object(host: Host, entry: dict[str, str]) -> PSObject:
         "ComputerName": host.info["name"],
         "IsDeleted": False,
     }, default_display=["AllowedPrimaryServer", "ReplicaStorageLocation", "TrustGroup"],
-        to_string=ENTRY_TYPE)
+        to_string=ENTRY_TYPE, hidden={"table_view": TABLE_VIEWS["VMReplicationAuthorizationEntry"]})
 
 
 def _find(host: Host, primary: str) -> dict[str, str] | None:

@@ -19,6 +19,7 @@ from simulator.services.hyperv.state import (
     REPLICATION_MODE,
     REPLICATION_STATE,
     SNAPSHOT_TYPE,
+    TABLE_VIEWS,
     VM_STATE,
     now,
     parse_time,
@@ -87,7 +88,7 @@ def vm_object(host: Host, vm: dict[str, Any]) -> PSObject:
     }
     return PSObject(VM_TYPE, props, to_string=f"VirtualMachine (Name = '{vm['name']}') [Id = '{vm['id']}']",
                     default_display=["Name", "State", "CPUUsage", "MemoryAssigned", "Uptime", "Status", "Version"],
-                    hidden={"vm_id": vm["id"]})
+                    hidden={"vm_id": vm["id"], "table_view": TABLE_VIEWS["VirtualMachine"]})
 
 
 def snapshot_object(host: Host, vm: dict[str, Any], snap: dict[str, Any]) -> PSObject:

@@ -15,6 +15,7 @@ from simulator.services.hyperv.state import (
     REPLICATION_MODE,
     REPLICATION_STATE,
     REPLICATION_TYPE,
+    TABLE_VIEWS,
     find_vm_by_id,
     now,
     parse_time,
@@ -73,7 +74,8 @@ def replication_object(host: Host, vm: dict[str, Any]) -> PSObject:
         "VMSnapshotId": None, "VMSnapshotName": None,
         "ComputerName": host.info["name"], "IsDeleted": False,
     })
-    return PSObject(REPLICATION_TYPE_NAME, props, to_string=REPLICATION_TYPE_NAME, hidden={"vm_id": vm["id"]},
+    return PSObject(REPLICATION_TYPE_NAME, props, to_string=REPLICATION_TYPE_NAME,
+                    hidden={"vm_id": vm["id"], "table_view": TABLE_VIEWS["VMReplication"]},
                     default_display=["VMName", "ReplicationState", "ReplicationHealth", "ReplicationMode",
                                      "ReplicationFrequencySec", "PrimaryServerName", "ReplicaServerName",
                                      "ReplicaServerPort", "AuthenticationType", "ReplicationRelationshipType"])
@@ -122,7 +124,8 @@ def health_object(host: Host, vm: dict[str, Any]) -> PSObject:
         "LastVSSSnapshotTime": None, "CurrentTask": None,
         "ComputerName": host.info["name"], "IsDeleted": False,
     })
-    return PSObject(HEALTH_TYPE_NAME, props, to_string=HEALTH_TYPE_NAME, hidden={"vm_id": vm["id"]},
+    return PSObject(HEALTH_TYPE_NAME, props, to_string=HEALTH_TYPE_NAME,
+                    hidden={"vm_id": vm["id"], "table_view": TABLE_VIEWS["VMReplicationHealth"]},
                     default_display=["VMName", "ReplicationState", "ReplicationHealth", "LastReplicationTime",
                                      "PendingReplicationSize", "AverageReplicationLatency", "AverageReplicationSize",
                                      "ReplicationRelationshipType"])

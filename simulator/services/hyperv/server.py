@@ -10,7 +10,7 @@ from simulator.core.errors import NotModelledError
 from simulator.ps.api import Invocation, Param, cmdlet
 from simulator.ps.objects import PSEnum, PSObject
 from simulator.services.hyperv.authorization import entries, entry_object, validate_storage
-from simulator.services.hyperv.state import NS, RECOVERY_AUTH, hyperv_error, section
+from simulator.services.hyperv.state import NS, RECOVERY_AUTH, TABLE_VIEWS, hyperv_error, section
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
@@ -60,7 +60,7 @@ def server_object(host: Host) -> PSObject:
         "IsDeleted": False,
     }, default_display=["ReplicationEnabled", "AllowedAuthenticationType", "KerberosAuthenticationPort",
                         "CertificateAuthenticationPort", "ReplicationAllowedFromAnyServer"],
-        to_string=SERVER_TYPE)
+        to_string=SERVER_TYPE, hidden={"table_view": TABLE_VIEWS["VMReplicationServer"]})
 
 
 @cmdlet(

@@ -56,6 +56,33 @@ REPLICATION_TYPE = enum_factory(f"{NS}.VMReplicationType",
                                 {"None": 0, "Regular": 1, "ApplicationConsistent": 2, "Planned": 3})
 
 
+# Windows' default table views (format.ps1xml): column label, property, optional divisor (bytes -> MB).
+# Objects carry theirs in ``hidden["table_view"]`` for a formatter that renders labelled tables; the
+# PSObject contract has no label field, so ``default_display`` lists the same properties.
+TABLE_VIEWS: dict[str, list[tuple[str, str] | tuple[str, str, int]]] = {
+    "VirtualMachine": [("Name", "Name"), ("State", "State"), ("CPUUsage(%)", "CPUUsage"),
+                       ("MemoryAssigned(M)", "MemoryAssigned", 1024 * 1024), ("Uptime", "Uptime"),
+                       ("Status", "Status"), ("Version", "Version")],
+    "VMReplicationServer": [("RepEnabled", "ReplicationEnabled"), ("AuthType", "AllowedAuthenticationType"),
+                            ("KerbAuthPort", "KerberosAuthenticationPort"),
+                            ("CertAuthPort", "CertificateAuthenticationPort"),
+                            ("AllowAnyServer", "ReplicationAllowedFromAnyServer")],
+    "VMReplicationAuthorizationEntry": [("AllowedPS", "AllowedPrimaryServer"), ("StorageLoc", "ReplicaStorageLocation"),
+                                        ("TrustGroup", "TrustGroup")],
+    "VMReplication": [("VMName", "VMName"), ("State", "ReplicationState"), ("Health", "ReplicationHealth"),
+                      ("Mode", "ReplicationMode"), ("FrequencySec", "ReplicationFrequencySec"),
+                      ("PrimaryServer", "PrimaryServerName"), ("ReplicaServer", "ReplicaServerName"),
+                      ("ReplicaPort", "ReplicaServerPort"), ("AuthType", "AuthenticationType"),
+                      ("Relationship", "ReplicationRelationshipType")],
+    "VMReplicationHealth": [("VMName", "VMName"), ("State", "ReplicationState"), ("Health", "ReplicationHealth"),
+                            ("LReplTime", "LastReplicationTime"),
+                            ("PReplSize(M)", "PendingReplicationSize", 1024 * 1024),
+                            ("AvgLatency", "AverageReplicationLatency"),
+                            ("AvgReplSize(M)", "AverageReplicationSize", 1024 * 1024),
+                            ("Relationship", "ReplicationRelationshipType")],
+}
+
+
 def section(host: Host) -> dict[str, Any]:
     """The ``hyperv`` state section, created empty when missing."""
     hv: dict[str, Any] = host.state.setdefault("hyperv", {})
