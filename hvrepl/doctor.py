@@ -57,7 +57,8 @@ def diagnose_host(plan: Plan, host: str, session: HostSession) -> list[Finding]:
         findings.append(Finding(host, "revocation check", revocation == 1,
                                 "DisableCertRevocationCheck = 1" if revocation == 1 else
                                 "revocation check is on: test-root and private-CA certificates have no reachable "
-                                "CRL, so replication fails with 0x80092012 — set revocation_check: disable"))
+                                "CRL, so replication fails with 0x80092012 or 0x80092013 — set "
+                                "revocation_check: disable"))
     certs = session.call("certs_get", names=[h.fqdn for h in plan.hosts()])
     now = parse_time(str(certs["now"]))
     spec = next(h for h in plan.hosts() if h.name == host)

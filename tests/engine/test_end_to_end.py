@@ -161,3 +161,17 @@ def test_doctor_reports_rejected_credentials_and_never_echoes_them(lab: Lab, cap
         assert secret not in captured.out
         assert secret not in captured.err
         assert secret not in caplog.text
+
+
+@pytest.mark.slow
+def test_revocation_check_kept_fails_at_the_connection_test(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    """With revocation_check: keep, the run stops before enabling VMs, with the HRESULT and the fix."""
+    plan = lab.write_plan(plan_dict(revocation_check="keep"))
+    code, report, err = cli(lab, capsys, "run", str(plan), "--allow-reboot", "--health-timeout", "10")
+    assert code == 1
+    failed = next(s for s in report["steps"] if s["status"] == "failed")
+    assert (failed["host"], failed["step"]) == ("Hyper-v-prim", "connection_test")
+    assert failed["error"]["hresult"] in ("0x80092012", "0x80092013")
+    assert "revocation_check: disable" in failed["error"]["remediation"]
+    assert "Fix:" in err
+    assert not any(s["step"] == "vm_replication" for s in report["steps"])
