@@ -113,6 +113,12 @@ def make_protocol(runtime: Runtime) -> type[H11Protocol]:
     """uvicorn's h11 protocol, telling the authenticator when a connection closes (NTLM state is per connection)."""
 
     class TrackedProtocol(H11Protocol):
+        def shutdown(self) -> None:
+            idle = self.cycle is None or self.cycle.response_complete
+            super().shutdown()
+            if idle:  # don't wait for a TLS close_notify the idle client will never send
+                self.transport.abort()
+
         def connection_lost(self, exc: Exception | None) -> None:
             server, client = self.server, self.client
             if server and client:
