@@ -109,6 +109,16 @@ def fqdn_of(name: str, suffix: str | None) -> str:
     return f"{name}.{suffix}" if suffix else name
 
 
+def active_names(host: Host, topo: dict[str, Any]) -> tuple[str, str]:
+    """(computer name, FQDN) as the host currently has them (the identity subsystem knows renames)."""
+    identity = importlib.import_module("simulator.services.identity")
+    host_name, fqdn = getattr(identity, "host_name", None), getattr(identity, "fqdn", None)
+    if host_name is not None and fqdn is not None:
+        return str(host_name(host)), str(fqdn(host))
+    name = str(host.info["name"])
+    return name, fqdn_of(name, topo.get("dns_suffix"))
+
+
 def make_protocol(runtime: Runtime) -> type[H11Protocol]:
     """uvicorn's h11 protocol, telling the authenticator when a connection closes (NTLM state is per connection)."""
 
@@ -160,9 +170,7 @@ def prepare(args: argparse.Namespace) -> tuple[Runtime, dict[str, socket.socket]
     info = HostInfo(name=topo["name"], os_version=topo["os"], address=args.address,
                     virtual_address=topo.get("address"))
     host = Host.open(state_dir, info, topo)
-    name = str(host.info["name"])
-    suffix = host.state.get("identity", {}).get("dns_suffix", topo.get("dns_suffix"))
-    fqdn = fqdn_of(name, suffix)
+    name, fqdn = active_names(host, topo)
     secret = load_or_create_secrets(state_dir)
     account = Account(USERNAME, secret["password"], name)
     write_ntlm_user_file(state_dir / "winrm" / "ntlm_users", account)
