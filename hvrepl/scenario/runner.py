@@ -151,14 +151,18 @@ class ScenarioRun:
 
     def _phase(self, lab: Lab, phase: Phase) -> dict[str, Any]:
         base = self.scenario.plan if self.scenario.plan is not None else default_plan()
-        plan = Plan.model_validate(substitute(deep_merge(base, phase.plan_patch), self.saved))
-        connections = load_lab(lab.directory, plan)
+        # the hosts are known before the `before` actions run; the rest of the plan may use values they save
+        host_patch = {k: v for k, v in phase.plan_patch.items() if k in ("primary", "replica")}
+        connections = load_lab(lab.directory, Plan.model_validate(substitute(deep_merge(base, host_patch),
+                                                                             self.saved)))
         if phase.winrm_password is not None:
             connections = {n: replace(c, password=Secret(phase.winrm_password)) for n, c in connections.items()}
         sessions = {n: HostSession(n, self.transport_factory(c)) for n, c in connections.items()}
         observed: dict[str, Any] = {"error": None}
+        plan = Plan.model_validate(substitute(deep_merge(base, host_patch), self.saved))
         try:
             self._actions(phase.before, lab, sessions, "before")
+            plan = Plan.model_validate(substitute(deep_merge(base, phase.plan_patch), self.saved))
             if phase.command in ("run", "verify", "plan"):
                 self._engine(lab, phase, plan, sessions, connections)
             elif phase.command == "status":
