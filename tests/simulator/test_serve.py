@@ -204,3 +204,14 @@ def test_allow_unencrypted_accepts_basic_over_http(tmp_path: Path) -> None:
         session = winrm.Session(running.info["winrm"]["http_url"], transport="plaintext",
                                 auth=(running.info["username"], running.info["password"]))
         assert session.run_cmd("echo plain").std_out == b"plain\r\n"
+
+
+def test_replication_control_router_is_mounted_when_present(host: RunningHost) -> None:
+    import importlib  # noqa: PLC0415 - only this test looks at the optional module
+
+    module = importlib.import_module("simulator.services.replication.control")
+    reply = control(host, "GET", "/replication/status")
+    assert (reply.status_code != 404) is hasattr(module, "router")
+    unauthenticated = requests.get(host.info["control_url"] + "/replication/status", verify=host.info["ca_bundle"],
+                                   timeout=10)
+    assert unauthenticated.status_code in (401, 404)
