@@ -225,3 +225,12 @@ def test_idle_shell_expires(running_host: RunningHost) -> None:
         protocol.run_command(idle_shell, "echo late")
     assert caught.value.wsman_fault_code == 2150858843
     protocol.close_shell(other)
+
+
+@pytest.mark.parametrize(("codepage", "encoded"), [(437, "é".encode("cp437")), (65001, "é".encode())])
+def test_output_uses_the_shell_code_page(running_host: RunningHost, codepage: int, encoded: bytes) -> None:
+    protocol = _protocol(running_host)
+    shell_id = protocol.open_shell(codepage=codepage)
+    command_id = protocol.run_command(shell_id, "echo café")
+    assert protocol.get_command_output(shell_id, command_id)[0] == b"caf" + encoded + b"\r\n"
+    protocol.close_shell(shell_id)
