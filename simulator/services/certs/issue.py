@@ -41,6 +41,9 @@ _SHORT_NAMES = {oid: short for short, oid in NAME_ATTRIBUTES.items() if short !=
 # CertEnroll's refusal of a malformed subject (CRYPT_E_INVALID_X500_STRING).
 INVALID_X500 = ("CertEnroll::CX500DistinguishedName::Encode: The string contains an invalid X500 name attribute key, "
                 "oid, value or delimiter. 0x80092023 (-2146885597 CRYPT_E_INVALID_X500_STRING)")
+# ASSUMPTION: CertEnroll's refusal of a malformed alternative name or extension value.
+INVALID_PARAMETER = ("CertEnroll::CX509Extension::Initialize: The parameter is incorrect. 0x80070057 "
+                     "(WIN32: 87 ERROR_INVALID_PARAMETER)")
 TEST_ROOT_SUBJECT = "CN=CertReq Test Root, OU=For Test Purposes Only"
 
 # SHA-1 signatures are refused by ``cryptography``; the cmdlet reports them as not modelled.
@@ -168,15 +171,49 @@ def _key_usage(flags: list[str]) -> x509.KeyUsage:
     )
 
 
+def _dns_name(name: str) -> x509.DNSName:
+    """A SAN DNS name; Unicode names are stored as their Punycode (A-label) form, as CertEnroll does."""
+    try:
+        return x509.DNSName(name)
+    except ValueError:
+        pass
+    try:
+        return x509.DNSName(name.encode("idna").decode("ascii"))
+    except (UnicodeError, ValueError) as exc:
+        raise RequestError(INVALID_PARAMETER) from exc
+
+
+def general_names(request: CertRequest) -> list[x509.GeneralName]:
+    """The SAN entries of a request, or RequestError for a name CertEnroll would refuse."""
+    names: list[x509.GeneralName] = [_dns_name(n) for n in request.dns_names]
+    try:
+        names += [x509.IPAddress(ipaddress.ip_address(a)) for a in request.ip_addresses]
+    except ValueError as exc:
+        raise RequestError(INVALID_PARAMETER) from exc
+    return names
+
+
+def check_request(request: CertRequest) -> None:
+    """Refuse, before anything is created, a request :func:`issue` could not sign."""
+    if request.not_after <= request.not_before:
+        msg = "The NotAfter date must be later than the NotBefore date."
+        raise RequestError(msg)
+    if request.hash_algorithm.upper() not in HASHES:
+        msg = f"The hash algorithm '{request.hash_algorithm}' is not supported."
+        raise RequestError(msg)
+    if request.serial is not None and not 0 < request.serial < 1 << 159:
+        msg = f"The serial number {request.serial:X} is not valid."
+        raise RequestError(msg)
+    general_names(request)
+
+
 def issue(
     request: CertRequest,
     signer: tuple[x509.Certificate, store.PrivateKey] | None = None,
     key: store.PrivateKey | None = None,
 ) -> tuple[x509.Certificate, store.PrivateKey]:
     """Build and sign a certificate; self-signed when ``signer`` is None. Returns (cert, its key)."""
-    if request.not_after <= request.not_before:
-        msg = "The NotAfter date must be later than the NotBefore date."
-        raise RequestError(msg)
+    check_request(request)
     key = key or new_key(request.key_algorithm, request.key_length)
     issuer_name, signing_key = (request.subject, key) if signer is None else (signer[0].subject, signer[1])
     builder = (
@@ -192,8 +229,7 @@ def issue(
         builder = builder.add_extension(_key_usage(request.key_usage), critical=True)
     if request.ekus is not None:
         builder = builder.add_extension(x509.ExtendedKeyUsage(request.ekus), critical="2.5.29.37" in request.critical)
-    names: list[x509.GeneralName] = [x509.DNSName(n) for n in request.dns_names]
-    names += [x509.IPAddress(ipaddress.ip_address(a)) for a in request.ip_addresses]
+    names = general_names(request)
     if names:
         san_critical = "2.5.29.17" in request.critical
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=san_critical)
@@ -208,11 +244,7 @@ def issue(
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(signer[1].public_key()), critical=False
         )
-    algorithm = HASHES.get(request.hash_algorithm.upper())
-    if algorithm is None:
-        msg = f"The hash algorithm '{request.hash_algorithm}' is not supported."
-        raise RequestError(msg)
-    return builder.sign(signing_key, algorithm()), key
+    return builder.sign(signing_key, HASHES[request.hash_algorithm.upper()]()), key
 
 
 def machine_test_root(host: Host) -> tuple[x509.Certificate, store.PrivateKey]:

@@ -57,6 +57,13 @@ def _one_year_later(moment: dt.datetime) -> dt.datetime:
 
 def apply_text_extension(request: issue.CertRequest, text: str) -> None:
     """Apply one ``-TextExtension`` (``2.5.29.37={text}oid,oid``, SAN, Basic Constraints)."""
+    try:
+        _apply_text_extension(request, text)
+    except ValueError as exc:  # a malformed OID or number inside the value
+        raise _error(issue.INVALID_PARAMETER, "System.Exception", "NotSpecified", hresult=0x80070057) from exc
+
+
+def _apply_text_extension(request: issue.CertRequest, text: str) -> None:
     oid, sep, value = text.partition("=")
     if not sep:
         raise _error(f"The text extension '{text}' is not valid.", "InvalidTextExtension")
@@ -172,9 +179,11 @@ def build_request(inv: api.Invocation, now: dt.datetime) -> issue.CertRequest:
             raise _error(f"The serial number '{inv.get('SerialNumber')}' is not valid.", "InvalidSerial")
     for text in inv.get("TextExtension", []):
         apply_text_extension(request, text)
-    if request.not_after <= request.not_before:
-        # ASSUMPTION: wording of CertEnroll's refusal of an empty validity period.
-        raise _error("The NotAfter date must be later than the NotBefore date.", "InvalidValidity")
+    try:
+        issue.check_request(request)
+    except issue.RequestError as exc:
+        # ASSUMPTION: CertEnroll's wording for these refusals is not documented.
+        raise _error(str(exc), "System.Exception", "NotSpecified", hresult=0x80070057) from exc
     return request
 
 
@@ -227,7 +236,7 @@ def new_self_signed_certificate(inv: api.Invocation) -> list[Any]:
     try:
         cert, key = issue.issue(request, signer, key)
     except issue.RequestError as exc:
-        raise _error(str(exc), "InvalidRequest") from exc
+        raise _error(str(exc), "System.Exception", "NotSpecified", hresult=0x80070057) from exc
     policy = inv.get("KeyExportPolicy", ["ExportableEncrypted"])
     entry = store.add_certificate(
         inv.host, cert, key, store="My", location=location,

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
 from hypothesis import given
 from hypothesis import strategies as st
 
+from simulator.core.errors import SimError
 from simulator.services.certs import issue, store
 from simulator.services.certs.views import dns_name_objects
 from tests.conftest import make_host
@@ -79,6 +81,7 @@ def test_malformed_subjects_are_refused_as_certenroll_does(text: str) -> None:
         issue.parse_subject(text)
 
 
+@pytest.mark.slow
 @given(names=st.lists(DNS_NAME, min_size=1, max_size=4, unique=True), days=st.integers(min_value=1, max_value=3650))
 def test_new_self_signed_certificate_for_any_names_and_lifetime(names: list[str], days: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
@@ -103,3 +106,39 @@ def test_new_self_signed_certificate_for_any_names_and_lifetime(names: list[str]
         assert store.usable_for_replication(entry, not_after + dt.timedelta(seconds=1)) == [
             "the certificate has expired"
         ]
+
+
+TEXT = st.text(max_size=30)
+
+
+@pytest.mark.slow
+@given(
+    subject=st.one_of(st.none(), TEXT),
+    names=st.lists(TEXT, max_size=3),
+    extensions=st.lists(
+        st.one_of(
+            TEXT,
+            TEXT.map(lambda t: "2.5.29.17={text}" + t),
+            TEXT.map(lambda t: "2.5.29.37={text}" + t),
+            TEXT.map(lambda t: "2.5.29.19={text}" + t),
+        ),
+        max_size=2,
+    ),
+    serial=st.one_of(st.none(), TEXT),
+)
+def test_any_arguments_give_a_certificate_or_a_windows_error(
+    subject: str | None, names: list[str], extensions: list[str], serial: str | None
+) -> None:
+    args: dict[str, Any] = {"DnsName": names, "TextExtension": extensions, "KeyAlgorithm": "ECDSA_nistP256"}
+    if subject is not None:
+        args["Subject"] = subject
+    if serial is not None:
+        args["SerialNumber"] = serial
+    with tempfile.TemporaryDirectory() as folder:
+        host = make_host(Path(folder) / "host")
+        try:
+            (obj,) = call(host, "New-SelfSignedCertificate", CertStoreLocation="Cert:\\LocalMachine\\My", **args)
+        except SimError:
+            assert store.list_certificates(host, "My") == []
+            return
+        assert store.find_certificate(host, obj.get("Thumbprint")) is not None
