@@ -41,13 +41,18 @@ def test_pywinrm_arguments_and_unknown_command(running_host: RunningHost) -> Non
     assert missing.std_err.startswith(b"'frobnicate' is not recognized as an internal or external command,\r\n")
 
 
-def test_pywinrm_run_ps_reaches_powershell(running_host: RunningHost) -> None:
-    """run_ps sends 'powershell -encodedcommand …'; whatever the interpreter's state, it is answered, not faulted."""
-    result = pywinrm_session(running_host).run_ps("Write-Output 'hello from ps'")
-    if result.status_code == 0:
-        assert result.std_out == b"hello from ps\r\n"
-    else:  # interpreter not installed yet: a loud, readable refusal
-        assert b"not modelled by the simulator" in result.std_err
+@pytest.mark.parametrize("transport", ["ssl", "ntlm"])
+def test_pywinrm_run_ps(running_host: RunningHost, transport: str) -> None:
+    """run_ps sends 'powershell -encodedcommand …': output, CLIXML errors, exit codes, output encoding."""
+    session = pywinrm_session(running_host, transport)
+    hello = session.run_ps("Write-Output 'hello from ps'")
+    assert (hello.status_code, hello.std_out, hello.std_err) == (0, b"hello from ps\r\n", b"")
+    failed = session.run_ps("Write-Error 'boom'")
+    assert failed.status_code == 1
+    assert failed.std_err.startswith(b"Write-Error : boom")  # pywinrm cleaned the CLIXML
+    assert session.run_ps("exit -1").status_code == 4294967295  # unsigned, as real hosts report it
+    utf8 = session.run_ps("[Console]::OutputEncoding = [Text.Encoding]::UTF8; 'é'")
+    assert utf8.std_out == "é\r\n".encode()
 
 
 def test_protocol_reuses_one_shell_and_sends_stdin(running_host: RunningHost) -> None:
