@@ -239,3 +239,15 @@ def test_output_uses_the_shell_code_page(running_host: RunningHost, codepage: in
     command_id = protocol.run_command(shell_id, "echo café")
     assert protocol.get_command_output(shell_id, command_id)[0] == b"caf" + encoded + b"\r\n"
     protocol.close_shell(shell_id)
+
+
+def test_powershell_script_from_stdin(running_host: RunningHost) -> None:
+    """The stdin idiom for payloads larger than one command line: 'powershell -' plus Send."""
+    protocol = _protocol(running_host)
+    shell_id = protocol.open_shell()
+    command_id = protocol.run_command(shell_id, "powershell.exe -NoProfile -NonInteractive -")
+    payload = "x" * 20000
+    protocol.send_command_input(shell_id, command_id, f"$data = '{payload}'\r\n")
+    protocol.send_command_input(shell_id, command_id, "Write-Output $data.Length\r\n", end=True)
+    assert protocol.get_command_output(shell_id, command_id) == (b"20000\r\n", b"", 0)
+    protocol.close_shell(shell_id)
