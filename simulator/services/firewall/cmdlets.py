@@ -223,6 +223,7 @@ def _set_enabled(inv: Invocation, command: str, enabled: bool) -> list[Any]:
 @cmdlet(
     "Enable-NetFirewallRule",
     *_selector_params(),
+    Param("All", "switch"),
     Param("PassThru", "switch"),
     summary="Enable the selected firewall rules (all of them when no selector is given, as on Windows).",
     not_modelled="-GPOSession, -CimSession, -AsJob, -WhatIf.",
@@ -240,6 +241,7 @@ def enable_net_firewall_rule(inv: Invocation) -> Iterable[Any]:
 @cmdlet(
     "Disable-NetFirewallRule",
     *_selector_params(),
+    Param("All", "switch"),
     Param("PassThru", "switch"),
     summary="Disable the selected firewall rules (all of them when no selector is given, as on Windows).",
     not_modelled="-GPOSession, -CimSession, -AsJob, -WhatIf.",
@@ -377,6 +379,13 @@ def set_net_firewall_rule(inv: Invocation) -> Iterable[Any]:
             changes[key] = _as_list(inv.get(param)) or ["Any"]
     if inv.has("Profile"):
         changes["profiles"] = _profiles(inv, command)
+    selectors = ("Name", "DisplayName", "DisplayGroup", "Group", "InputObject")
+    if not any(inv.has(p) for p in selectors) and inv.input is None:
+        # Set-NetFirewallRule has no -All: its default parameter set needs -Name (no prompt remotely).
+        raise ParameterBindingError(
+            "Cannot process command because of one or more missing mandatory parameters: Name.",
+            f"MissingMandatoryParameter,{command}",
+        )
     saved: dict[str, Any] = {k: inv.args.pop(k) for k in ("Enabled", "Direction", "Action") if k in inv.args}
     try:
         rules = select_rules(inv, command)
@@ -462,6 +471,7 @@ def new_net_firewall_rule(inv: Invocation) -> Iterable[Any]:
 @cmdlet(
     "Remove-NetFirewallRule",
     *_selector_params(),
+    Param("All", "switch"),
     summary="Delete the selected firewall rules (all of them when no selector is given, as on Windows).",
     not_modelled="-GPOSession, -CimSession, -AsJob, -WhatIf.",
     mutates=True,

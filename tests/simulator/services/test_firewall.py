@@ -150,6 +150,15 @@ def test_enable_without_selector_enables_every_rule(sim_host: Host) -> None:
     call(sim_host, "Enable-NetFirewallRule")
     assert all(r["enabled"] for r in firewall.all_rules(sim_host))
     assert firewall.port_open(sim_host, 80)
+    call(sim_host, "Disable-NetFirewallRule", All=True)
+    assert not any(r["enabled"] for r in firewall.all_rules(sim_host))
+
+
+def test_set_without_selector_needs_a_name(sim_host: Host) -> None:
+    with pytest.raises(ParameterBindingError) as caught:
+        call(sim_host, "Set-NetFirewallRule", Enabled="False")
+    assert caught.value.fully_qualified_error_id == "MissingMandatoryParameter,Set-NetFirewallRule"
+    assert any(r["enabled"] for r in firewall.all_rules(sim_host))
 
 
 def test_set_local_port_moves_the_listener(sim_host: Host) -> None:
