@@ -27,6 +27,7 @@ NS = {
 }
 SHELL_CMD_URI = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
 ANONYMOUS = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
+MAX_TIMEOUT_SECONDS = 60.0
 _DURATION = re.compile(r"^PT(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?$")
 _ENVELOPE_OPEN = (
     f'<s:Envelope xml:lang="en-US" xmlns:s="{NS["s"]}" xmlns:a="{NS["a"]}" xmlns:x="{NS["x"]}" '
@@ -90,7 +91,8 @@ def parse_request(data: bytes) -> Request:
     request = Request(action=action, message_id=message_id, resource_uri=resource_uri or "", body=body)
     timeout = text("w", "OperationTimeout")
     if timeout:
-        request.operation_timeout = parse_duration(timeout)
+        # ASSUMPTION: the service caps OperationTimeout at its MaxTimeoutms (60000 by default) instead of faulting.
+        request.operation_timeout = min(parse_duration(timeout), MAX_TIMEOUT_SECONDS)
     size = text("w", "MaxEnvelopeSize")
     if size:
         if not size.isdigit():
