@@ -3,8 +3,8 @@
 A VM's disk is a sparse file of its full size under the host's drive folder (never written out
 byte by byte). Writes through :func:`write_guest_data` mark 64 KiB blocks dirty while the VM is a
 replication primary. Replication moves disks as a *block stream*: records of
-``disk index (u16) · offset (u64) · length (u32) · bytes``, produced lazily block by block and parsed
-from arbitrarily cut chunks, so no disk is ever held in memory whole.
+``disk index (u16) · offset (u64) · length (u32) · flags (u8, 1 = zlib) · bytes``, produced lazily
+block by block and parsed from arbitrarily cut chunks, so no disk is ever held in memory whole.
 
 Replica recovery points use undo stores: the replica's disk always holds the latest state, and each
 point keeps the pre-images of blocks overwritten after it was taken (first overwrite only). The
@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import struct
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,8 @@ log = logging.getLogger(__name__)
 
 BLOCK_SIZE = 64 * 1024
 COPY_CHUNK = 1024 * 1024
-RECORD_HEADER = struct.Struct(">HQI")
+RECORD_HEADER = struct.Struct(">HQIB")
+FLAG_ZLIB = 1
 TRACKING_STATES = frozenset({"ReadyForInitialReplication", "InitialReplicationInProgress", "Replicating",
                              "Suspended", "Error", "PreparedForFailover"})
 
@@ -98,11 +100,13 @@ def read_block(handle: Any, block: int, size: int) -> bytes:
     return bytes(handle.read(min(BLOCK_SIZE, max(0, size - offset))))
 
 
-def encode_blocks(disks: Sequence[tuple[int, Path, Iterable[int]]], *, skip_zero: bool = False) -> Iterator[bytes]:
+def encode_blocks(disks: Sequence[tuple[int, Path, Iterable[int]]], *, skip_zero: bool = False,
+                  compress: bool = False) -> Iterator[bytes]:
     """The block stream for ``(disk index, file, block indices)``.
 
     ``skip_zero`` leaves out all-zero blocks (initial replication: the replica's new disk is sparse);
-    a delta must send them, since a guest may have zeroed data.
+    a delta must send them, since a guest may have zeroed data. ``compress`` (CompressionEnabled)
+    deflates each block whose compressed form is smaller.
     """
     for index, path, blocks in disks:
         size = path.stat().st_size
@@ -111,7 +115,12 @@ def encode_blocks(disks: Sequence[tuple[int, Path, Iterable[int]]], *, skip_zero
                 data = read_block(handle, block, size)
                 if not data or (skip_zero and not any(data)):
                     continue
-                yield RECORD_HEADER.pack(index, block * BLOCK_SIZE, len(data)) + data
+                flags = 0
+                if compress:
+                    packed = zlib.compress(data, 1)
+                    if len(packed) < len(data):
+                        data, flags = packed, FLAG_ZLIB
+                yield RECORD_HEADER.pack(index, block * BLOCK_SIZE, len(data), flags) + data
 
 
 def decode_blocks(chunks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
@@ -120,12 +129,12 @@ def decode_blocks(chunks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
     for chunk in chunks:
         buffer += chunk
         while len(buffer) >= RECORD_HEADER.size:
-            index, offset, length = RECORD_HEADER.unpack_from(buffer)
+            index, offset, length, flags = RECORD_HEADER.unpack_from(buffer)
             if len(buffer) < RECORD_HEADER.size + length:
                 break
             data = bytes(buffer[RECORD_HEADER.size:RECORD_HEADER.size + length])
             del buffer[:RECORD_HEADER.size + length]
-            yield index, offset, data
+            yield index, offset, zlib.decompress(data) if flags & FLAG_ZLIB else data
     if buffer:
         msg = "the replication block stream ended inside a record"
         raise SimError(f"{msg} (0x80004004).", "ReplicationStreamTruncated", "InvalidData", hresult=0x80004004)

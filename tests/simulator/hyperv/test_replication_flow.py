@@ -10,7 +10,7 @@ from simulator.core.errors import ParameterBindingError, SimError
 from simulator.core.host import Host
 from simulator.services.filesystem import set_capacity
 from simulator.services.hyperv import read_guest_data, write_guest_data
-from simulator.services.hyperv.disks import BLOCK_SIZE, sparse_copy
+from simulator.services.hyperv.disks import BLOCK_SIZE, RECORD_HEADER, sparse_copy
 from simulator.services.hyperv.scheduler import run_due
 from simulator.services.hyperv.state import find_vm
 from tests.simulator.hyperv.conftest import REPLICA_FQDN, Pair
@@ -41,7 +41,7 @@ def test_happy_path_states_and_data(pair: Pair) -> None:
     assert rep_state(pair.primary) == ("Replicating", "Primary", "Normal")
     assert rep_state(pair.replica) == ("Replicating", "Replica", "Normal")
     assert read_guest_data(pair.replica, "VM01", 3 * MIB + 100, len(payload)) == payload
-    assert pair.lab.largest_chunk <= BLOCK_SIZE + 14
+    assert pair.lab.largest_chunk <= BLOCK_SIZE + RECORD_HEADER.size
     [info] = call(pair.primary, "Get-VMReplication", VMName=["VM01"])
     assert info.get("PrimaryServerName") == "hyper-v-prim.test.net"
     assert info.get("ReplicaServerName") == REPLICA_FQDN
