@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from simulator.cmd.api import CMD_COMMANDS, CmdCall, CmdResult
 from simulator.cmd.cmdline import ShellContext, split_argv
 from simulator.cmd.execute import run_command_line
 from simulator.core.host import Host
 from simulator.services import firewall, load_all
+from tests.conftest import make_host
 
 load_all()
 
@@ -163,3 +168,29 @@ def test_find_in_a_file_prints_the_header(sim_host: Host) -> None:
     missing = console(sim_host, "find", '"x" nope.txt')
     assert missing.stderr == "File not found - NOPE.TXT\r\n"
     assert missing.exit_code == 2
+
+
+@given(
+    lines=st.lists(st.text(alphabet="abAB -", max_size=6), max_size=8),
+    needle=st.text(alphabet="abAB", min_size=1, max_size=2),
+    ignore_case=st.booleans(),
+)
+def test_find_and_find_v_partition_the_input(tmp_path_factory: pytest.TempPathFactory, lines: list[str],
+                                              needle: str, ignore_case: bool) -> None:
+    host = make_host(tmp_path_factory.mktemp("find"), {"name": "F", "vms": []})
+    stdin = "".join(line + "\r\n" for line in lines)
+    flag = "/I " if ignore_case else ""
+    kept = console(host, "find", f'{flag}"{needle}"', stdin)
+    dropped = console(host, "find", f'/V {flag}"{needle}"', stdin)
+    kept_lines = kept.stdout.split("\r\n")[:-1]
+    dropped_lines = dropped.stdout.split("\r\n")[:-1]
+    assert sorted(kept_lines + dropped_lines) == sorted(lines)
+    assert kept.exit_code == (0 if kept_lines else 1)
+
+    def hit(line: str) -> bool:
+        return (needle.lower() in line.lower()) if ignore_case else (needle in line)
+
+    assert all(hit(line) for line in kept_lines)
+    assert not any(hit(line) for line in dropped_lines)
+    counted = console(host, "find", f'/C {flag}"{needle}"', stdin)
+    assert counted.stdout == f"{len(kept_lines)}\r\n"
