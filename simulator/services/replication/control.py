@@ -164,6 +164,24 @@ def network_rate(body: RateRequest, request: Request) -> dict[str, Any]:
     return _status(host)
 
 
+def _serial_of(host: Host, thumbprint: str) -> str | None:
+    """The serial of a certificate in this host's stores, else in a lab peer's (read from its saved state)."""
+    from simulator.core.host import Host as HostState  # noqa: PLC0415 - peers' states are read only here
+    from simulator.services.certs import store  # noqa: PLC0415 - the certs subsystem loads with the services
+
+    runtime = network.runtime_of(host)
+    candidates = [host]
+    for peer in network.lab_peers(runtime.lab_file if runtime else None):
+        if peer.state_dir.resolve() != host.state_dir.resolve() and (peer.state_dir / "state.json").exists():
+            candidates.append(HostState.open(peer.state_dir))  # a read-only copy: never saved from here
+    for candidate in candidates:
+        for name in ("My", "CA", "Root", "TrustedPeople"):
+            entry = store.find_certificate(candidate, thumbprint, name)
+            if entry is not None:
+                return format(entry.certificate.serial_number, "X")
+    return None
+
+
 @router.post("/certificates/revoke")
 def revoke_certificate(body: RevokeRequest, request: Request) -> dict[str, Any]:
     """Revoke a certificate as this host's revocation checks will see it (helper D's revocation list)."""
@@ -172,13 +190,9 @@ def revoke_certificate(body: RevokeRequest, request: Request) -> dict[str, Any]:
     host = _host(request)
     serial = body.serial
     if serial is None and body.thumbprint is not None:
-        for name in ("My", "CA", "Root", "TrustedPeople"):
-            entry = store.find_certificate(host, body.thumbprint, name)
-            if entry is not None:
-                serial = format(entry.certificate.serial_number, "X")
-                break
-        else:
-            raise HTTPException(404, f"no certificate with thumbprint {body.thumbprint} on this host")
+        serial = _serial_of(host, body.thumbprint)
+        if serial is None:
+            raise HTTPException(404, f"no certificate with thumbprint {body.thumbprint} on this host or its lab peers")
     if serial is None:
         raise HTTPException(422, "give a serial or a thumbprint")
     with host.transaction(rollback=True):

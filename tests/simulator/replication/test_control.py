@@ -81,9 +81,11 @@ def test_revoke_by_thumbprint_on_the_checking_host(lab: Lab) -> None:
     from tests.simulator.replication.support import make_host_cert  # noqa: PLC0415 - local to this test
 
     cert, key = make_host_cert(lab.root, REPLICA_FQDN, cdp="http://crl.lab/root.crl")
-    thumb = lab.install_replica_cert(cert, key)
-    store.add_certificate(lab.primary, cert)  # the primary knows it (e.g. imported .cer) so it can name it
+    thumb = lab.install_replica_cert(cert, key)  # only the replica has it: found through the lab file
+    assert store.find_certificate(lab.primary, thumb) is None
     set_revocation_check(lab.primary, disabled=False)
+    unknown = _client(lab.primary).post("/_sim/replication/certificates/revoke", json={"thumbprint": "AB" * 20})
+    assert unknown.status_code == 404
     answer = _client(lab.primary).post("/_sim/replication/certificates/revoke", json={"thumbprint": thumb})
     assert answer.json()["revoked"] == format(cert.serial_number, "X")
     with pytest.raises(ReplicationConnectionError) as caught, lab.primary.transaction():
