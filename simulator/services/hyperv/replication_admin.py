@@ -189,7 +189,7 @@ def resynchronize(host: Any, vm: dict[str, Any], command: str) -> None:
         raise wrap(error, f"Resynchronization of virtual machine '{vm['name']}' failed.", command) from error
     at = now(host)
     rep.update(state="Replicating", last_cycle=iso(at), last_replication_time=iso(at), failing_cycles=0,
-               resync_start_time=None)
+               resync_start_time=None, resync_retry_after=None)
     blocks = sum(len(b) for b in differing.values())
     vmms_event(host, EVENT_RESYNC_COMPLETED, "Information",
                f"Resynchronization completed for virtual machine '{vm['name']}': {blocks} blocks ({sent} bytes) sent. "

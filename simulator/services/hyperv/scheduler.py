@@ -88,14 +88,30 @@ def _one_off_jobs(host: Host, vm: dict[str, Any], rep: dict[str, Any], at: dt.da
         with connect_for(host, rep) as channel:
             reply, _ = channel.call("replica_status", {"vm_id": vm["id"]})
         finish_media_initial_replication(host, vm, str(reply.get("state", "")))
-    elif rep["state"] == "WaitingForStartResynchronize":
-        start = parse_time(rep.get("resync_start_time"))
-        if start is not None and start <= at:
-            try:
-                resynchronize(host, vm, "ResumeVMReplication")
-            except SimError:
-                rep["resync_start_time"] = retry
-                raise
+    elif rep["state"] == "WaitingForStartResynchronize" and resync_due(rep, at):
+        try:
+            resynchronize(host, vm, "ResumeVMReplication")
+        except SimError:
+            rep["resync_retry_after"] = retry
+            raise
+
+
+def resync_due(rep: dict[str, Any], at: dt.datetime) -> bool:
+    """A scheduled resynchronization whose time came, or automatic resync inside its daily window.
+
+    # ASSUMPTION: the host's local time is UTC (the simulator has no time zones).
+    """
+    retry = parse_time(rep.get("resync_retry_after"))
+    if retry is not None and at < retry:
+        return False
+    start = parse_time(rep.get("resync_start_time"))
+    if start is not None:
+        return start <= at
+    if not rep.get("auto_resync"):
+        return False
+    seconds = at.hour * 3600 + at.minute * 60 + at.second
+    begin, end = int(rep.get("auto_resync_start_s", 66600)), int(rep.get("auto_resync_end_s", 21600))
+    return begin <= seconds < end if begin <= end else (seconds >= begin or seconds < end)
 
 
 def _send(host: Host, claimed: list[dict[str, Any]]) -> list[tuple[dict[str, Any], SimError | None, int]]:

@@ -339,3 +339,29 @@ def test_replication_survives_host_restarts(pair: Pair) -> None:
     assert run_due(primary)["sent"] == 1
     assert read_guest_data(replica, "VM01", 0, 13) == b"after restart"
     assert rep_state(replica) == ("Replicating", "Replica", "Normal")
+
+
+def test_auto_resynchronize_waits_for_its_window(pair: Pair) -> None:
+    pair.enable(ReplicationFrequencySec=30, AutoResynchronizeEnabled=True,
+                AutoResynchronizeIntervalStart=dt.timedelta(hours=18, minutes=30),
+                AutoResynchronizeIntervalEnd=dt.timedelta(hours=6))
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    now = pair.primary.clock.now()
+    noon = now.replace(hour=12, minute=0, second=0, microsecond=0)
+    if noon <= now:
+        noon += dt.timedelta(days=1)
+    pair.primary.clock.advance((noon - now).total_seconds())
+    run_due(pair.primary)
+    pair.lab.cut = True
+    write_guest_data(pair.primary, "VM01", 0, b"\x11" * (40 * MIB))
+    pair.primary.clock.advance(30)
+    run_due(pair.primary)
+    assert rep_state(pair.primary)[0] == "WaitingForStartResynchronize"
+    pair.lab.cut = False
+    pair.primary.clock.advance(3600)
+    run_due(pair.primary)
+    assert rep_state(pair.primary)[0] == "WaitingForStartResynchronize"  # 13:00, outside 18:30-06:00
+    pair.primary.clock.advance(6 * 3600)
+    run_due(pair.primary)
+    assert rep_state(pair.primary)[0] == "Replicating"  # 19:00
+    assert read_guest_data(pair.replica, "VM01", 40 * MIB - 1, 1) == b"\x11"
