@@ -131,9 +131,13 @@ def run(context: ShellContext, call: api.CmdCall) -> Outcome:
     if importlib.util.find_spec("simulator.ps.runner") is None:
         raise NotModelledError("PowerShell scripts (the interpreter simulator.ps.runner is not installed)")
     runner = importlib.import_module("simulator.ps.runner")
+    accepted = inspect.signature(runner.run_script).parameters
     extra: dict[str, object] = {}
-    if "env" in inspect.signature(runner.run_script).parameters:  # the shell's variables for $env:
+    if "env" in accepted:  # the shell's variables for $env:
         extra["env"] = dict(context.env)
+    if "stdin" in accepted and not invocation.read_stdin:  # $input: a pipe, else WinRS stdin, read only if used
+        piped = call.stdin
+        extra["stdin"] = piped if piped else lambda: context.read_stdin().decode(context.encoding, errors="replace")
     result = runner.run_script(context.host, invocation.script, **extra)
     out_encoding = "utf-8" if str(result.output_encoding).lower() in ("utf-8", "utf8") else context.encoding
     return Outcome(

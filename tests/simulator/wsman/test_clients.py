@@ -251,3 +251,15 @@ def test_powershell_script_from_stdin(running_host: RunningHost) -> None:
     protocol.send_command_input(shell_id, command_id, "Write-Output $data.Length\r\n", end=True)
     assert protocol.get_command_output(shell_id, command_id) == (b"20000\r\n", b"", 0)
     protocol.close_shell(shell_id)
+
+
+def test_encoded_command_reads_stdin_as_input(running_host: RunningHost) -> None:
+    """powershell -EncodedCommand with stdin sent: the lines are $input (how secrets avoid the command line)."""
+    protocol = _protocol(running_host)
+    shell_id = protocol.open_shell()
+    script = "$lines = @($input); Write-Output $lines.Count; Write-Output $lines[1]"
+    encoded = base64.b64encode(script.encode("utf-16-le")).decode()
+    command_id = protocol.run_command(shell_id, f"powershell -encodedcommand {encoded}")
+    protocol.send_command_input(shell_id, command_id, "first\r\nsecret-value\r\n", end=True)
+    assert protocol.get_command_output(shell_id, command_id) == (b"2\r\nsecret-value\r\n", b"", 0)
+    protocol.close_shell(shell_id)
