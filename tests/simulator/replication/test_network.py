@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
 
 from simulator.core.host import Host
+from simulator.services import replication
 from simulator.services.replication import network
 
 
@@ -67,3 +72,21 @@ def test_cut_matching(sim_host: Host) -> None:
     with sim_host.transaction():
         network.faults(sim_host)["cut"] = ["*"]
     assert network.is_cut(sim_host, ["anything"])
+
+
+def test_tick_resyncs_the_listener(sim_host: Host, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The background tick started by on_host_start re-reads the port; on_host_stop unpublishes."""
+    monkeypatch.setattr(replication, "SCHEDULER_INTERVAL_SECONDS", 0.05)
+    runtime = SimpleNamespace(state_dir=sim_host.state_dir, address="127.0.0.1", lab_file=None, ephemeral_ports=True)
+    replication.on_host_start(sim_host, runtime)
+    try:
+        assert set(network.read_listeners(sim_host.state_dir)) == {443}
+        with sim_host.transaction():
+            sim_host.state["hyperv"]["server"]["certificate_port"] = 9443
+        deadline = time.monotonic() + 10
+        while set(network.read_listeners(sim_host.state_dir)) != {9443} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert set(network.read_listeners(sim_host.state_dir)) == {9443}
+    finally:
+        replication.on_host_stop(sim_host)
+    assert network.read_listeners(sim_host.state_dir) == {}

@@ -289,3 +289,15 @@ def test_key_usage_tls_cannot_use_is_a_secure_failure(lab: Lab) -> None:
     thumb = lab.install_primary_cert(*make_host_cert(lab.root, PRIMARY_FQDN, key_usage=usage))
     error = _expect_failure(lab, winerrors.SECURE_FAILURE, thumbprint=thumb)
     assert "TLS handshake" in error.message
+
+
+def test_listener_follows_a_port_change(lab: Lab) -> None:
+    """Set-VMReplicationServer -CertificateAuthenticationPort 8443: after the next tick 8443 answers, 443 not."""
+    from simulator.services import replication  # noqa: PLC0415 - run_due is what the tick calls
+
+    run_cmdlet(lab.replica, "Set-VMReplicationServer", CertificateAuthenticationPort=8443, Force=True)
+    replication.run_due(lab.replica)
+    assert set(network.read_listeners(lab.replica.state_dir)) == {8443}
+    _expect_failure(lab, winerrors.CANNOT_CONNECT)  # port 443
+    # Hyper-V moved the HTTPS rule to 8443 with the port, so the firewall is open there.
+    _connect(lab, port=8443).close()
