@@ -1,176 +1,28 @@
 """The NetSecurity cmdlets (Get/Enable/Disable/Set/New/Remove-NetFirewallRule, Get-NetFirewallPortFilter).
 
-They are CIM-based ("cmdletization") cmdlets on Windows, so selection, errors and output objects follow
-that machinery: selectors accept wildcards, a literal value that matches nothing writes "No
-MSFT_NetFirewallRule objects found with property …", and the objects are MSFT_NetFirewallRule instances.
+Thin handlers over the rule table (:mod:`rules`), the CIM object/selection layer (:mod:`cim`) and the
+value checks (:mod:`values`); each validates everything before it changes a rule.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from simulator.core.errors import NotModelledError, ParameterBindingError, SimError
 from simulator.ps.api import Invocation, Param, cmdlet
-from simulator.ps.objects import PSEnum, PSObject, enum_factory
-from simulator.services.firewall.rules import (
-    all_rules,
-    find_rule,
-    has_wildcards,
-    make_rule,
-    matches,
-    parse_profiles,
-    profile_text,
+from simulator.services.firewall.cim import (
+    NS,
+    RULE_CLASS,
+    as_list,
+    input_rule_name,
+    port_filter_object,
+    rule_object,
+    select_rules,
 )
-
-_NS = "Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity"
-enabled_enum = enum_factory(f"{_NS}.Enabled", {"True": 1, "False": 2})
-direction_enum = enum_factory(f"{_NS}.Direction", {"Inbound": 1, "Outbound": 2})
-action_enum = enum_factory(f"{_NS}.Action", {"NotConfigured": 0, "Allow": 2, "Block": 4})
-primary_status_enum = enum_factory(f"{_NS}.PrimaryStatus", {"Unknown": 0, "OK": 1, "Inactive": 2, "Error": 3})
-edge_enum = enum_factory(f"{_NS}.EdgeTraversal", {"Block": 0, "Allow": 1, "DeferToUser": 2, "DeferToApp": 3})
-_PROFILE_BITS = {"Domain": 1, "Private": 2, "Public": 4}
-
-RULE_CLASS = "MSFT_NetFirewallRule"
-RULE_TYPE = f"Microsoft.Management.Infrastructure.CimInstance#root/StandardCimv2/{RULE_CLASS}"
-PORT_FILTER_TYPE = "Microsoft.Management.Infrastructure.CimInstance#root/StandardCimv2/MSFT_NetProtocolPortFilter"
-_CIM = "Microsoft.Management.Infrastructure.CimInstance"
-
-_DISPLAY = (
-    "Name", "DisplayName", "Description", "DisplayGroup", "Group", "Enabled", "Profile", "Platform",
-    "Direction", "Action", "EdgeTraversalPolicy", "LooseSourceMapping", "LocalOnlyMapping", "Owner",
-    "PrimaryStatus", "Status", "EnforcementStatus", "PolicyStoreSource", "PolicyStoreSourceType",
-)
-
-
-def profile_enum(rule: dict[str, Any]) -> PSEnum:
-    """The rule's Profile as the flags enum Windows shows (``Any`` = 0, ``Domain, Private`` = 3)."""
-    value = sum(_PROFILE_BITS[p] for p in rule["profiles"])
-    return PSEnum(f"{_NS}.Profile", profile_text(rule), 0 if value == 7 else value)
-
-
-def rule_object(rule: dict[str, Any]) -> PSObject:
-    """An MSFT_NetFirewallRule instance for a rule dict (a snapshot, as CIM instances are)."""
-    props = {
-        "Name": rule["name"],
-        "ID": rule["name"],
-        "InstanceID": rule["name"],
-        "DisplayName": rule["display_name"],
-        "ElementName": rule["display_name"],
-        "Description": rule["description"] or None,
-        "DisplayGroup": rule["display_group"] or None,
-        "Group": rule["group"] or None,
-        "Enabled": enabled_enum("True" if rule["enabled"] else "False"),
-        "Profile": profile_enum(rule),
-        "Platform": [],
-        "Direction": direction_enum(rule["direction"]),
-        "Action": action_enum(rule["action"]),
-        "EdgeTraversalPolicy": edge_enum(rule["edge_traversal"]),
-        "LooseSourceMapping": False,
-        "LocalOnlyMapping": False,
-        "Owner": None,
-        "PrimaryStatus": primary_status_enum("OK"),
-        "Status": "The rule was parsed successfully from the store. (65536)",
-        "EnforcementStatus": "NotApplicable",
-        "PolicyStoreSource": "PersistentStore",
-        "PolicyStoreSourceType": "Local",
-    }
-    return PSObject(
-        [RULE_TYPE, f"{_CIM}#{RULE_CLASS}", _CIM, "System.Object"],
-        props,
-        to_string=f'{RULE_CLASS} (InstanceID = "{rule["name"]}")',
-        default_display=_DISPLAY,
-        hidden={"firewall_rule": rule["name"]},
-    )
-
-
-def _not_found(command: str, prop: str, value: str) -> SimError:
-    return SimError(
-        f"No {RULE_CLASS} objects found with property '{prop}' equal to '{value}'.  "
-        "Verify the value of the property and retry.",
-        f"CmdletizationQuery_NotFound_{prop},{command}",
-        "ObjectNotFound",
-        target=value,
-        exception_type="Microsoft.PowerShell.Cmdletization.Cim.CimJobException",
-    )
-
-
-_SELECTOR_PROPS = {
-    "Name": "name",
-    "DisplayName": "display_name",
-    "DisplayGroup": "display_group",
-    "Group": "group",
-    "Enabled": "enabled",
-    "Direction": "direction",
-    "Action": "action",
-}
-_QUERY_SET = ("DisplayGroup", "Group", "Enabled", "Direction", "Action")
-
-
-def _rule_text(rule: dict[str, Any], prop: str) -> str:
-    value = rule[_SELECTOR_PROPS[prop]]
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    return str(value)
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, list | tuple):
-        return [str(v) for v in value]
-    return [str(value)]
-
-
-def _input_rule_name(inv: Invocation, param: str) -> str | None:
-    obj = inv.get(param, inv.input)
-    if obj is None:
-        return None
-    if isinstance(obj, PSObject):
-        name = obj.hidden.get("firewall_rule") or obj.get("Name")
-        if name is not None:
-            return str(name)
-    msg = (
-        "The input object cannot be bound to any parameters for the command either because the command does not "
-        "take pipeline input or the input and its properties do not match any of the parameters that take "
-        "pipeline input."
-    )
-    raise ParameterBindingError(msg, f"InputObjectNotBound,{inv.name}")
-
-
-def select_rules(inv: Invocation, command: str, input_param: str = "InputObject") -> list[dict[str, Any]]:
-    """The rules a cmdlet's selectors name, writing Windows' not-found errors for literal misses.
-
-    With no selector and no input object every rule is selected (as Windows does: a bare
-    ``Enable-NetFirewallRule`` enables every rule).
-    """
-    given = [p for p in _SELECTOR_PROPS if inv.has(p)]
-    if "Name" in given or "DisplayName" in given:
-        others = [p for p in given if p not in {"Name", "DisplayName"}]
-        if len(given) > 1 and (others or {"Name", "DisplayName"} <= set(given)):
-            raise ParameterBindingError(
-                "Parameter set cannot be resolved using the specified named parameters.",
-                f"AmbiguousParameterSet,{command}",
-            )
-    input_name = _input_rule_name(inv, input_param)
-    if input_name is not None:
-        rule = find_rule(inv.host, input_name)
-        if rule is None:
-            inv.write_error(_not_found(command, "Name", input_name))
-            return []
-        return [rule]
-    selected = list(all_rules(inv.host))
-    for prop in given:
-        patterns = _as_list(inv.get(prop))
-        selected = [r for r in selected if any(matches(_rule_text(r, prop), p) for p in patterns)]
-        for pattern in patterns:
-            if has_wildcards(pattern):
-                continue
-            if not any(matches(_rule_text(r, prop), pattern) for r in selected):
-                inv.write_error(_not_found(command, prop, pattern))
-    return selected
+from simulator.services.firewall.rules import all_rules, find_rule, make_rule, parse_profiles
+from simulator.services.firewall.values import normalise_ports, normalise_protocol, ports_need_tcp_udp
 
 
 def _selector_params() -> tuple[Param, ...]:
@@ -256,75 +108,12 @@ def disable_net_firewall_rule(inv: Invocation) -> Iterable[Any]:
     return _set_enabled(inv, "Disable-NetFirewallRule", False)
 
 
-_PORT = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
-_PORT_KEYWORDS = {
-    "any": "Any", "rpc": "RPC", "rpcepmap": "RPCEPMap", "iphttps": "IPHTTPS", "playtodiscovery": "PlayToDiscovery",
-}
-
-
-def normalise_ports(values: Iterable[Any], command: str, parameter: str) -> list[str]:
-    """Port list values (``443``, ``5000-5010``, ``Any``, ``RPC``) in Windows' spelling.
-
-    Raises:
-        SimError: for a value Windows would refuse (out of 0–65535, garbage).
-    """
-    result: list[str] = []
-    for raw in values:
-        for part in str(raw).split(","):
-            text = part.strip()
-            keyword = _PORT_KEYWORDS.get(text.lower().replace("-", ""))
-            if keyword is not None:
-                result.append(keyword)
-                continue
-            found = _PORT.match(text)
-            if found is None or any(int(g) > 65535 for g in found.groups() if g is not None):
-                # ASSUMPTION: the text of the CIM provider's "invalid port" error.
-                raise SimError(
-                    f"The port '{text}' is not valid. Specify a port number from 0 to 65535, a range, or a keyword.",
-                    f"Windows System Error 87,{command}",
-                    "InvalidArgument",
-                    hresult=0x80070057,
-                    target=parameter,
-                    exception_type="Microsoft.Management.Infrastructure.CimException",
-                )
-            result.append(text)
-    return result or ["Any"]
-
-
-def _normalise_protocol(value: Any) -> str:
-    text = str(value).strip()
-    known = {"tcp": "TCP", "udp": "UDP", "icmpv4": "ICMPv4", "icmpv6": "ICMPv6", "any": "Any", "6": "TCP", "17": "UDP",
-             "1": "ICMPv4", "58": "ICMPv6"}
-    if text.lower() in known:
-        return known[text.lower()]
-    if text.isdigit() and int(text) <= 255:
-        return text
-    raise SimError(
-        "The specified protocol is not valid.",  # ASSUMPTION: exact CIM text unknown
-        "Windows System Error 87,New-NetFirewallRule",
-        "InvalidArgument",
-        hresult=0x80070057,
-        exception_type="Microsoft.Management.Infrastructure.CimException",
-    )
-
-
-def _ports_need_tcp_udp(protocol: str, command: str) -> SimError:
-    # ASSUMPTION: Windows refuses ports on a rule whose protocol is not TCP/UDP; the text is ours.
-    return SimError(
-        f"The port filter is not valid for protocol '{protocol}'. Specify -Protocol TCP or UDP to use ports.",
-        f"Windows System Error 87,{command}",
-        "InvalidArgument",
-        hresult=0x80070057,
-        exception_type="Microsoft.Management.Infrastructure.CimException",
-    )
-
-
 def _profiles(inv: Invocation, command: str) -> list[str]:
     try:
-        return parse_profiles(_as_list(inv.get("Profile")))
+        return parse_profiles(as_list(inv.get("Profile")))
     except ValueError as exc:
         raise ParameterBindingError(
-            f"Cannot bind parameter 'Profile'. Cannot convert value \"{exc}\" to type \"{_NS}.Profile\".",
+            f"Cannot bind parameter 'Profile'. Cannot convert value \"{exc}\" to type \"{NS}.Profile\".",
             f"CannotConvertArgumentNoMessage,{command}",
         ) from exc
 
@@ -370,13 +159,13 @@ def set_net_firewall_rule(inv: Invocation) -> Iterable[Any]:
         if inv.has(param):
             changes[key] = str(inv.get(param))
     if inv.has("Protocol"):
-        changes["protocol"] = _normalise_protocol(inv.get("Protocol"))
+        changes["protocol"] = normalise_protocol(inv.get("Protocol"))
     for param, key in (("LocalPort", "local_port"), ("RemotePort", "remote_port")):
         if inv.has(param):
-            changes[key] = normalise_ports(_as_list(inv.get(param)), command, param)
+            changes[key] = normalise_ports(as_list(inv.get(param)), command, param)
     for param, key in (("LocalAddress", "local_address"), ("RemoteAddress", "remote_address")):
         if inv.has(param):
-            changes[key] = _as_list(inv.get(param)) or ["Any"]
+            changes[key] = as_list(inv.get(param)) or ["Any"]
     if inv.has("Profile"):
         changes["profiles"] = _profiles(inv, command)
     selectors = ("Name", "DisplayName", "DisplayGroup", "Group", "InputObject")
@@ -395,7 +184,7 @@ def set_net_firewall_rule(inv: Invocation) -> Iterable[Any]:
         protocol = changes.get("protocol", rule["protocol"])
         ports = [changes.get("local_port", rule["local_port"]), changes.get("remote_port", rule["remote_port"])]
         if protocol not in {"TCP", "UDP"} and any(p not in ([], ["Any"]) for p in ports):
-            raise _ports_need_tcp_udp(protocol, command)
+            raise ports_need_tcp_udp(protocol, command)
     with inv.host.transaction():
         for rule in rules:
             rule.update({k: list(v) if isinstance(v, list) else v for k, v in changes.items()})
@@ -442,11 +231,11 @@ def new_net_firewall_rule(inv: Invocation) -> Iterable[Any]:
             target=RULE_CLASS,
             exception_type="Microsoft.Management.Infrastructure.CimException",
         )
-    protocol = _normalise_protocol(inv.get("Protocol", "Any"))
-    local_port = normalise_ports(_as_list(inv.get("LocalPort")), command, "LocalPort")
-    remote_port = normalise_ports(_as_list(inv.get("RemotePort")), command, "RemotePort")
+    protocol = normalise_protocol(inv.get("Protocol", "Any"))
+    local_port = normalise_ports(as_list(inv.get("LocalPort")), command, "LocalPort")
+    remote_port = normalise_ports(as_list(inv.get("RemotePort")), command, "RemotePort")
     if protocol not in {"TCP", "UDP"} and (local_port != ["Any"] or remote_port != ["Any"]):
-        raise _ports_need_tcp_udp(protocol, command)
+        raise ports_need_tcp_udp(protocol, command)
     rule = make_rule(
         name,
         str(inv.get("DisplayName")),
@@ -458,8 +247,8 @@ def new_net_firewall_rule(inv: Invocation) -> Iterable[Any]:
         protocol=protocol,
         local_port=local_port,
         remote_port=remote_port,
-        local_address=_as_list(inv.get("LocalAddress")) or ["Any"],
-        remote_address=_as_list(inv.get("RemoteAddress")) or ["Any"],
+        local_address=as_list(inv.get("LocalAddress")) or ["Any"],
+        remote_address=as_list(inv.get("RemoteAddress")) or ["Any"],
         profiles=_profiles(inv, command),
         program=str(inv.get("Program") or "Any"),
     )
@@ -490,32 +279,6 @@ def remove_net_firewall_rule(inv: Invocation) -> Iterable[Any]:
     return []
 
 
-def port_filter_object(rule: dict[str, Any]) -> PSObject:
-    """The MSFT_NetProtocolPortFilter associated with a rule."""
-
-    def ports(values: list[str]) -> Any:
-        if not values:
-            return None
-        return values[0] if len(values) == 1 else list(values)
-
-    icmp = rule["protocol"] in {"ICMPv4", "ICMPv6"}
-    props = {
-        "Protocol": rule["protocol"],
-        "LocalPort": "Any" if icmp else ports(rule["local_port"]),
-        "RemotePort": "Any" if icmp else ports(rule["remote_port"]),
-        "IcmpType": ports(rule["icmp_type"]) if icmp else "Any",
-        "DynamicTarget": "Any",
-        "InstanceID": rule["name"],
-    }
-    return PSObject(
-        [PORT_FILTER_TYPE, f"{_CIM}#MSFT_NetProtocolPortFilter", _CIM, "System.Object"],
-        props,
-        to_string=f'MSFT_NetProtocolPortFilter (InstanceID = "{rule["name"]}")',
-        default_display=("Protocol", "LocalPort", "RemotePort", "IcmpType", "DynamicTarget"),
-        hidden={"firewall_rule": rule["name"]},
-    )
-
-
 @cmdlet(
     "Get-NetFirewallPortFilter",
     Param("AssociatedNetFirewallRule", "object", from_pipeline=True),
@@ -532,13 +295,13 @@ def get_net_firewall_port_filter(inv: Invocation) -> Iterable[Any]:
     Not modelled: querying by port or ICMP type, GPO sessions, CIM sessions, jobs.
     """
     _check_policy_store(inv)
-    name = _input_rule_name(inv, "AssociatedNetFirewallRule")
+    name = input_rule_name(inv, "AssociatedNetFirewallRule")
     if name is not None:
         rule = find_rule(inv.host, name)
         rules = [] if rule is None else [rule]
     else:
         rules = list(all_rules(inv.host))
     if inv.has("Protocol"):
-        wanted = {_normalise_protocol(p) for p in _as_list(inv.get("Protocol"))}
+        wanted = {normalise_protocol(p) for p in as_list(inv.get("Protocol"))}
         rules = [r for r in rules if r["protocol"] in wanted]
     return [port_filter_object(r) for r in rules]

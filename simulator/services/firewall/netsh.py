@@ -12,8 +12,8 @@ from typing import Any
 
 from simulator.cmd.api import CmdCall, CmdResult, cmd_command
 from simulator.core.errors import SimError
-from simulator.services.firewall.cmdlets import normalise_ports
 from simulator.services.firewall.rules import all_rules, make_rule, parse_profiles
+from simulator.services.firewall.values import normalise_ports
 
 CRLF = "\r\n"
 DASHES = "-" * 70
