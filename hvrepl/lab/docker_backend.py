@@ -1,18 +1,203 @@
-"""The docker backend: each lab host a container on a dedicated network (placeholder until implemented)."""
+"""The docker backend: each lab host a container on the lab's own bridge network, with a fixed address.
+
+No registry is needed: the image is ``docker import`` of a tarball holding only a root-fs skeleton
+(bin/lib/lib64/sbin links into usr, empty etc tmp proc sys dev); each container runs with the machine's
+``/usr``, the Python installation and the project (with its virtualenv) bind-mounted read-only, and its
+own state folder read-write at the same path as outside. WinRM is published on 127.0.0.1 (random ports);
+hosts reach each other at their container addresses (see :mod:`hvrepl.lab.container_entry`).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
+import logging
+import random
+import sys
+import tarfile
+import time
 from pathlib import Path
 from typing import Any
 
-from hvrepl.lab.labfile import LabError
+import yaml
+
+import hvrepl
+from hvrepl.lab.labfile import LabError, host_topology, write_lab_file
+
+log = logging.getLogger(__name__)
+
+IMAGE = "hvrepl-lab-rootfs"
+IMAGE_TAG = "1"
+READY_PREFIX = "hvsim ready "
+START_TIMEOUT = 120.0
+SUBNET_ATTEMPTS = 8
+
+
+def _client() -> Any:
+    try:
+        import docker  # noqa: PLC0415 - optional dependency (pip install 'hvrepl[docker]')
+    except ImportError:
+        raise LabError("the docker backend needs the docker SDK: pip install 'hvrepl[docker]'") from None
+    try:
+        return docker.from_env()
+    except docker.errors.DockerException as exc:
+        raise LabError(f"cannot reach the Docker engine ({exc}); start dockerd (see ci/docker-engine.sh)") from None
+
+
+def rootfs_tarball() -> bytes:
+    """The root-fs skeleton: usr-merged links and empty system folders, nothing else."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for link, target in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64"), ("sbin", "usr/sbin")):
+            info = tarfile.TarInfo(link)
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+            tar.addfile(info)
+        for folder, mode in (("etc", 0o755), ("tmp", 0o1777), ("proc", 0o555), ("sys", 0o555), ("dev", 0o755),
+                             ("usr", 0o755), ("root", 0o700)):
+            info = tarfile.TarInfo(folder)
+            info.type = tarfile.DIRTYPE
+            info.mode = mode
+            tar.addfile(info)
+        hosts = b"127.0.0.1 localhost\n"
+        info = tarfile.TarInfo("etc/hosts")
+        info.size = len(hosts)
+        tar.addfile(info, io.BytesIO(hosts))
+    return buffer.getvalue()
+
+
+def ensure_image(client: Any) -> str:
+    """Import the skeleton image once (never pulled)."""
+    name = f"{IMAGE}:{IMAGE_TAG}"
+    try:
+        client.images.get(name)
+    except Exception:  # docker.errors.ImageNotFound; the SDK is imported lazily
+        client.api.import_image_from_data(rootfs_tarball(), repository=IMAGE, tag=IMAGE_TAG)
+        log.info("imported image %s", name)
+    return name
+
+
+def _mounts(state_dirs: list[Path], lab_file: Path) -> dict[str, dict[str, str]]:
+    project = Path(hvrepl.__file__).resolve().parents[1]
+    sources = {Path("/usr"), Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), project}
+    binds = {str(p): {"bind": str(p), "mode": "ro"} for p in sorted(sources)
+             if not any(p != q and q in p.parents for q in sources)}
+    for state_dir in state_dirs:
+        binds[str(state_dir)] = {"bind": str(state_dir), "mode": "rw"}
+    binds[str(lab_file)] = {"bind": str(lab_file), "mode": "ro"}
+    return binds
+
+
+def _network(client: Any, name: str) -> tuple[Any, str]:
+    import docker  # noqa: PLC0415 - optional dependency
+
+    for _ in range(SUBNET_ATTEMPTS):
+        # ASSUMPTION: some 172.31.x.0/24 is free on the machine; a clash is retried with another one.
+        subnet = f"172.31.{random.randint(1, 254)}"  # noqa: S311 - address spreading, not security
+        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=f"{subnet}.0/24")])
+        try:
+            return client.networks.create(name, driver="bridge", ipam=ipam, labels={"hvrepl.lab": "1"}), subnet
+        except docker.errors.APIError as exc:
+            log.info("network %s on %s.0/24 refused (%s); trying another subnet", name, subnet, exc)
+    raise LabError("could not create a Docker network for the lab (no free 172.31.x.0/24 subnet)")
 
 
 def start(directory: Path, topology: dict[str, Any]) -> dict[str, Any]:
-    """Start one container per host; returns the lab document."""
-    raise LabError("the docker backend is not available yet; use --backend process")
+    """Start one container per host; returns the lab document (also written to lab.json)."""
+    client = _client()
+    image = ensure_image(client)
+    tag = hashlib.sha256(str(directory).encode()).hexdigest()[:10]
+    network_name = f"hvrepl-lab-{tag}"
+    _network_object, subnet = _network(client, network_name)
+    entries = []
+    for index, host in enumerate(topology["hosts"]):
+        state_dir = directory / host["name"]
+        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (state_dir / "host.json").unlink(missing_ok=True)
+        (state_dir / "topology.yaml").write_text(yaml.safe_dump(host_topology(host), sort_keys=False),
+                                                 encoding="utf-8")
+        entries.append({**{k: v for k, v in host_topology(host).items() if k != "address"},
+                        "virtual_address": host["address"], "address": f"{subnet}.{10 + index}",
+                        "state_dir": str(state_dir)})
+    document: dict[str, Any] = {"backend": "docker", "network": network_name, "hosts": entries}
+    lab_file = write_lab_file(directory, document)
+    binds = _mounts([Path(e["state_dir"]) for e in entries], lab_file)
+    try:
+        for entry in entries:
+            _create(client, image, network_name, entry, lab_file, binds, tag)
+        for entry in entries:
+            _wait_ready(client, entry)
+    except BaseException as exc:
+        stop(document)
+        if type(exc).__module__.startswith("docker"):
+            raise LabError(f"Docker refused to start the lab: {exc}") from None
+        raise
+    write_lab_file(directory, document)
+    return document
+
+
+def _create(client: Any, image: str, network_name: str, entry: dict[str, Any], lab_file: Path,
+            binds: dict[str, dict[str, str]], tag: str) -> None:
+    api = client.api
+    state_dir = entry["state_dir"]
+    command = [str(Path(sys.executable)), "-m", "hvrepl.lab.container_entry", "--name", entry["name"],
+               "--state-dir", state_dir, "--topology", f"{state_dir}/topology.yaml", "--lab-file", str(lab_file),
+               "--address", entry["address"]]
+    host_config = api.create_host_config(binds=binds, port_bindings={5986: ("127.0.0.1", None)})
+    networking = api.create_networking_config({network_name: api.create_endpoint_config(
+        ipv4_address=entry["address"])})
+    container = api.create_container(image, command=command, name=f"hvrepl-{tag}-{entry['name'].lower()}",
+                                     host_config=host_config, networking_config=networking, ports=[5986],
+                                     environment={"HOME": "/root", "PYTHONUNBUFFERED": "1",
+                                                  "PATH": "/usr/local/bin:/usr/bin:/bin"},
+                                     working_dir="/root", labels={"hvrepl.lab": "1"})
+    entry["container"] = str(container["Id"])  # recorded first: a failed start is still cleaned up
+    api.start(container["Id"])
+
+
+def _wait_ready(client: Any, entry: dict[str, Any]) -> None:
+    api = client.api
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        logs = api.logs(entry["container"], stdout=True, stderr=True).decode(errors="replace")
+        if READY_PREFIX in logs:
+            break
+        if api.inspect_container(entry["container"])["State"]["Status"] == "exited":
+            raise LabError(f"container of {entry['name']} exited before it was ready; its log ends:\n{logs[-3000:]}")
+        time.sleep(0.2)
+    else:
+        raise LabError(f"container of {entry['name']} was not ready within {START_TIMEOUT:.0f} s")
+    info = json.loads((Path(entry["state_dir"]) / "host.json").read_text(encoding="utf-8"))
+    published = api.port(entry["container"], 5986)[0]
+    base = f"https://{published['HostIp']}:{published['HostPort']}"
+    entry.update({
+        "fqdn": info.get("fqdn"), "os": info.get("os", entry.get("os")),
+        "winrm": {"url": f"{base}/wsman", "auth": "basic", "username": info["username"], "password": info["password"],
+                  "ca_bundle": info["ca_bundle"]},
+        "control_url": f"{base}/_sim",
+    })
 
 
 def stop(document: dict[str, Any]) -> list[str]:
-    """Stop the lab's containers."""
-    raise LabError("the docker backend is not available yet")
+    """Stop and remove the lab's containers and its network; returns the hosts that were running."""
+    client = _client()
+    stopped = []
+    for entry in document.get("hosts", []):
+        container = entry.get("container")
+        if not container:
+            continue
+        try:
+            state = client.api.inspect_container(container)["State"]["Status"]
+            client.api.stop(container, timeout=15)
+            client.api.remove_container(container, force=True)
+            if state == "running":
+                stopped.append(str(entry["name"]))
+        except Exception as exc:  # docker.errors.NotFound: already gone
+            log.info("container of %s: %s", entry.get("name"), exc)
+    if document.get("network"):
+        try:
+            client.networks.get(document["network"]).remove()
+        except Exception as exc:  # docker.errors.NotFound
+            log.info("network %s: %s", document["network"], exc)
+    return stopped
