@@ -6,6 +6,23 @@ drive (disk full), write into a VM's disk, and move or accelerate its clock (the
 cycles that fell due). Faults are per host: to cut a link both ways, call both hosts; to revoke a
 certificate, call the host that *checks* it. Every endpoint needs the control plane's credentials
 (:func:`simulator.control.router.require_control_auth`).
+
+Endpoints (JSON bodies)::
+
+    GET  /_sim/replication/status               faults, published listener ports, simulated time
+    POST /_sim/replication/network/cut          {"peer": name | FQDN | virtual address | "*"}
+    POST /_sim/replication/network/restore      {"peer": ... | null (all)}
+    POST /_sim/replication/host/down            {"down": true | false}
+    POST /_sim/replication/network/rate         {"bytes_per_second": n | null}
+    POST /_sim/replication/certificates/revoke  {"serial": hex} | {"thumbprint": hex}
+    POST /_sim/replication/disk/capacity        {"drive": "D", "capacity_bytes": n}
+    POST /_sim/replication/guest/write          {"vm", "offset", "data_base64", "disk": 0}
+    POST /_sim/replication/clock/advance        {"seconds": s}   (then runs due cycles)
+    POST /_sim/replication/clock/rate           {"rate": r}      (virtual seconds per real second)
+    POST /_sim/replication/run-due              runs due cycles now
+    GET  /_sim/replication/events?since=N       Hyper-V-VMMS-Admin events
+
+Faults take effect at once, even during a transfer that holds the host lock (network.set_faults).
 """
 
 from __future__ import annotations
