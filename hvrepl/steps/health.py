@@ -10,6 +10,11 @@ from hvrepl.powershell import as_list
 from hvrepl.remediation import remediation_for
 from hvrepl.steps.base import Diff, RunContext, Step
 
+# ASSUMPTION: right after Set-VMReplicationServer the HTTPS listener may not accept yet; "cannot connect"
+# and "timed out" are retried a few times, every other failure is final at once.
+TRANSIENT = ("0x00002EFD", "0x00002EE2")
+RETRY_ATTEMPTS = 5
+
 
 class ConnectionTest(Step):
     """Test-VMReplicationConnection from the primary to the replica with the primary's certificate."""
@@ -21,12 +26,19 @@ class ConnectionTest(Step):
         tp = ctx.thumbprints.get(ctx.plan.primary.name)
         if ctx.check_mode and (ctx.pending_changes or tp is None):
             return {"skipped": "earlier steps would change the hosts first"}
-        try:
-            ctx.session(self.host).call("replication_test", server=ctx.plan.replica.fqdn,
-                                        port=ctx.plan.replica_server.port, thumbprint=tp)
-        except PowerShellError as exc:
-            return {"error": exc}
-        return {"connected": True}
+        attempts = 1 if ctx.check_mode else RETRY_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            try:
+                ctx.session(self.host).call("replication_test", server=ctx.plan.replica.fqdn,
+                                            port=ctx.plan.replica_server.port, thumbprint=tp)
+            except PowerShellError as exc:
+                # A listener just (re)configured by Set-VMReplicationServer may take a moment to accept.
+                if exc.hresult not in TRANSIENT or attempt == attempts:
+                    return {"error": exc}
+                time.sleep(ctx.poll_interval / 2)
+            else:
+                return {"connected": True}
+        return {"error": None}
 
     def plan(self, ctx: RunContext, observed: dict[str, Any]) -> Diff | None:
         """Nothing to change; a failed test stops the run with the Windows error and its fix."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hvrepl.cli import Main
@@ -89,8 +89,12 @@ VALID_PLANS = st.fixed_dictionaries({
 
 
 @pytest.mark.slow
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=VALID_PLANS)
+@example(changes={"certificates": {"mode": "private-ca", "validity_days": 400}, "revocation_check": "disable",
+                  "replica_server": {"storage_location": "D:\\Hyper-V\\Replica", "trust_group": "Replication",
+                                     "port": 8443},
+                  "vms": [{"name": "VM01", "frequency_seconds": 30, "recovery_points": 1}]})
 def test_any_valid_plan_is_idempotent(tmp_path_factory: pytest.TempPathFactory, changes: dict[str, Any]) -> None:
     """Run twice: the second run reports no change."""
     with running_lab(tmp_path_factory.mktemp("lab")) as lab:
