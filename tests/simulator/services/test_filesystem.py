@@ -245,6 +245,7 @@ OPS = st.lists(
 )
 
 
+@pytest.mark.slow  # a fresh host per example, every step saved durably: several seconds
 @settings(max_examples=40)
 @given(OPS)
 def test_random_write_append_remove_agree_with_a_dict_model(tmp_path_factory: pytest.TempPathFactory,

@@ -219,11 +219,12 @@ def test_block_rule_wins_over_allow(sim_host: Host) -> None:
     assert not firewall.port_open(sim_host, 443)
 
 
+@pytest.mark.slow  # a fresh host per example, every step saved durably: several seconds
 @given(st.lists(st.tuples(st.sampled_from(["enable", "disable", "port"]), st.integers(1, 65535)), max_size=12))
 def test_port_open_agrees_with_a_model(tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, int]]) -> None:
     from tests.conftest import make_host  # noqa: PLC0415 - a fresh host per example
 
-    host = make_host(tmp_path_factory.mktemp("fw"))
+    host = make_host(tmp_path_factory.mktemp("fw"), {"name": "F", "vms": []})
     enabled, port = False, 443
     for action, number in steps:
         if action == "enable":
