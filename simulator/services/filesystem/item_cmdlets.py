@@ -268,6 +268,53 @@ def move_item(inv: Invocation) -> Iterable[Any]:
     return _transfer(inv, "Move-Item", move=True)
 
 
+@cmdlet(
+    "Rename-Item",
+    Param("Path", "string", position=0, from_pipeline=True, from_pipeline_by_property=True),
+    Param("LiteralPath", "string", aliases=("PSPath",), from_pipeline_by_property=True),
+    Param("NewName", "string", position=1, mandatory=True, from_pipeline_by_property=True),
+    Param("Force", "switch"),
+    Param("PassThru", "switch"),
+    summary="Rename an item in place (-NewName is a name, not a path).",
+    not_modelled="-Credential, -WhatIf; renaming onto an existing name is refused as on Windows.",
+    mutates=True,
+    aliases=("rni", "ren"),
+    area="items",
+)
+def rename_item(inv: Invocation) -> Iterable[Any]:
+    """Rename-Item: a Move-Item within the same container, refusing paths and existing names.
+
+    Not modelled: -Credential, -WhatIf.
+    """
+    cls = command_class(inv, "Rename-Item")
+    new_name = str(inv.get("NewName"))
+
+    def one(provider: Provider, path: str) -> Any:
+        parent, _, _ = path.rstrip("\\").rpartition("\\")
+        if "\\" in new_name.strip("\\") or (":" in new_name):
+            raise SimError(
+                "Cannot rename the specified target, because it represents a path or device name.",
+                f"Argument,{cls}",
+                "InvalidArgument",
+                target=new_name,
+                exception_type="System.Management.Automation.PSArgumentException",
+            )
+        target = f"{parent}\\{new_name.strip(chr(92))}"
+        if provider.exists(inv, target) and target.lower() != path.lower():
+            raise SimError(
+                "Cannot create a file when that file already exists.",
+                f"RenameItemIOError,{cls}",
+                "WriteError",
+                hresult=0x800700B7,
+                target=path,
+                exception_type="System.IO.IOException",
+            )
+        return provider.move_item(inv, path, provider.normalise(target))
+
+    results = run_each(inv, "Rename-Item", one)
+    return results if inv.get("PassThru") else []
+
+
 _PROVIDER_ROOTS = {"hklm:": "HKEY_LOCAL_MACHINE", "hkcu:": "HKEY_CURRENT_USER", "cert:": ""}
 _PROVIDER_NAMES = {
     "FileSystem": "Microsoft.PowerShell.Core\\FileSystem",

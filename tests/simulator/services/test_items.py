@@ -181,6 +181,25 @@ def test_copy_and_move(sim_host: Host) -> None:
     assert not sim_host.real_path("D:\\b2.txt").exists()
 
 
+def test_rename_item(sim_host: Host) -> None:
+    make_tree(sim_host)
+    (renamed,) = call(sim_host, "Rename-Item", Path="C:\\Tree\\b.txt", NewName="c.txt", PassThru=True)
+    assert renamed.get("FullName") == "C:\\Tree\\c.txt"
+    assert call(sim_host, "Test-Path", Path=["C:\\Tree\\b.txt"]) == [False]
+    clash = FakeSession()
+    call(sim_host, "Rename-Item", clash, Path="C:\\Tree\\c.txt", NewName="A.log")
+    assert clash.errors[0].fully_qualified_error_id == (
+        "RenameItemIOError,Microsoft.PowerShell.Commands.RenameItemCommand"
+    )
+    as_path = FakeSession()
+    call(sim_host, "Rename-Item", as_path, Path="C:\\Tree\\c.txt", NewName="D:\\x.txt")
+    assert as_path.errors[0].message == (
+        "Cannot rename the specified target, because it represents a path or device name."
+    )
+    call(sim_host, "Rename-Item", Path="C:\\Tree\\Sub", NewName="Renamed")
+    assert sim_host.real_path("C:\\Tree\\Renamed\\c.txt").exists()
+
+
 def test_copy_across_providers_is_refused(sim_host: Host) -> None:
     make_tree(sim_host)
     session = FakeSession()
@@ -273,7 +292,7 @@ def test_aliases_and_coverage_metadata() -> None:
         "Resolve-Path", "Get-Content", "Set-Content", "Add-Content", "Get-ItemProperty", "Get-ItemPropertyValue",
         "Set-ItemProperty", "New-ItemProperty", "Remove-ItemProperty", "Get-PSDrive", "Get-NetFirewallRule",
         "Enable-NetFirewallRule", "Disable-NetFirewallRule", "Set-NetFirewallRule", "New-NetFirewallRule",
-        "Remove-NetFirewallRule", "Get-NetFirewallPortFilter", "Get-FileHash", "Out-File",
+        "Remove-NetFirewallRule", "Get-NetFirewallPortFilter", "Get-FileHash", "Out-File", "Rename-Item",
     }
     for spec in mine.values():
         last_line = (spec.handler.__doc__ or "").strip().splitlines()[-1].strip()
