@@ -19,6 +19,8 @@ import ssl
 import threading
 from typing import TYPE_CHECKING, Any
 
+from cryptography.hazmat.primitives import serialization
+
 from simulator.core.errors import SimError
 from simulator.services.replication import network, winerrors
 from simulator.services.replication.api import REPLICA_OPERATIONS, PeerIdentity
@@ -32,6 +34,8 @@ from simulator.services.replication.verify import (
     thumbprint,
 )
 from simulator.services.replication.wire import FrameConnection, Throttle, WireError
+
+DER = serialization.Encoding.DER
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -173,6 +177,10 @@ class ReplicationListener:
                 verdict, identity = self._authenticate(view, presented, caller_names[0])
             ctx = server_context(own.certificate, own.private_key, presented[0] if identity is not None else None)
             tls = ctx.wrap_socket(conn, server_side=True)
+            if identity is not None and tls.getpeercert(binary_form=True) != presented[0].public_bytes(DER):
+                # Only the announced certificate may authenticate (a CA announced as "leaf" must not).
+                tls.close()
+                raise ssl.SSLError("the client presented another certificate than it announced")
         except (OSError, WireError, ValueError, ssl.SSLError) as exc:
             log.info("replication connection failed before TLS: %s", exc)
             plain.close()

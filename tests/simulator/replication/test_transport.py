@@ -301,3 +301,33 @@ def test_listener_follows_a_port_change(lab: Lab) -> None:
     _expect_failure(lab, winerrors.CANNOT_CONNECT)  # port 443
     # Hyper-V moved the HTTPS rule to 8443 with the port, so the firewall is open there.
     _connect(lab, port=8443).close()
+
+
+def test_announced_certificate_must_be_the_one_presented(lab: Lab) -> None:
+    """A client announcing a (trusted, both-EKU) CA certificate but presenting a leaf it issued is dropped."""
+    import socket  # noqa: PLC0415
+    import ssl  # noqa: PLC0415
+
+    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415
+
+    from simulator.services.replication.tls import client_context, to_pem  # noqa: PLC0415
+    from simulator.services.replication.wire import FrameConnection, WireError  # noqa: PLC0415
+    from tests.simulator.replication.support import BOTH_EKUS, Issuer  # noqa: PLC0415
+
+    ca_cert, ca_key = make_host_cert(lab.root, PRIMARY_FQDN)
+    ca_cert = (x509.CertificateBuilder().subject_name(ca_cert.subject).issuer_name(ca_cert.issuer)
+               .public_key(ca_key.public_key()).serial_number(ca_cert.serial_number)
+               .not_valid_before(ca_cert.not_valid_before_utc).not_valid_after(ca_cert.not_valid_after_utc)
+               .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+               .add_extension(x509.ExtendedKeyUsage(list(BOTH_EKUS)), critical=False)
+               .sign(lab.root.key, hashes.SHA256()))
+    leaf, leaf_key = make_host_cert(Issuer(ca_cert, ca_key), "intruder.test.net")
+    address, port = network.read_listeners(lab.replica.state_dir)[443]
+    sock = socket.create_connection((address, port), timeout=10)
+    FrameConnection(sock, buffered=False).send_json(
+        {"v": 1, "from": "Hyper-v-prim", "chain": [to_pem(ca_cert), to_pem(lab.root.cert)]})
+    tls = client_context(leaf, leaf_key).wrap_socket(sock)
+    frames = FrameConnection(tls)
+    with pytest.raises((WireError, ssl.SSLError, OSError)):
+        frames.recv_json()
+    frames.close()
