@@ -16,8 +16,9 @@ from simulator.ps.objects import PSObject
 from simulator.services.filesystem.capacity import capacity_bytes, free_bytes
 from simulator.services.filesystem.dispatch import run_each
 from simulator.services.filesystem.encoding import ENCODING_NAMES
+from simulator.services.filesystem.errors import not_found
 from simulator.services.filesystem.items import PROVIDER_NAME
-from simulator.services.filesystem.paths import like
+from simulator.services.filesystem.paths import command_class, like
 
 
 def _path_params() -> tuple[Param, ...]:
@@ -153,6 +154,32 @@ def add_content(inv: Invocation) -> Iterable[Any]:
     Not modelled: alternate data streams, filters, -Credential, -WhatIf.
     """
     return _write_content(inv, "Add-Content", append=True)
+
+
+@cmdlet(
+    "Clear-Content",
+    *_path_params(),
+    Param("Force", "switch"),
+    summary="Empty each existing file (0 bytes).",
+    not_modelled="-Stream, -Filter/-Include/-Exclude, -Credential, -WhatIf.",
+    mutates=True,
+    aliases=("clc",),
+    area="items",
+)
+def clear_content(inv: Invocation) -> Iterable[Any]:
+    """Clear-Content: truncate each file through the provider; a missing file is an error.
+
+    Not modelled: alternate data streams, filters, -Credential, -WhatIf.
+    """
+    cls = command_class(inv, "Clear-Content")
+
+    def one(provider: Provider, path: str) -> None:
+        if not provider.exists(inv, path):
+            raise not_found(cls, path)
+        provider.set_content(inv, path, [], None, False, True)
+
+    run_each(inv, "Clear-Content", one)
+    return []
 
 
 @cmdlet(

@@ -200,6 +200,19 @@ def test_rename_item(sim_host: Host) -> None:
     assert sim_host.real_path("C:\\Tree\\Renamed\\c.txt").exists()
 
 
+def test_clear_content(sim_host: Host) -> None:
+    make_tree(sim_host)
+    call(sim_host, "Clear-Content", Path=["C:\\Tree\\*.txt"])
+    assert sim_host.real_path("C:\\Tree\\b.txt").read_bytes() == b""
+    assert sim_host.real_path("C:\\Tree\\A.log").read_bytes() != b""
+    missing = FakeSession()
+    call(sim_host, "Clear-Content", missing, Path=["C:\\Tree\\none.txt"])
+    assert missing.errors[0].fully_qualified_error_id == (
+        "PathNotFound,Microsoft.PowerShell.Commands.ClearContentCommand"
+    )
+    assert not sim_host.real_path("C:\\Tree\\none.txt").exists()
+
+
 def test_copy_across_providers_is_refused(sim_host: Host) -> None:
     make_tree(sim_host)
     session = FakeSession()
@@ -293,6 +306,7 @@ def test_aliases_and_coverage_metadata() -> None:
         "Set-ItemProperty", "New-ItemProperty", "Remove-ItemProperty", "Get-PSDrive", "Get-NetFirewallRule",
         "Enable-NetFirewallRule", "Disable-NetFirewallRule", "Set-NetFirewallRule", "New-NetFirewallRule",
         "Remove-NetFirewallRule", "Get-NetFirewallPortFilter", "Get-FileHash", "Out-File", "Rename-Item",
+        "Clear-Content",
     }
     for spec in mine.values():
         last_line = (spec.handler.__doc__ or "").strip().splitlines()[-1].strip()
