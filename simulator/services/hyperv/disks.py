@@ -182,8 +182,11 @@ def write_guest_data(host: Host, vm_name: str, offset: int, data: bytes, disk: i
         if offset < 0 or offset + len(data) > record["size_bytes"]:
             msg = f"a write of {len(data)} bytes at offset {offset} is outside the {record['size_bytes']}-byte disk"
             raise SimError(msg, "WriteOutOfRange", "InvalidArgument")
-        write_at(host.real_path(record["path"]), offset, data)
+        path = host.real_path(record["path"])
         rep = replication_of(vm)
+        if rep is not None and rep["mode"] == "Replica" and rep.get("failover_undo"):
+            _save_pre_images(path, disk, offset, len(data), rep["failover_undo"], record["size_bytes"])
+        write_at(path, offset, data)
         if rep is not None and rep["mode"] == "Primary" and rep["state"] in TRACKING_STATES:
             mark_dirty(rep, disk, offset, len(data))
 

@@ -123,14 +123,15 @@ def _failover(host: Any, vm: dict[str, Any], rep: dict[str, Any], point: dict[st
     if rep["mode"] != "Replica" or rep["state"] not in {"Replicating", "Suspended", "Error"}:
         raise invalid_state(vm, command)
     points = rep.get("points", [])
+    # Pre-images of every block changed from here on (the point's overlay, then guest writes) let
+    # Stop-VMFailover put the replica back exactly as it was.
+    undo: dict[str, Any] = {"id": f"failover-{new_guid()}", "undo": {}}
+    rep["failover_undo"] = undo
+    rep["failover_point"] = None
     if point is not None:
         newer_first = list(reversed(points[points.index(point):]))
-        undo = {"id": f"failover-{new_guid()}", "undo": {}}
         overlay_points(host, vm["disks"], newer_first, [host.real_path(d["path"]) for d in vm["disks"]], save_to=undo)
-        rep["failover_undo"] = undo
         rep["failover_point"] = point["id"]
-    else:
-        rep["failover_point"] = None
     rep["state"] = "FailedOverWaitingCompletion"
     rep["failed_over_type"] = "Planned" if rep.get("prepared_by_primary") else "Regular"
     vmms_event(host, EVENT_FAILOVER, "Information",

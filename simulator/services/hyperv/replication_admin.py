@@ -350,7 +350,7 @@ def reverse(inv: Invocation, vm: dict[str, Any], thumbprint: str | None, command
     except SimError as error:
         raise wrap(error, f"Hyper-V failed to reverse replication for virtual machine '{vm['name']}'.",
                    command) from error
-    for point in rep.get("points", []):
+    for point in [*rep.get("points", []), *([rep["failover_undo"]] if rep.get("failover_undo") else [])]:
         drop_undo(host, vm["disks"], point)
     needs_ir = bool(reply.get("needs_initial_replication"))
     at = now(host)

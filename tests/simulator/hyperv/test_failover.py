@@ -117,3 +117,17 @@ def test_recovery_points_hourly_and_byte_exact_failover(pair: Pair) -> None:
     call(pair.replica, "Complete-VMFailover", VMName=["VM01"])
     assert call(pair.replica, "Get-VMSnapshot", VMName=["VM01"], SnapshotType="Replica") == []
     assert read_guest_data(pair.replica, "VM01", 0, 10 * MIB) == contents[3]
+
+
+def test_stop_failover_discards_writes_made_on_the_failed_over_replica(pair: Pair) -> None:
+    replicating(pair)
+    write_guest_data(pair.primary, "VM01", 0, b"replicated")
+    pair.primary.clock.advance(300)
+    run_due(pair.primary)
+    before = read_guest_data(pair.replica, "VM01", 0, 2 * MIB)
+    call(pair.replica, "Start-VMFailover", VMName=["VM01"])
+    call(pair.replica, "Start-VM", Name=["VM01"])
+    write_guest_data(pair.replica, "VM01", 100, b"written while failed over" * 5000)
+    call(pair.replica, "Stop-VMFailover", VMName=["VM01"])
+    assert read_guest_data(pair.replica, "VM01", 0, 2 * MIB) == before
+    assert rep_state(pair.replica)[0] == "Replicating"

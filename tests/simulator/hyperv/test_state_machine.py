@@ -109,7 +109,8 @@ class ReplicationMachine(RuleBasedStateMachine):
         size = min(size, REGION - offset)
         vm = find_vm(host, "VM01")
         rep = vm.get("replication") if vm else None
-        if vm is not None and (rep is None or rep["mode"] == "Primary" or rep["state"] == "FailedOver"):
+        if vm is not None and (rep is None or rep["mode"] == "Primary"
+                               or rep["state"] in {"FailedOver", "FailedOverWaitingCompletion"}):
             write_guest_data(host, "VM01", offset, bytes([byte]) * size)
 
     @rule(seconds=st.sampled_from([30, 300, 901, 3600, 4 * 3600]))
