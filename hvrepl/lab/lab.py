@@ -251,6 +251,10 @@ class Lab:
         """Take a host's replication down (or back up)."""
         self.control(name).post("/replication/host/down", {"down": down})
 
+    def rate(self, name: str, bytes_per_second: int | None) -> None:
+        """Cap what ``name`` sends over replication (bytes per second), or lift the cap (None)."""
+        self.control(name).post("/replication/network/rate", {"bytes_per_second": bytes_per_second})
+
     def revoke(self, checker: str, *, thumbprint: str | None = None, serial: str | None = None) -> str:
         """Revoke a certificate as ``checker`` sees it; returns the revoked serial."""
         body = {"thumbprint": thumbprint} if thumbprint else {"serial": serial}

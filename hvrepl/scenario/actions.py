@@ -84,6 +84,12 @@ def _host_up(action: dict[str, Any], lab: Lab, sessions: dict[str, HostSession])
     lab.host_down(str(action["host_up"]), down=False)
 
 
+def _rate(action: dict[str, Any], lab: Lab, sessions: dict[str, HostSession]) -> None:
+    spec = action["rate"]
+    value = spec.get("bytes_per_second")
+    lab.rate(spec["host"], None if value is None else int(value))
+
+
 def _clock(action: dict[str, Any], lab: Lab, sessions: dict[str, HostSession]) -> None:
     lab.advance_clock(parse_duration(str(action["clock"])))
 
@@ -136,5 +142,6 @@ def _make_pfx(dns_name: str, password: str, encryption: str) -> bytes:
 
 ACTION_HANDLERS: dict[str, Any] = {
     "ps": _ps, "cut": _cut, "restore_link": _restore_link, "host_down": _host_down, "host_up": _host_up,
-    "clock": _clock, "revoke": _revoke, "disk_full": _disk_full, "wait": _wait, "import_pfx": _import_pfx,
+    "clock": _clock, "rate": _rate, "revoke": _revoke, "disk_full": _disk_full, "wait": _wait,
+    "import_pfx": _import_pfx,
 }
