@@ -32,6 +32,8 @@ def add_commands(subparsers: Any) -> None:
     up = actions.add_parser("up", help="start the hosts of a topology and write DIR/lab.json")
     up.add_argument("--topology", metavar="FILE", help="lab topology (YAML with hosts: […]); default: the walkthrough")
     up.add_argument("--backend", choices=("process", "docker"), default="process", help="how hosts run")
+    up.add_argument("--image", metavar="NAME", help="docker backend: an image with hvrepl installed (built from "
+                    "ci/Dockerfile) instead of the local skeleton image with this machine's Python mounted")
     up.add_argument("--ports", choices=("auto", "real", "mapped"), default="auto",
                     help="auto: the real ports 5986/5985/443 when running as root, else mapped free ports")
     actions.add_parser("status", help="show each host: reachable, pid, WinRM URL, faults")

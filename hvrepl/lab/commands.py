@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     action = args.lab_action
     if action == "up":
-        lab = Lab.up(args.state_dir, args.topology, backend=args.backend, ports=args.ports)
+        lab = Lab.up(args.state_dir, args.topology, backend=args.backend, ports=args.ports, image=args.image)
         print(f"lab up in {lab.directory} ({lab.document['backend']} backend); lab file {lab.directory / 'lab.json'}")
         _print_status(lab)
         return 0

@@ -78,9 +78,10 @@ def ensure_image(client: Any) -> str:
     return name
 
 
-def _mounts(state_dirs: list[Path], lab_file: Path) -> dict[str, dict[str, str]]:
+def _mounts(state_dirs: list[Path], lab_file: Path, with_python: bool = True) -> dict[str, dict[str, str]]:
     project = Path(hvrepl.__file__).resolve().parents[1]
-    sources = {Path("/usr"), Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), project}
+    sources = {Path("/usr"), Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), project} \
+        if with_python else set()
     binds = {str(p): {"bind": str(p), "mode": "ro"} for p in sorted(sources)
              if not any(p != q and q in p.parents for q in sources)}
     for state_dir in state_dirs:
@@ -103,10 +104,16 @@ def _network(client: Any, name: str) -> tuple[Any, str]:
     raise LabError("could not create a Docker network for the lab (no free 172.31.x.0/24 subnet)")
 
 
-def start(directory: Path, topology: dict[str, Any]) -> dict[str, Any]:
-    """Start one container per host; returns the lab document (also written to lab.json)."""
+def start(directory: Path, topology: dict[str, Any], image: str | None = None) -> dict[str, Any]:
+    """Start one container per host; returns the lab document (also written to lab.json).
+
+    ``image``: a complete image with hvrepl installed (ci/Dockerfile, ``FROM python:3.11-slim``) for machines
+    that can pull; None = the skeleton image with this machine's Python and project mounted read-only.
+    """
     client = _client()
-    image = ensure_image(client)
+    python = "python" if image else str(Path(sys.executable))
+    image = image or ensure_image(client)
+    full_image = python == "python"
     tag = hashlib.sha256(str(directory).encode()).hexdigest()[:10]
     network_name = f"hvrepl-lab-{tag}"
     _network_object, subnet = _network(client, network_name)
@@ -122,10 +129,10 @@ def start(directory: Path, topology: dict[str, Any]) -> dict[str, Any]:
                         "state_dir": str(state_dir)})
     document: dict[str, Any] = {"backend": "docker", "network": network_name, "hosts": entries}
     lab_file = write_lab_file(directory, document)
-    binds = _mounts([Path(e["state_dir"]) for e in entries], lab_file)
+    binds = _mounts([Path(e["state_dir"]) for e in entries], lab_file, with_python=not full_image)
     try:
         for entry in entries:
-            _create(client, image, network_name, entry, lab_file, binds, tag)
+            _create(client, image, python, network_name, entry, lab_file, binds, tag)
         for entry in entries:
             _wait_ready(client, entry)
     except BaseException as exc:
@@ -137,11 +144,11 @@ def start(directory: Path, topology: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def _create(client: Any, image: str, network_name: str, entry: dict[str, Any], lab_file: Path,
+def _create(client: Any, image: str, python: str, network_name: str, entry: dict[str, Any], lab_file: Path,
             binds: dict[str, dict[str, str]], tag: str) -> None:
     api = client.api
     state_dir = entry["state_dir"]
-    command = [str(Path(sys.executable)), "-m", "hvrepl.lab.container_entry", "--name", entry["name"],
+    command = [python, "-m", "hvrepl.lab.container_entry", "--name", entry["name"],
                "--state-dir", state_dir, "--topology", f"{state_dir}/topology.yaml", "--lab-file", str(lab_file),
                "--address", entry["address"]]
     host_config = api.create_host_config(binds=binds, port_bindings={5986: ("127.0.0.1", None)})
@@ -150,7 +157,7 @@ def _create(client: Any, image: str, network_name: str, entry: dict[str, Any], l
     container = api.create_container(image, command=command, name=f"hvrepl-{tag}-{entry['name'].lower()}",
                                      host_config=host_config, networking_config=networking, ports=[5986],
                                      environment={"HOME": "/root", "PYTHONUNBUFFERED": "1",
-                                                  "PATH": "/usr/local/bin:/usr/bin:/bin"},
+                                                  "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin"},
                                      working_dir="/root", labels={"hvrepl.lab": "1"})
     entry["container"] = str(container["Id"])  # recorded first: a failed start is still cleaned up
     api.start(container["Id"])

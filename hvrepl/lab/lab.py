@@ -68,7 +68,7 @@ class Lab:
 
     @classmethod
     def up(cls, directory: str | Path, topology: dict[str, Any] | str | Path | None = None, *,
-           backend: str = "process", ports: str = "auto") -> Lab:
+           backend: str = "process", ports: str = "auto", image: str | None = None) -> Lab:
         """Start every host of ``topology`` (default: the walkthrough pair), write lab.json, snapshot the start."""
         directory = Path(directory).resolve()
         if (directory / "lab.json").exists():
@@ -77,7 +77,7 @@ class Lab:
                 raise LabError(f"a lab is already running in {directory}; run `hvrepl lab down` first")
         topo = topology if isinstance(topology, dict) else load_topology(topology)
         if backend == "docker":
-            lab = cls(directory, docker_backend.start(directory, topo))
+            lab = cls(directory, docker_backend.start(directory, topo, image))
         elif backend == "process":
             real_ports = ports == "real" or (ports == "auto" and os.geteuid() == 0)
             lab = cls._start_processes(directory, topo, real_ports)
