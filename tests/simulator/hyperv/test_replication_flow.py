@@ -365,3 +365,15 @@ def test_auto_resynchronize_waits_for_its_window(pair: Pair) -> None:
     run_due(pair.primary)
     assert rep_state(pair.primary)[0] == "Replicating"  # 19:00
     assert read_guest_data(pair.replica, "VM01", 40 * MIB - 1, 1) == b"\x11"
+
+
+def test_get_vm_replication_filters(pair: Pair) -> None:
+    pair.enable()
+    assert len(call(pair.primary, "Get-VMReplication", ReplicaServerName="*.test.net")) == 1
+    assert call(pair.primary, "Get-VMReplication", ReplicaServerName="other.test.net") == []
+    assert len(call(pair.primary, "Get-VMReplication", ReplicationState="ReadyForInitialReplication")) == 1
+    assert call(pair.primary, "Get-VMReplication", ReplicationState="Replicating") == []
+    assert len(call(pair.primary, "Get-VMReplication", ReplicationHealth="Warning", ReplicationMode="Primary")) == 1
+    assert call(pair.replica, "Get-VMReplication", ReplicationMode="Primary") == []
+    [on_replica] = call(pair.replica, "Measure-VMReplication", TrustGroup="lab", PrimaryServerName="hyper-v-prim*")
+    assert on_replica.get("ReplicationMode") == "Replica"
