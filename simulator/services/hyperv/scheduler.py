@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 RESYNC_LOG_FRACTION = 0.5
 RETRY_SECONDS = 300
+MEDIA_CHECK_SECONDS = 30  # how often a primary asks whether the replica imported a media copy
 
 
 def run_due(host: Host) -> dict[str, int]:
@@ -85,6 +86,10 @@ def _one_off_jobs(host: Host, vm: dict[str, Any], rep: dict[str, Any], at: dt.da
             rep["ir_start_time"] = retry  # ASSUMPTION: a failed scheduled copy is retried every 5 minutes
             raise
     elif rep["state"] == "InitialReplicationInProgress" and rep.get("ir_mode") == "media":
+        checked = parse_time(rep.get("media_checked"))
+        if checked is not None and (at - checked).total_seconds() < MEDIA_CHECK_SECONDS:
+            return
+        rep["media_checked"] = iso(at)
         with connect_for(host, rep) as channel:
             reply, _ = channel.call("replica_status", {"vm_id": vm["id"]})
         finish_media_initial_replication(host, vm, str(reply.get("state", "")))
