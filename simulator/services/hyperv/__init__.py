@@ -1,8 +1,16 @@
 """Hyper-V: VMs, checkpoints, replica server settings, authorization entries and VM replication.
 
-Importing the package registers the Hyper-V cmdlets. Other subsystems use :func:`authorize`
-(replica-side authorization, for the transport), :func:`write_guest_data` (control plane writes to
-a VM's disk) and :func:`simulator.services.hyperv.scheduler.run_due` (replication cycles).
+Importing the package registers the Hyper-V cmdlets and the replica-side operations. Other
+subsystems use :func:`authorize` (replica-side authorization, for the transport),
+:func:`write_guest_data` / :func:`read_guest_data` (the control plane's access to a VM's disk) and
+:func:`simulator.services.hyperv.scheduler.run_due` (replication cycles after clock moves).
+
+Modules: ``state`` (records, enums, lookups, errors), ``vm_cmdlets``, ``checkpoints``, ``server``,
+``authorization``, ``replication`` (enable, initial replication, connection test), ``replication_admin``
+(get/measure/suspend/resume/set/reverse/remove), ``failover``, ``replica_ops`` (the replica side),
+``transfer`` (what a primary sends), ``scheduler``, ``health``, ``disks`` (sparse VHDs, block stream,
+recovery-point undo stores), ``events`` (VMMS events, Get-WinEvent), ``objects`` and
+``replication_objects`` (PowerShell objects).
 """
 
 from __future__ import annotations
