@@ -187,11 +187,9 @@ def _point_name(vm: dict[str, Any], kind: str, at: dt.datetime) -> str:
 
 def take_points(host: Host, vm: dict[str, Any], rep: dict[str, Any], cycle_times: list[dt.datetime]) -> None:
     """Keep hourly recovery points (up to RecoveryHistory) at the given cycle times (ascending)."""
-    history = int(rep.get("recovery_history", 0))
-    if history <= 0:
-        return
+    history = max(0, int(rep.get("recovery_history", 0)))
     points: list[dict[str, Any]] = rep.setdefault("points", [])
-    for at in cycle_times:
+    for at in cycle_times if history else []:
         last = parse_time(points[-1]["created"]) if points else None
         if last is not None and at - last < dt.timedelta(hours=1):
             continue

@@ -131,3 +131,17 @@ def test_stop_failover_discards_writes_made_on_the_failed_over_replica(pair: Pai
     call(pair.replica, "Stop-VMFailover", VMName=["VM01"])
     assert read_guest_data(pair.replica, "VM01", 0, 2 * MIB) == before
     assert rep_state(pair.replica)[0] == "Replicating"
+
+
+def test_lowering_recovery_history_drops_old_points(pair: Pair) -> None:
+    replicating(pair, RecoveryHistory=3)
+    for _ in range(3):
+        pair.primary.clock.advance(3600)
+        run_due(pair.primary)
+    assert len(call(pair.replica, "Get-VMSnapshot", VMName=["VM01"], SnapshotType="Replica")) == 3
+    call(pair.primary, "Set-VMReplication", VMName=["VM01"], RecoveryHistory=0)
+    pair.primary.clock.advance(300)
+    run_due(pair.primary)
+    assert call(pair.replica, "Get-VMSnapshot", VMName=["VM01"], SnapshotType="Replica") == []
+    rp_folder = pair.replica.real_path(pair.replica.state["hyperv"]["vms"][0]["disks"][0]["path"]).parent
+    assert not any(p.suffix == ".undo" for p in rp_folder.rglob("*"))
