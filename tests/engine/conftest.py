@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,17 +125,6 @@ def stdin_reaches_scripts(lab: Lab) -> bool:
             return bool(transport.run_ps(script, stdin="probe\n").json.get("first") == "probe")
         except HvreplError:
             return False
-
-
-def transport_factory_for(lab: Lab) -> Callable[[Any], Any]:
-    """The real WinRM transport, or the stdin shim while the simulator lacks $input (see inprocess.py)."""
-    from hvrepl.transport.base import CountingTransport  # noqa: PLC0415
-    from hvrepl.transport.winrm import WinRMTransport  # noqa: PLC0415
-    from tests.engine.inprocess import StdinAsLiteralTransport  # noqa: PLC0415
-
-    if stdin_reaches_scripts(lab):
-        return lambda connection: CountingTransport(WinRMTransport(connection))
-    return lambda connection: StdinAsLiteralTransport(CountingTransport(WinRMTransport(connection)))
 
 
 @pytest.fixture(name="lab")

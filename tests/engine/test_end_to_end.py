@@ -17,12 +17,12 @@ from hvrepl.session import HostSession
 from hvrepl.steps import RunContext
 from hvrepl.steps.vm_replication import VMReplication
 from hvrepl.transport.winrm import WinRMTransport
-from tests.engine.conftest import Lab, plan_dict, stdin_reaches_scripts, transport_factory_for
+from tests.engine.conftest import Lab, plan_dict, stdin_reaches_scripts
 
 
 def cli(lab: Lab, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any], str]:
     """Run the CLI with --json; return exit code, parsed stdout and stderr."""
-    code = Main(transport_factory_for(lab))([*args, "--lab", str(lab.directory), "--json"])
+    code = Main()([*args, "--lab", str(lab.directory), "--json"])
     captured = capsys.readouterr()
     lines = [line for line in captured.out.splitlines() if line.startswith("{")]
     return code, (json.loads(lines[-1]) if lines else {}), captured.err
@@ -32,8 +32,7 @@ def cli(lab: Lab, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, 
 def test_secret_on_stdin_reaches_the_script(lab: Lab) -> None:
     """Contract with the simulator: WinRS stdin is the script's $input (as on Windows; Ansible relies on it).
 
-    The PFX password travels this way. Until the simulator models it, the other engine tests bind stdin
-    as a literal through tests/engine/inprocess.StdinAsLiteralTransport.
+    The PFX password travels this way (certificates step, testroot and private-ca).
     """
     assert stdin_reaches_scripts(lab), "simulator gap: powershell -EncodedCommand does not expose stdin as $input"
 

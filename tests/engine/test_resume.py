@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hvrepl.cli import Main
-from tests.engine.conftest import Lab, plan_dict, running_lab, transport_factory_for
+from tests.engine.conftest import Lab, plan_dict, running_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,7 @@ def run_cli(lab: Lab, plan: Path, *extra: str) -> dict[str, Any]:
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        code = Main(transport_factory_for(lab))(["run", str(plan), "--lab", str(lab.directory), "--json",
+        code = Main()(["run", str(plan), "--lab", str(lab.directory), "--json",
                                                  "--allow-reboot",
                        "--health-timeout", "120", *extra])
     report = json.loads(out.getvalue().splitlines()[-1])
