@@ -42,3 +42,30 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError:
         return b""
+
+
+@pytest.mark.slow
+def test_demo_interrupted_takes_the_lab_down(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) right after the lab is up: exit 1, 'Lab stopped.', no host process left."""
+    import signal  # noqa: PLC0415 - only here
+    import time  # noqa: PLC0415 - same
+
+    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    demo = subprocess.Popen([sys.executable, "-m", "hvrepl", "demo"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env)
+    assert demo.stdout is not None
+    seen = []
+    deadline = time.monotonic() + 120
+    for line in demo.stdout:
+        seen.append(line)
+        if line.startswith("[2]") or time.monotonic() > deadline:
+            break
+    demo.send_signal(signal.SIGINT)
+    rest, _ = demo.communicate(timeout=120)
+    output = "".join(seen) + rest
+    assert demo.returncode == 1, output
+    assert "Lab stopped." in output
+    assert "Demo FAILED." in output
+    leftovers = [p for p in Path("/proc").glob("[0-9]*/cmdline")
+                 if str(tmp_path).encode() in _read(p) and b"simulator" in _read(p)]
+    assert not leftovers

@@ -136,3 +136,13 @@ def test_no_lab_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[s
     """Commands on a folder without lab.json say how to start one."""
     assert main(["lab", "--state-dir", str(tmp_path), "status"]) == 1
     assert "hvrepl lab up" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_disk_full_and_revoke_unknown(lab: Lab) -> None:
+    """disk-full sets the drive's capacity (free space follows); revoking an unknown thumbprint is a clear error."""
+    result = lab.disk_full("Hyper-v-repl", "D", 1024)
+    assert (result["drive"], result["capacity_bytes"]) == ("D", 1024)
+    assert result["free_bytes"] <= 1024
+    with pytest.raises(LabError, match="404"):
+        lab.revoke("Hyper-v-prim", thumbprint="AB" * 20)
