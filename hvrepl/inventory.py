@@ -3,6 +3,22 @@
 Two sources: the user's inventory YAML (``--target real --inventory FILE``) and a lab's ``lab.json``
 (``--target lab --lab DIR``, written by ``hvrepl lab up``). Passwords come from an environment variable,
 a prompt (TTY only) or a file, never from the plan; they are held as :class:`Secret`.
+
+Inventory file (``--target real --inventory inventory.yaml``)::
+
+    hosts:
+      Hyper-v-prim:
+        url: https://192.168.101.209:5986/wsman
+        auth: basic                    # basic (HTTPS only) | ntlm
+        username: Administrator
+        password_env: HVREPL_PRIM_PASSWORD   # or password_prompt: true, or password_file: ~/.prim
+        ca_bundle: /etc/hvrepl/prim-winrm.pem
+      Hyper-v-repl:
+        url: http://192.168.101.213:5985/wsman
+        auth: ntlm                     # NTLM with WinRM message encryption over HTTP
+        username: Hyper-v-repl\\Administrator
+        password_prompt: true
+        # server_cert_validation: ignore   # only with a loud warning; never in production
 """
 
 from __future__ import annotations

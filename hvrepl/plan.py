@@ -1,6 +1,16 @@
 """The declarative plan (YAML), validated completely before any host is contacted.
 
 Every rule failure becomes one line "FILE: FIELD: rule" in a single ConfigError (exit code 2).
+
+Example::
+
+    primary:  {name: Hyper-v-prim, dns_suffix: test.net, address: 192.168.101.209}
+    replica:  {name: Hyper-v-repl, dns_suffix: test.net, address: 192.168.101.213}
+    certificates: {mode: testroot}      # testroot | private-ca (validity_days) | existing (thumbprints)
+    revocation_check: disable           # disable | keep
+    replica_server: {storage_location: 'D:\\Hyper-V\\Replica', trust_group: Replication, port: 443}
+    vms:
+      - {name: VM01, frequency_seconds: 300, recovery_points: 24, vss_frequency_hours: 4}
 """
 
 from __future__ import annotations
