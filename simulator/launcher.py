@@ -2,6 +2,18 @@
 
 :func:`start_host` returns once the host printed its ready line, with ``host.json`` loaded as
 ``.info``; a host that fails to start raises :class:`HostStartError` carrying the child's stderr.
+
+Example::
+
+    with start_host(tmp_path / "prim", "Hyper-v-prim", topology={"name": "Hyper-v-prim", "vms": []}) as host:
+        session = winrm.Session(host.info["winrm"]["https_url"], transport="ssl",
+                                auth=(host.info["username"], host.info["password"]),
+                                ca_trust_path=host.info["ca_bundle"])
+        session.run_ps("Get-VM")
+        requests.get(host.info["control_url"] + "/state", verify=host.info["ca_bundle"],
+                     headers={"Authorization": f"Bearer {host.info['control_token']}"})
+
+The host's log (stderr) is ``<state_dir>/host.log``.
 """
 
 from __future__ import annotations

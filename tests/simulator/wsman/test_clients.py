@@ -145,10 +145,15 @@ def test_wrong_password_is_401(running_host: RunningHost) -> None:
             session.run_cmd("echo x")
 
 
-def test_basic_over_http_is_refused(running_host: RunningHost) -> None:
-    session = winrm.Session(http_url(running_host), auth=credentials(running_host), transport="plaintext")
+def test_unencrypted_http_is_refused(running_host: RunningHost) -> None:
+    """AllowUnencrypted=false: Basic over HTTP and unencrypted SOAP after NTLM both get 401."""
+    basic = winrm.Session(http_url(running_host), auth=credentials(running_host), transport="plaintext")
     with pytest.raises(InvalidCredentialsError):
-        session.run_cmd("echo x")
+        basic.run_cmd("echo x")
+    plain_ntlm = winrm.Session(http_url(running_host), auth=credentials(running_host), transport="ntlm",
+                               message_encryption="never")
+    with pytest.raises(InvalidCredentialsError):
+        plain_ntlm.run_cmd("echo x")
 
 
 def _pypsrp_client(host: RunningHost, auth: str, ssl: bool, **kwargs: object) -> Client:
