@@ -103,6 +103,7 @@ class Interpreter(ExpressionMixin, AccessMixin, CommandMixin, ScriptBlockMixin, 
         self.try_depth = 0
         self.output_encoding = "oem"
         self.stdin: Any = None
+        self.top_output: list[Any] | None = None
         self.stdin_lines: list[str] | None = None
         self.location = "C:\\Users\\Administrator"
         self.environment = dict(DEFAULT_ENVIRONMENT)
@@ -247,6 +248,7 @@ class Interpreter(ExpressionMixin, AccessMixin, CommandMixin, ScriptBlockMixin, 
     # ------------------------------------------------------------------ statements
     def run_program(self, out: list[Any]) -> None:
         """Run the whole script, appending output objects to ``out``."""
+        self.top_output = out
         root = self.source.tree.root_node
         for child in root.named_children:
             if child.type == "statement_list":

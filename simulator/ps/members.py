@@ -348,6 +348,11 @@ def call_method(value: Any, name: str, args: list[Any], invoke_block: Callable[.
             return None
         if lowered == "clone":
             return PSHashtable(value)
+        if lowered == "getenumerator":
+            return [
+                PSObject("System.Collections.DictionaryEntry", {"Name": k, "Key": k, "Value": v}, to_string=to_str(k))
+                for k, v in value.items()
+            ]
         if lowered == "tostring":
             return to_str(value)
         raise method_error(value, name)

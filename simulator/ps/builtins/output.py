@@ -11,6 +11,7 @@ from typing import Any
 from simulator.core.errors import SimError
 from simulator.ps.api import Invocation, Param, cmdlet
 from simulator.ps.flow import HostText
+from simulator.ps.formatting import format_objects
 from simulator.ps.values import to_str
 
 
@@ -45,6 +46,10 @@ def write_host(inv: Invocation) -> Iterable[Any]:
     value = inv.get("Object")
     separator = to_str(inv.get("Separator", " "))
     text = separator.join(to_str(v) for v in value) if isinstance(value, list) else to_str(value)
+    interpreter = getattr(inv.session, "interpreter", None)
+    if interpreter is not None and interpreter.top_output is not None:
+        interpreter.top_output.append(HostText(text))  # the host, not the pipeline: `$x = Write-Host` is empty
+        return []
     return [HostText(text)]
 
 
@@ -155,7 +160,6 @@ def out_null(inv: Invocation) -> None:
 )
 def out_string(inv: Invocation) -> Iterable[Any]:
     """Out-String: the formatted text of the input (one string, or lines with -Stream). Not modelled: -Width."""
-    from simulator.ps.formatting import format_objects  # noqa: PLC0415 - formatting imports the interpreter
 
     objects = inv.input_objects or ([inv.get("InputObject")] if inv.has("InputObject") else [])
     text = format_objects(objects)

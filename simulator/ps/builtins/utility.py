@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from simulator.core.errors import NotModelledError, SimError
-from simulator.ps.api import Invocation, Param, cmdlet
+from simulator.ps.api import Invocation, Param, cmdlet, find_static_member
 from simulator.ps.dates import NotedDateTime, format_datetime
 from simulator.ps.objects import PSHashtable, PSObject, SecureString
 from simulator.ps.values import ScriptBlock, to_str, type_name_of
@@ -251,6 +251,9 @@ def new_object(inv: Invocation) -> Iterable[Any]:
         return [[]] if not args else [list(args[0]) if isinstance(args[0], list) else []]
     if type_name in {"collections.hashtable", "hashtable"}:
         return [PSHashtable()]
+    constructor = find_static_member(inv.get("TypeName") or "", "new")
+    if constructor is not None:  # a subsystem registered [Type]::new, which New-Object calls as PowerShell does
+        return [constructor(inv.host, *args)]
     raise NotModelledError(f"New-Object {inv.get('TypeName')}")
 
 

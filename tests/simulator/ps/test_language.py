@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from simulator.core.host import Host
+from simulator.ps.runner import run_script
 from tests.simulator.ps.conftest import Run, lines
 
 
@@ -225,3 +227,40 @@ def test_write_host_and_exit_codes(ps: Run) -> None:
     assert ps("'x'; exit").exit_code == 0
     assert ps("Get-Item C:\\nope").exit_code == 1
     assert ps("Get-Item C:\\nope; 'recovered'").exit_code == 0
+
+
+def test_session_cmdlets(ps: Run) -> None:
+    script = """
+(Get-Command Get-VM).CommandType
+Get-Command Nope-Thing -ErrorAction SilentlyContinue
+$?
+function Local-Helper { 1 }
+(Get-Command Local-Helper).CommandType
+Set-Variable -Name dyn -Value 5
+$dyn + (Get-Variable -Name dyn -ValueOnly)
+Remove-Variable dyn
+$null -eq $dyn
+$x = Write-Host 'to host'
+$null -eq $x
+$h = [ordered]@{ a = 1; b = 2 }
+($h.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value)" }) -join ';'
+"""
+    assert lines(ps(script)) == ["Cmdlet", "False", "Function", "10", "True", "to host", "True", "a=1;b=2"]
+
+
+def test_stdin_and_environment(sim_host: Host) -> None:
+    reads: list[int] = []
+
+    def stdin() -> bytes:
+        reads.append(1)
+        return b"secret-line\r\nsecond\r\n"
+
+    result = run_script(
+        sim_host,
+        "$lines = @($input); $lines.Count; $lines[0].Length; $env:EXTRA",
+        stdin=stdin,
+        env={"EXTRA": "from-shell"},
+    )
+    assert lines(result) == ["2", "11", "from-shell"]
+    assert run_script(sim_host, "'no stdin read'", stdin=stdin).exit_code == 0
+    assert reads == [1]  # read only by the script that used $input
