@@ -86,9 +86,8 @@ class Shell:
     commands: dict[str, Command] = field(default_factory=dict)
 
     def expired(self, now: float) -> bool:
-        """Idle longer than its IdleTimeOut with no command still running (WinRM then closes it)."""
-        running = any(not c.done for c in self.commands.values())
-        return not running and now - self.last_used > self.idle_timeout
+        """No request for longer than its IdleTimeOut (WinRM then closes it and ends its processes)."""
+        return now - self.last_used > self.idle_timeout
 
 
 class ShellManager:
