@@ -94,7 +94,7 @@ class WinRMTransport:
             endpoint=connection.url, transport=transport,  # type: ignore[arg-type]  # literal chosen above
             username=connection.username, password=connection.password.reveal(),
             server_cert_validation="validate" if connection.verify else "ignore",
-            ca_trust_path=connection.ca_bundle or "legacy_requests",
+            ca_trust_path=connection.ca_bundle,  # None: requests' default trust store
             operation_timeout_sec=operation_timeout, read_timeout_sec=read_timeout)
         self._shell_id: str | None = None
 
