@@ -94,7 +94,8 @@ class WinRMTransport:
             endpoint=connection.url, transport=transport,  # type: ignore[arg-type]  # literal chosen above
             username=connection.username, password=connection.password.reveal(),
             server_cert_validation="validate" if connection.verify else "ignore",
-            ca_trust_path=connection.ca_bundle,  # None: requests' default trust store
+            # None = requests' default trust store; pywinrm handles None though its annotation omits it.
+            ca_trust_path=connection.ca_bundle,  # type: ignore[arg-type]
             operation_timeout_sec=operation_timeout, read_timeout_sec=read_timeout)
         self._shell_id: str | None = None
 
