@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -169,8 +170,10 @@ def test_kill_9_during_a_burst_of_writes_loses_no_acknowledged_change(tmp_path: 
     threads = [threading.Thread(target=writer) for _ in range(3)]
     for thread in threads:
         thread.start()
-    while len(acknowledged) < 60:
+    deadline = time.monotonic() + 60
+    while len(acknowledged) < 60 and time.monotonic() < deadline:
         threading.Event().wait(0.02)
+    assert len(acknowledged) >= 60, "the control plane stopped acknowledging writes"
     running.kill()
     stop.set()
     for thread in threads:
