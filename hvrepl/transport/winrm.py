@@ -94,8 +94,7 @@ class WinRMTransport:
             endpoint=connection.url, transport=transport,  # type: ignore[arg-type]  # literal chosen above
             username=connection.username, password=connection.password.reveal(),
             server_cert_validation="validate" if connection.verify else "ignore",
-            # None = requests' default trust store; pywinrm handles None though its annotation omits it.
-            ca_trust_path=connection.ca_bundle,  # type: ignore[arg-type]
+            ca_trust_path=connection.ca_bundle,  # type: ignore[arg-type]  # None (default store) works in pywinrm
             operation_timeout_sec=operation_timeout, read_timeout_sec=read_timeout)
         self._shell_id: str | None = None
 
