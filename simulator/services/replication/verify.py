@@ -118,6 +118,14 @@ def _check_validity(chain: Sequence[x509.Certificate], now: dt.datetime) -> None
             )
 
 
+def _has_cdp(cert: x509.Certificate) -> bool:
+    try:
+        cert.extensions.get_extension_for_class(x509.CRLDistributionPoints)
+    except x509.ExtensionNotFound:
+        return False
+    return True
+
+
 def _check_revocation(chain: Sequence[x509.Certificate], policy: TrustPolicy) -> None:
     if not policy.check_revocation:
         return
@@ -125,9 +133,14 @@ def _check_revocation(chain: Sequence[x509.Certificate], policy: TrustPolicy) ->
     # certificate is, and an unreachable CRL is reported (offline) before a revocation it would list.
     for cert in chain[:-1] if len(chain) > 1 else chain:
         if not policy.has_reachable_crl(cert):
+            if not _has_cdp(cert):
+                raise CertificateCheckError(
+                    winerrors.NO_REVOCATION_CHECK,
+                    f"'{cert.subject.rfc4514_string()}' has no CRL distribution point",
+                )
             raise CertificateCheckError(
                 winerrors.REVOCATION_OFFLINE,
-                f"no reachable CRL distribution point for '{cert.subject.rfc4514_string()}'",
+                f"the CRL distribution point of '{cert.subject.rfc4514_string()}' cannot be reached",
             )
         if policy.is_revoked(cert):
             raise CertificateCheckError(

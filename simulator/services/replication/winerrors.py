@@ -69,6 +69,15 @@ EXPIRED = Failure(
     "or the timestamp in the signed file.",
     certificate=True,
 )
+# Fact sheet §5.2: a certificate without any CRL distribution point (New-SelfSignedCertificate, -TestRoot)
+# cannot be checked at all -> CRYPT_E_NO_REVOCATION_CHECK; one whose CDP cannot be reached -> OFFLINE.
+# (Same split as the certs subsystem's Test-Certificate.)
+NO_REVOCATION_CHECK = Failure(
+    "CRYPT_E_NO_REVOCATION_CHECK",
+    0x80092012,
+    "The revocation function was unable to check revocation for the certificate.",
+    certificate=True,
+)
 REVOCATION_OFFLINE = Failure(
     "CRYPT_E_REVOCATION_OFFLINE",
     0x80092013,
@@ -107,8 +116,8 @@ NOT_AUTHORIZED = Failure(
 )
 
 BY_SYMBOL = {f.symbol: f for f in (UNTRUSTED_ROOT, CHAINING, WRONG_USAGE, CN_NO_MATCH, EXPIRED, REVOCATION_OFFLINE,
-                                   REVOKED, NO_CERTIFICATE, NAME_NOT_RESOLVED, CANNOT_CONNECT, CONNECTION_ABORTED,
-                                   NOT_AUTHORIZED, SECURE_FAILURE)}
+                                   NO_REVOCATION_CHECK, REVOKED, NO_CERTIFICATE, NAME_NOT_RESOLVED, CANNOT_CONNECT,
+                                   CONNECTION_ABORTED, NOT_AUTHORIZED, SECURE_FAILURE)}
 
 
 # ASSUMPTION: when the replica refuses the primary (its certificate or authorization), the primary's

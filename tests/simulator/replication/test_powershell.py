@@ -64,13 +64,13 @@ def test_root_moved_to_ca_by_script(lab: Lab) -> None:
 
 
 def test_revocation_check_value_by_script(lab: Lab) -> None:
-    """DisableCertRevocationCheck set to 0 by script -> 0x80092013; back to 1 -> success."""
+    """DisableCertRevocationCheck set to 0 by script -> 0x80092012 (no CDP); back to 1 -> success."""
     key = r"HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization\Replication"
     on = run_script(lab.primary, f"Set-ItemProperty -Path '{key}' -Name DisableCertRevocationCheck -Value 0 "
                                  "-Type DWord")
     assert on.exit_code == 0, on.stderr
     code, _stdout, stderr = _test_connection(lab)
-    assert (code, "0x80092013" in stderr) == (1, True)
+    assert (code, "0x80092012" in stderr) == (1, True)
     off = run_script(lab.primary, f"Set-ItemProperty -Path '{key}' -Name DisableCertRevocationCheck -Value 1")
     assert off.exit_code == 0, off.stderr
     assert _test_connection(lab)[0] == 0

@@ -159,16 +159,24 @@ def test_primary_expired_seen_by_replica(lab: Lab) -> None:
     assert lab.events(lab.replica, winerrors.EVENT_PRIMARY_AUTH_FAILED)
 
 
-def test_revocation_offline_unless_disabled(lab: Lab) -> None:
-    """Revocation checking on (no reachable CRL) -> 0x80092013; DisableCertRevocationCheck=1 fixes it."""
+def test_revocation_unchecked_unless_disabled(lab: Lab) -> None:
+    """Revocation checking on, certificates without CDP -> 0x80092012 on the checking side; =1 fixes it."""
     set_revocation_check(lab.primary, disabled=False)
-    _expect_failure(lab, winerrors.REVOCATION_OFFLINE)
+    _expect_failure(lab, winerrors.NO_REVOCATION_CHECK)
     set_revocation_check(lab.primary, disabled=True)
     set_revocation_check(lab.replica, disabled=False)
-    error = _expect_failure(lab, winerrors.REVOCATION_OFFLINE)
+    error = _expect_failure(lab, winerrors.NO_REVOCATION_CHECK)
     assert error.detected_by == "replica"
     set_revocation_check(lab.replica, disabled=True)
     _connect(lab).close()
+
+
+def test_revocation_offline(lab: Lab) -> None:
+    """A replica certificate whose CRL point is outside the lab -> 0x80092013 when the primary checks."""
+    lab.install_replica_cert(*make_host_cert(lab.root, REPLICA_FQDN, cdp="http://crl.contoso.com/root.crl"))
+    set_revocation_check(lab.primary, disabled=False)
+    _expect_failure(lab, winerrors.REVOCATION_OFFLINE)
+    assert "0x80092013" in lab.events(lab.primary, winerrors.EVENT_REPLICA_AUTH_FAILED)[-1]["message"]
 
 
 def test_revoked_certificate(lab: Lab) -> None:

@@ -105,8 +105,10 @@ def test_outside_validity(days: int) -> None:
 
 
 def test_revocation_rules() -> None:
-    """Checking on: no CDP -> OFFLINE; lab CDP -> passes unless revoked -> REVOKED; checking off -> passes."""
-    assert _failure([LEAF], _policy(check_revocation=True)) is winerrors.REVOCATION_OFFLINE
+    """Checking on: no CDP -> NO_REVOCATION_CHECK; unreachable CDP -> OFFLINE; reachable -> passes unless revoked."""
+    assert _failure([LEAF], _policy(check_revocation=True)) is winerrors.NO_REVOCATION_CHECK
+    outside, _ = make_host_cert(ROOT, "hyper-v-repl.test.net", cdp="http://crl.contoso.com/root.crl")
+    assert _failure([outside], _policy(check_revocation=True)) is winerrors.REVOCATION_OFFLINE
     reachable = _policy(check_revocation=True, has_reachable_crl=lambda _c: True)
     assert check_peer([LEAF], reachable)
     revoked = _policy(check_revocation=True, has_reachable_crl=lambda _c: True, is_revoked=lambda c: c == LEAF)
