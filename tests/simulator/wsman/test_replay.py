@@ -18,9 +18,7 @@ import yaml
 from simulator.launcher import RunningHost
 from tests.simulator.wsman.conftest import credentials, https_url
 
-FIXTURES = Path("/work/shared/fixtures/real-winrs")
-if not FIXTURES.is_dir():  # the fixtures are also kept beside the tests in CI checkouts
-    FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent / "fixtures" / "real-winrs"  # pypsrp's recordings, MIT (see LICENSE-pypsrp)
 SHELL = "{http://schemas.microsoft.com/wbem/wsman/1/windows/shell}"
 IGNORED_HEADER = {"{http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd}ActivityId"}  # real hosts' tracing id
 # Commands whose output the simulator produces differently (a directory listing, a slow PowerShell script
@@ -85,6 +83,10 @@ def replay(host: RunningHost, messages: list[dict[str, str]]) -> list[tuple[str,
             ids.update(zip(recorded_ids, our_ids, strict=False))
         pairs.append((recorded_reply, reply.text))
     return pairs
+
+
+def test_fixtures_are_present() -> None:
+    assert len(list(FIXTURES.glob("*.yml"))) >= 10
 
 
 @pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.glob("*.yml")))
