@@ -14,6 +14,11 @@ import pytest
 import requests
 import yaml
 
+from hvrepl.errors import HvreplError
+from hvrepl.inventory import load_lab
+from hvrepl.plan import parse_plan
+from hvrepl.session import Script
+from hvrepl.transport.winrm import WinRMTransport
 from simulator.launcher import RunningHost, start_host
 
 PRIMARY_VIRTUAL = "192.168.101.209"
@@ -111,12 +116,6 @@ def running_lab(directory: Path, primary_vms: list[dict[str, Any]] | None = None
 
 def stdin_reaches_scripts(lab: Lab) -> bool:
     """Does the simulated powershell.exe give WinRS stdin to -EncodedCommand scripts as $input?"""
-    from hvrepl.errors import HvreplError  # noqa: PLC0415 - keeps conftest import-light
-    from hvrepl.inventory import load_lab  # noqa: PLC0415
-    from hvrepl.plan import parse_plan  # noqa: PLC0415
-    from hvrepl.session import Script  # noqa: PLC0415
-    from hvrepl.transport.winrm import WinRMTransport  # noqa: PLC0415
-
     connection = load_lab(lab.directory, parse_plan(plan_dict()))["Hyper-v-prim"]
     probe = Script._make("temp_cleanup", True, {"folder": "C:\\Windows\\Temp", "pattern": "hvrepl-probe-*"})
     script = probe.text.replace("$result = @{ removed = $removed }", "$result = @{ first = $HvreplStdin[0] }")

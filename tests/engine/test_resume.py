@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
@@ -40,9 +42,6 @@ def certs_for(lab: Lab, host: str, fqdn: str) -> list[str]:
 
 def run_cli(lab: Lab, plan: Path, *extra: str) -> dict[str, Any]:
     """`hvrepl run` in-process with --json; returns the report."""
-    import contextlib  # noqa: PLC0415 - only here
-    import io  # noqa: PLC0415
-
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
         code = Main()(["run", str(plan), "--lab", str(lab.directory), "--json",
