@@ -64,6 +64,8 @@ class AccessMixin:
         target = self.eval_expression(target_node)
         try:
             result = call_method(target, name, args, self.invoke_method_block)
+        except NotModelledError:
+            raise
         except SimError as error:
             if (
                 error.exception_type == "System.Management.Automation.MethodInvocationException"

@@ -36,7 +36,24 @@ def type_info(name: str) -> PSObject:
 
 
 def method_error(value: Any, name: str) -> SimError:
-    """PowerShell's MethodNotFound error."""
+    """An unknown method: PowerShell's MethodNotFound for custom objects, NotModelledError for .NET types.
+
+    A real .NET type has many methods the simulator does not implement; calling one must fail loudly
+    as a gap, not pretend the method does not exist.
+    """
+    type_name = type_name_of(value)
+    if not type_name.endswith(("PSCustomObject", "Hashtable", "OrderedDictionary")) or name.lower() in {
+        "add",
+        "remove",
+        "containskey",
+        "clear",
+        "clone",
+        "getenumerator",
+        "tostring",
+        "gettype",
+        "equals",
+    }:
+        return NotModelledError(f"the method [{type_name}].{name}()")
     return SimError(
         f"Method invocation failed because [{type_name_of(value)}] does not contain a method named '{name}'.",
         "MethodNotFound",
@@ -186,7 +203,8 @@ def set_member(target: Any, name: str, value: Any) -> None:
 
 
 # --------------------------------------------------------------------------------- methods
-def _string_method(text: str, name: str, args: list[Any]) -> Any:
+def _string_method(text: str, original: str, args: list[Any]) -> Any:
+    name = original.lower()
     strs = [to_str(a) for a in args]
     ignore_case = any(
         isinstance(a, PSEnum) or (isinstance(a, str) and a.lower().endswith("ignorecase")) for a in args[1:]
@@ -247,10 +265,11 @@ def _string_method(text: str, name: str, args: list[Any]) -> Any:
         return text[:index] + (text[index + to_int(args[1]) :] if len(args) > 1 else "")
     if name == "normalize":
         return text
-    raise method_error(text, name)
+    raise method_error(text, original)
 
 
-def _datetime_method(value: dt.datetime, name: str, args: list[Any]) -> Any:
+def _datetime_method(value: dt.datetime, original: str, args: list[Any]) -> Any:
+    name = original.lower()
     value = plain(value)
     if name == "tostring":
         return format_datetime(value, to_str(args[0])) if args else default_text(value)
@@ -274,7 +293,7 @@ def _datetime_method(value: dt.datetime, name: str, args: list[Any]) -> Any:
         return value - args[0]
     if name in {"tofiletime", "tofiletimeutc"}:
         return int((value - dt.datetime(1601, 1, 1, tzinfo=dt.UTC)).total_seconds() * 10_000_000)
-    raise method_error(value, name)
+    raise method_error(value, original)
 
 
 def call_method(value: Any, name: str, args: list[Any], invoke_block: Callable[..., list[Any]] | None = None) -> Any:
@@ -300,9 +319,9 @@ def call_method(value: Any, name: str, args: list[Any], invoke_block: Callable[.
             return invoke_block(value.get(name), value, args)
         raise method_error(value, name)
     if isinstance(value, str):
-        return _string_method(value, lowered, args)
+        return _string_method(value, name, args)
     if isinstance(value, dt.datetime):
-        return _datetime_method(value, lowered, args)
+        return _datetime_method(value, name, args)
     if isinstance(value, list):
         if lowered == "add":
             value.append(args[0])

@@ -380,3 +380,16 @@ def test_parse_errors_run_nothing(ps: Run, sim_host: object) -> None:
 
 def test_enum_and_error_record_values(ps: Run) -> None:
     assert lines(ps("$s = Get-SimFailure; $s; $s -eq 'running'; [int]$s.value__")) == ["Running", "True", "2"]
+
+
+def test_unknown_methods(ps: Run) -> None:
+    dotnet = ps("'abc'.CompareTo('x')")
+    assert "not modelled by the simulator: the method [System.String].CompareTo()" in error_text(dotnet.stderr)
+    custom = ps("try { ([pscustomobject]@{ a = 1 }).Nope() } catch { $_.FullyQualifiedErrorId; $_.Exception.Message }")
+    assert lines(custom) == [
+        "MethodNotFound",
+        "Method invocation failed because [System.Management.Automation.PSCustomObject] does not contain a method "
+        "named 'Nope'.",
+    ]
+    null = ps("try { $nothing.Trim() } catch { $_.FullyQualifiedErrorId; $_.Exception.Message }")
+    assert lines(null) == ["InvokeMethodOnNull", "You cannot call a method on a null-valued expression."]
