@@ -71,6 +71,7 @@ def create(request: Request, manager: ShellManager, caller: Caller) -> bytes:
                 env[variable.get("Name", "")] = variable.text or ""
     codepage_text = request.options.get("WINRS_CODEPAGE", "437") or "437"
     if not codepage_text.isdigit() or int(codepage_text) not in (437, 850, 1252, 65001):
+        # ASSUMPTION: an unsupported code page is refused at Create with an InvalidOptions fault.
         raise faults.WSManFault(
             2150859028 if codepage_text.isdigit() else faults.INVALID_PARAMETER,
             f"The WinRS client specified a code page that is not supported by the simulator "

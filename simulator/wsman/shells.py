@@ -110,6 +110,7 @@ class ShellManager:
             self.delete(shell)
         with self._lock:
             if len(self._shells) >= MAX_SHELLS:
+                # ASSUMPTION: the quota fault's code and subcode (ERROR_WSMAN_QUOTA_MAX_SHELLS), not recorded.
                 raise faults.WSManFault(
                     2150859174,
                     "The WS-Management service cannot process the request. This user is allowed a maximum "
