@@ -17,8 +17,10 @@ from simulator.ps.dates import default_text, format_datetime, plain
 from simulator.ps.objects import PSEnum, PSHashtable, PSObject, SecureString
 from simulator.ps.operators import format_value
 from simulator.ps.values import (
+    ArrayList,
     ScriptBlock,
     TypeRef,
+    as_list,
     format_timespan,
     to_int,
     to_str,
@@ -323,9 +325,22 @@ def call_method(value: Any, name: str, args: list[Any], invoke_block: Callable[.
     if isinstance(value, dt.datetime):
         return _datetime_method(value, name, args)
     if isinstance(value, list):
+        if lowered in {"add", "remove", "clear", "insert", "removeat", "addrange"} and not isinstance(value, ArrayList):
+            raise argument_error(
+                f'Exception calling "{name}" with "{len(args)}" argument(s): "Collection was of a fixed size."'
+            )
         if lowered == "add":
             value.append(args[0])
             return len(value) - 1
+        if lowered == "addrange":
+            value.extend(as_list(args[0]))
+            return None
+        if lowered == "insert":
+            value.insert(to_int(args[0]), args[1])
+            return None
+        if lowered == "removeat":
+            del value[to_int(args[0])]
+            return None
         if lowered == "contains":
             return args[0] in value
         if lowered == "remove":
@@ -340,7 +355,7 @@ def call_method(value: Any, name: str, args: list[Any], invoke_block: Callable[.
         if lowered == "toarray":
             return list(value)
         if lowered == "tostring":
-            return "System.Object[]"
+            return type_name_of(value)
         if lowered in {"where", "foreach"} and invoke_block is not None:
             block = args[0]
             if lowered == "where":

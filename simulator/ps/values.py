@@ -36,6 +36,10 @@ class ScriptBlock:
         return f"ScriptBlock({self.text[:30]!r})"
 
 
+class ArrayList(list[Any]):
+    """``System.Collections.ArrayList`` (growable; a plain list is a fixed-size ``object[]``)."""
+
+
 class TypeRef:
     """A ``[Type]`` literal used as a value (``-is [string]``, ``$x -as [int]``)."""
 
@@ -200,6 +204,8 @@ def type_name_of(value: Any) -> str:
         return "System.Collections.Hashtable"
     if isinstance(value, bytes | bytearray):
         return "System.Byte[]"
+    if isinstance(value, ArrayList):
+        return "System.Collections.ArrayList"
     if isinstance(value, list | tuple):
         return "System.Object[]"
     if isinstance(value, SecureString):
@@ -389,8 +395,7 @@ def cast(value: Any, type_name: str) -> Any:
         NotModelledError: a type the simulator does not know.
     """
     key = type_name.lower().replace(" ", "")
-    if key.startswith("system.") and key[7:] in SIMPLE_TYPES:
-        key = key[7:]
+    key = key.removeprefix("system.")
     if key in {"int", "int32", "long", "int64", "uint32", "uint64", "byte", "int16", "uint16"}:
         return to_int(value, full_type_name(key))
     if key in {"double", "float", "single", "decimal"}:
@@ -403,6 +408,8 @@ def cast(value: Any, type_name: str) -> Any:
         return to_datetime(value)
     if key in {"array", "object[]"}:
         return as_list(value)
+    if key in {"collections.arraylist", "arraylist"}:
+        return ArrayList(as_list(value))
     if key == "string[]":
         return [to_str(v) for v in as_list(value)]
     if key in {"int[]", "int32[]", "long[]"}:

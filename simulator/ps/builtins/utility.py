@@ -14,7 +14,7 @@ from simulator.core.errors import NotModelledError, SimError
 from simulator.ps.api import Invocation, Param, cmdlet, find_static_member
 from simulator.ps.dates import NotedDateTime, format_datetime
 from simulator.ps.objects import PSHashtable, PSObject, SecureString
-from simulator.ps.values import ScriptBlock, to_str, type_name_of
+from simulator.ps.values import ArrayList, ScriptBlock, to_str, type_name_of
 
 MAX_SLEEP_SECONDS = 600
 KNOWN_MODULES = (
@@ -248,7 +248,7 @@ def new_object(inv: Invocation) -> Iterable[Any]:
             )
         ]
     if type_name in {"collections.arraylist", "collections.generic.list[string]", "collections.generic.list[object]"}:
-        return [[]] if not args else [list(args[0]) if isinstance(args[0], list) else []]
+        return [ArrayList()] if not args else [ArrayList(args[0]) if isinstance(args[0], list) else ArrayList()]
     if type_name in {"collections.hashtable", "hashtable"}:
         return [PSHashtable()]
     constructor = find_static_member(inv.get("TypeName") or "", "new")

@@ -264,3 +264,22 @@ def test_stdin_and_environment(sim_host: Host) -> None:
     assert lines(result) == ["2", "11", "from-shell"]
     assert run_script(sim_host, "'no stdin read'", stdin=stdin).exit_code == 0
     assert reads == [1]  # read only by the script that used $input
+
+
+def test_arrays_are_fixed_size_arraylists_grow(ps: Run) -> None:
+    script = """
+$list = [System.Collections.ArrayList]@(1, 2)
+$list.Add(3) | Out-Null
+$list.Count
+$list.GetType().FullName
+$fixed = @(1)
+try { $fixed.Add(2) } catch { $_.Exception.Message }
+$fixed += 2
+$fixed.Count
+"""
+    assert lines(ps(script)) == [
+        "3",
+        "System.Collections.ArrayList",
+        'Exception calling "Add" with "1" argument(s): "Collection was of a fixed size."',
+        "2",
+    ]
