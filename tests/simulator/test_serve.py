@@ -218,3 +218,39 @@ def test_replication_control_router_is_mounted_when_present(host: RunningHost) -
     unauthenticated = requests.get(host.info["control_url"] + "/replication/status", verify=host.info["ca_bundle"],
                                    timeout=10)
     assert unauthenticated.status_code in (401, 404)
+
+
+@pytest.mark.slow
+def test_kill_9_after_acknowledged_reg_add_keeps_every_value(tmp_path: Path) -> None:
+    """Registry writes through cmd.exe (reg add) acknowledged before a kill -9 are all there after restart."""
+    running = start_host(tmp_path, "HOST1")
+    acknowledged: list[int] = []
+    stop = threading.Event()
+
+    def writer() -> None:
+        session = winrm.Session(running.info["winrm"]["https_url"], transport="ssl",
+                                auth=(running.info["username"], running.info["password"]),
+                                ca_trust_path=running.info["ca_bundle"])
+        index = 0
+        while not stop.is_set():
+            try:
+                result = session.run_cmd(f"reg add HKLM\\SOFTWARE\\Burst /v V{index} /t REG_DWORD /d {index} /f")
+            except Exception:  # the host was killed mid-request: that write was never acknowledged
+                return
+            if result.status_code == 0:
+                acknowledged.append(index)
+            index += 1
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while len(acknowledged) < 15 and time.monotonic() < deadline:
+        threading.Event().wait(0.02)
+    running.kill()
+    stop.set()
+    thread.join()
+    assert len(acknowledged) >= 15
+    with start_host(tmp_path, "HOST1") as restarted:
+        listing = run_cmd(restarted, "reg query HKLM\\SOFTWARE\\Burst").std_out.decode("cp437")
+    for index in acknowledged:
+        assert f"V{index} " in listing
