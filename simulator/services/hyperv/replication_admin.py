@@ -162,7 +162,7 @@ def resume_vm_replication(inv: Invocation) -> list[PSObject]:
             else:
                 resynchronize(inv.host, vm, command)
         elif rep["state"] in {"Suspended", "Error"}:
-            rep.update(state="Replicating", failing_cycles=0, last_cycle=iso(now(inv.host)))
+            rep.update(state="Replicating", last_cycle=iso(retry_now(rep, now(inv.host))))
         elif rep["state"] == "ResynchronizeSuspended":
             resynchronize(inv.host, vm, command)
         else:
@@ -194,6 +194,11 @@ def resynchronize(host: Any, vm: dict[str, Any], command: str) -> None:
     vmms_event(host, EVENT_RESYNC_COMPLETED, "Information",
                f"Resynchronization completed for virtual machine '{vm['name']}': {blocks} blocks ({sent} bytes) sent. "
                f"(Virtual machine ID {vm['id']})", vm=vm["name"], blocks=blocks)
+
+
+def retry_now(rep: dict[str, Any], at: dt.datetime) -> dt.datetime:
+    """A ``last_cycle`` that makes the next cycle due at ``at`` (the scheduler's next pass sends)."""
+    return at - dt.timedelta(seconds=int(rep["frequency"]))
 
 
 def _cycle_payload(rep: dict[str, Any], first: dt.datetime, count: int, **extra: Any) -> dict[str, Any]:
@@ -309,6 +314,13 @@ def _update_settings(inv: Invocation, vm: dict[str, Any], thumbprint: str | None
             rep[key] = inv.get(param)
     if thumbprint is not None:
         rep["thumbprint"] = thumbprint
+    connection = ("replica_server", "replica_port", "auth_type", "thumbprint")
+    if rep["mode"] == "Primary" and rep["state"] == "Replicating" and rep.get("failing_cycles") and (
+            thumbprint is not None or any(inv.has(p) for p in ("ReplicaServerName", "ReplicaServerPort",
+                                                                "AuthenticationType"))):
+        # ASSUMPTION: a corrected connection setting makes Hyper-V retry at once instead of at the next cycle.
+        log.info("connection settings %s of %s changed: retrying now", connection, vm["name"])
+        rep["last_cycle"] = iso(retry_now(rep, now(inv.host)))
     if inv.get("DisableVSSSnapshotReplication"):
         rep["vss_frequency"] = None
     for param, key in (("AutoResynchronizeIntervalStart", "auto_resync_start_s"),

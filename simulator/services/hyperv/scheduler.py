@@ -153,11 +153,11 @@ def _record(host: Host, results: list[tuple[dict[str, Any], SimError | None, int
             rep = vm.get("replication") if vm else None
             if vm is None or rep is None or rep["mode"] != "Primary":
                 continue
-            stats = rep.setdefault("stats", new_statistics(at))
             last = item["first"] + dt.timedelta(seconds=int(rep["frequency"]) * (item["count"] - 1))
+            stats = _count_cycles(host, vm, rep, item["first"], item["count"], at,
+                                  "successful" if error is None else "missed")
             if error is None:
                 counts["sent"] += item["count"]
-                stats["successful"] += item["count"]
                 stats["bytes"] += applied
                 stats["max_bytes"] = max(stats["max_bytes"], applied)
                 latency = max(0.0, (at - last).total_seconds())
@@ -167,7 +167,6 @@ def _record(host: Host, results: list[tuple[dict[str, Any], SimError | None, int
                 continue
             counts["missed"] += item["count"]
             restore_dirty(rep, item["dirty"])
-            stats["missed"] += item["count"]
             stats["errors"] += 1
             rep["failing_cycles"] = int(rep.get("failing_cycles", 0)) + item["count"]
             rep["last_error"] = error.message
@@ -181,6 +180,27 @@ def _record(host: Host, results: list[tuple[dict[str, Any], SimError | None, int
             if rep and rep["mode"] == "Primary":
                 _roll_statistics(host, vm, rep, at)
     return counts
+
+
+def _count_cycles(host: Host, vm: dict[str, Any], rep: dict[str, Any], first: dt.datetime, count: int,
+                  at: dt.datetime, key: str) -> dict[str, Any]:
+    """Add a batch of cycles to the statistics, split at the start of the current monitoring interval.
+
+    Cycles that fell in finished intervals are counted there (and logged with event 29174); the rest
+    count in the current interval, whose statistics are returned.
+    """
+    stats = rep.setdefault("stats", new_statistics(at))
+    since = parse_time(stats.get("since")) or at
+    interval = dt.timedelta(seconds=int(server_settings(host)["monitoring_interval_s"]))
+    current = since + math.floor((at - since) / interval) * interval if at > since else since
+    before = 0
+    if current > since:
+        before = min(count, max(0, math.ceil((current - first).total_seconds() / int(rep["frequency"]))))
+        stats[key] += before
+        _roll_statistics(host, vm, rep, at)
+        stats = rep["stats"]
+    stats[key] += count - before
+    return stats
 
 
 def _check_resync_needed(vm: dict[str, Any], rep: dict[str, Any]) -> None:

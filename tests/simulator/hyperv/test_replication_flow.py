@@ -161,8 +161,7 @@ def test_suspend_resume(pair: Pair) -> None:
     pair.primary.clock.advance(120)
     assert run_due(pair.primary)["sent"] == 0
     call(pair.primary, "Resume-VMReplication", VMName=["VM01"])
-    pair.primary.clock.advance(30)
-    assert run_due(pair.primary)["sent"] == 1
+    assert run_due(pair.primary)["sent"] == 1  # pending changes go at once after a resume
     assert read_guest_data(pair.replica, "VM01", 0, 12) == b"while paused"
     with pytest.raises(SimError, match="not in a valid replication state"):
         call(pair.primary, "Resume-VMReplication", VMName=["VM01"])
@@ -296,13 +295,13 @@ def test_statistics_event_at_end_of_monitoring_interval(pair: Pair) -> None:
     pair.primary.clock.advance(1)
     run_due(pair.primary)
     [message] = events(pair.primary, 29174)
-    assert "12 successful replication cycles" in message
+    assert "11 successful replication cycles" in message  # cycles at 5, 10 … 55 minutes
     [health] = call(pair.primary, "Measure-VMReplication", VMName=["VM01"])
-    assert health.get("SuccessfulReplicationCount") == 0
+    assert health.get("SuccessfulReplicationCount") == 1  # the 60-minute cycle opens the new interval
     pair.primary.clock.advance(300)
     run_due(pair.primary)
     [health] = call(pair.primary, "Measure-VMReplication", VMName=["VM01"])
-    assert health.get("SuccessfulReplicationCount") == 1
+    assert health.get("SuccessfulReplicationCount") == 2
 
 
 def test_app_consistent_points_follow_vss_frequency(pair: Pair) -> None:
@@ -377,3 +376,23 @@ def test_get_vm_replication_filters(pair: Pair) -> None:
     assert call(pair.replica, "Get-VMReplication", ReplicationMode="Primary") == []
     [on_replica] = call(pair.replica, "Measure-VMReplication", TrustGroup="lab", PrimaryServerName="hyper-v-prim*")
     assert on_replica.get("ReplicationMode") == "Replica"
+
+
+def test_fixing_the_certificate_retries_at_once(pair: Pair) -> None:
+    pair.enable(ReplicationFrequencySec=300)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    pair.lab.cut = True
+    pair.primary.clock.advance(13 * 3600)
+    run_due(pair.primary)
+    assert rep_state(pair.primary)[2] == "Critical"
+    pair.lab.cut = False
+    call(pair.primary, "Set-VMReplication", VMName=["VM01"], CertificateThumbprint=pair.primary_thumbprint)
+    assert run_due(pair.primary)["sent"] == 1
+    # the current 12-hour monitoring interval (hours 12-13) holds 13 missed cycles and one sent: Warning
+    [health] = call(pair.primary, "Measure-VMReplication", VMName=["VM01"])
+    assert (health.get("MissedReplicationCount"), health.get("SuccessfulReplicationCount")) == (13, 1)
+    assert rep_state(pair.primary) == ("Replicating", "Primary", "Warning")
+    [statistics] = events(pair.primary, 29174)
+    assert "143 missed" in statistics
+    call(pair.primary, "Reset-VMReplicationStatistics", VMName=["VM01"])
+    assert rep_state(pair.primary) == ("Replicating", "Primary", "Normal")
