@@ -11,6 +11,7 @@ Endpoints (JSON in, JSON out)::
     GET  /_sim/state                        the state tree; private keys, PFX and passwords as "***"
     GET  /_sim/events?since=N&log_name=L    event records with record_id > N
     POST /_sim/clock/advance {"seconds": S} {"time", "offset_seconds"}; saved before the answer
+    POST /_sim/clock/rate {"rate": R}       virtual seconds per real second from now on (1 = real time)
     POST /_sim/snapshot {"name": N}         copy state.json and the drives to <state_dir>/snapshots/N
     POST /_sim/restore  {"name": N}         put them back (404 if no such snapshot)
 """
@@ -115,6 +116,29 @@ def clock_advance(body: AdvanceRequest, request: Request) -> dict[str, Any]:
         now = runtime.host.clock.advance(body.seconds)
         offset = runtime.host.state["clock"]["offset_seconds"]
     return {"time": now.isoformat(), "offset_seconds": offset}
+
+
+class RateRequest(BaseModel):
+    """Body of clock/rate."""
+
+    rate: float = Field(ge=1, le=1_000_000)
+
+
+@router.post("/clock/rate")
+def clock_rate(body: RateRequest, request: Request) -> dict[str, Any]:
+    """Accelerate (or restore) simulated time; what elapsed at the old rate is kept in the offset."""
+    runtime: Runtime = request.app.state.runtime
+    with runtime.host.transaction(rollback=True):
+        clock = runtime.host.state.setdefault("clock", {"offset_seconds": 0.0, "rate": 1.0, "rate_since": None})
+        real_now = time.time()
+        since, old_rate = clock.get("rate_since"), float(clock.get("rate", 1.0))
+        if since is not None and old_rate != 1.0:
+            elapsed = real_now - float(since)
+            clock["offset_seconds"] = float(clock.get("offset_seconds", 0.0)) + elapsed * (old_rate - 1)
+        clock["rate"] = body.rate
+        clock["rate_since"] = real_now if body.rate != 1.0 else None
+        now = runtime.host.clock.now()
+    return {"time": now.isoformat(), "rate": body.rate}
 
 
 def _snapshot_dir(runtime: Runtime, name: str) -> Path:

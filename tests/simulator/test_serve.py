@@ -254,3 +254,19 @@ def test_kill_9_after_acknowledged_reg_add_keeps_every_value(tmp_path: Path) -> 
         listing = run_cmd(restarted, "reg query HKLM\\SOFTWARE\\Burst").std_out.decode("cp437")
     for index in acknowledged:
         assert f"V{index} " in listing
+
+
+def test_clock_rate_accelerates_and_keeps_what_elapsed(host: RunningHost) -> None:
+    import datetime as dt  # noqa: PLC0415 - only this test parses times
+
+    def now() -> dt.datetime:
+        return dt.datetime.fromisoformat(control(host, "GET", "/health").json()["time"])
+
+    before_offset = control(host, "GET", "/state").json()["clock"]["offset_seconds"]
+    assert control(host, "POST", "/clock/rate", json={"rate": 3600}).status_code == 200
+    first = now()
+    time.sleep(0.5)
+    assert (now() - first).total_seconds() >= 1000  # half a real second is half an hour
+    assert control(host, "POST", "/clock/rate", json={"rate": 1}).json()["rate"] == 1
+    assert control(host, "GET", "/state").json()["clock"]["offset_seconds"] - before_offset >= 1000
+    assert control(host, "POST", "/clock/rate", json={"rate": 0.5}).status_code == 422
