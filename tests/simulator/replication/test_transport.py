@@ -339,3 +339,18 @@ def test_announced_certificate_must_be_the_one_presented(lab: Lab) -> None:
     with pytest.raises((WireError, ssl.SSLError, OSError)):
         frames.recv_json()
     frames.close()
+
+
+def test_concurrent_channels(lab: Lab) -> None:
+    """Four primaries' channels at once (threads) all complete: the replica serializes, nobody deadlocks."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    def one(seed: int) -> tuple[int, str]:
+        with open_channel(lab.primary, REPLICA_FQDN, 443, lab.primary_tp) as channel:
+            reply, _ = channel.call(ECHO, {"seed": seed}, _stream(MIB, seed))
+        return reply["size"], reply["sha256"]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(one, range(4)))
+    expected = [(MIB, hashlib.sha256(b"".join(_stream(MIB, seed))).hexdigest()) for seed in range(4)]
+    assert results == expected
