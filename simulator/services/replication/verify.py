@@ -12,6 +12,7 @@ validity period, revocation, usage (EKU), then the name.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -193,9 +194,24 @@ def name_matches(pattern: str, name: str) -> bool:
     return False
 
 
+def _ip_matches(leaf: x509.Certificate, expected: str) -> bool:
+    """A server dialled by IP address matches a SAN IPAddress entry (never a DNS name)."""
+    try:
+        address = ipaddress.ip_address(expected)
+    except ValueError:
+        return False
+    try:
+        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    return address in san.get_values_for_type(x509.IPAddress)
+
+
 def _check_name(leaf: x509.Certificate, expected_name: str) -> None:
     # ASSUMPTION: the Subject CN and every SAN DNS name count (fact sheet §3), wildcards as the first label.
     names = certificate_names(leaf)
+    if _ip_matches(leaf, expected_name):
+        return
     if not any(name_matches(n, expected_name) for n in names):
         raise CertificateCheckError(
             winerrors.CN_NO_MATCH, f"'{expected_name}' is not among the certificate's names {names}"

@@ -152,3 +152,27 @@ def test_wildcard_matches_exactly_one_label(labels: list[str], other: str) -> No
     assert name_matches(".".join(labels), ".".join(labels).upper())
     assert not name_matches(f"*.{rest}", rest)
     assert not name_matches(f"*.{rest}", f"{other}.{labels[0]}.{rest}")
+
+
+def test_dialled_by_ip_address() -> None:
+    """Dialled by IP: only a SAN IPAddress entry matches (the DNS names do not)."""
+    import ipaddress  # noqa: PLC0415
+
+    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hyper-v-repl.test.net")]))
+            .issuer_name(ROOT.cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=9))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("hyper-v-repl.test.net"),
+                                                        x509.IPAddress(ipaddress.ip_address("192.168.101.213"))]),
+                           critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                           critical=False)
+            .sign(ROOT.key, hashes.SHA256()))
+    check_peer([cert], _policy(), "192.168.101.213")
+    assert _failure([cert], _policy(), "192.168.101.209") is winerrors.CN_NO_MATCH
+    assert _failure([LEAF], _policy(), "192.168.101.213") is winerrors.CN_NO_MATCH
