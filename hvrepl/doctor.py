@@ -59,10 +59,13 @@ def diagnose_host(plan: Plan, host: str, session: HostSession) -> list[Finding]:
                                 "revocation check is on: test-root and private-CA certificates have no reachable "
                                 "CRL, so replication fails with 0x80092012 or 0x80092013 — set "
                                 "revocation_check: disable"))
-    certs = session.call("certs_get", names=[h.fqdn for h in plan.hosts()])
+    certs = session.call("certs_get", names=[h.fqdn for h in plan.hosts()],
+                         thumbprints=list((plan.certificates.thumbprints or {}).values()))
     now = parse_time(str(certs["now"]))
     spec = next(h for h in plan.hosts() if h.name == host)
-    mine = [c for c in as_list(certs["my"]) if spec.fqdn in [str(n).lower() for n in as_list(c.get("dns"))]]
+    given = (plan.certificates.thumbprints or {}).get(host)
+    mine = [c for c in as_list(certs["my"])
+            if spec.fqdn in [str(n).lower() for n in as_list(c.get("dns"))] or c["thumbprint"] == given]
     if not mine:
         findings.append(Finding(host, "certificate", False, f"no certificate for {spec.fqdn} in LocalMachine\\My"))
     for cert in mine:

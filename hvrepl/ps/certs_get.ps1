@@ -1,8 +1,9 @@
 $names = {{names}}
+$thumbprints = {{thumbprints}}
 $my = @()
 foreach ($c in @(Get-ChildItem -Path Cert:\LocalMachine\My)) {
     $dns = @($c.DnsNameList | ForEach-Object { ([string]$_.Unicode).ToLower() })
-    if (@($dns | Where-Object { $names -contains $_ }).Count -eq 0) { continue }
+    if (@($dns | Where-Object { $names -contains $_ }).Count -eq 0 -and $thumbprints -notcontains $c.Thumbprint) { continue }
     $my += @{ thumbprint = [string]$c.Thumbprint; subject = [string]$c.Subject; issuer = [string]$c.Issuer
         dns = $dns; eku = @($c.EnhancedKeyUsageList | ForEach-Object { [string]$_.ObjectId })
         has_key = [bool]$c.HasPrivateKey; not_after = $c.NotAfter.ToUniversalTime().ToString('o') }

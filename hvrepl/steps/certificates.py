@@ -103,7 +103,9 @@ class Certificates(Step):
     def check(self, ctx: RunContext) -> dict[str, Any]:
         """My (certificates naming either FQDN), Root and CA subjects, and the host's clock, per host."""
         names = [h.fqdn for h in ctx.plan.hosts()]
-        return {h.name: ctx.session(h).call("certs_get", names=names) for h in ctx.plan.hosts()}
+        # Given thumbprints are listed whatever their names, so a mismatch is reported as such.
+        thumbs = list((ctx.plan.certificates.thumbprints or {}).values())
+        return {h.name: ctx.session(h).call("certs_get", names=names, thumbprints=thumbs) for h in ctx.plan.hosts()}
 
     def plan(self, ctx: RunContext, observed: dict[str, Any]) -> Diff | None:
         """Decide which certificates to make and which roots to import; None when all is in place."""

@@ -85,7 +85,8 @@ def test_render_binds_every_placeholder_and_only_those() -> None:
 
 SAMPLE_VALUES = {
     "names": ["hyper-v-prim.test.net", "hyper-v-repl.test.net"], "fqdn": "hyper-v-repl.test.net",
-    "thumbprint": "A" * 40, "path": "C:\\Windows\\Temp\\hvrepl-0123456789ab.pfx", "subject": "CN=x",
+    "thumbprint": "A" * 40, "thumbprints": ["A" * 40, "B" * 40],
+    "path": "C:\\Windows\\Temp\\hvrepl-0123456789ab.pfx", "subject": "CN=x",
     "rule": "VIRT-HVRHTTPSL-In-TCP-NoScope", "new_name": "Hyper-v-prim", "dns_suffix": "test.net",
     "port": 443, "storage": "D:\\Hyper-V\\Replica", "server": "hyper-v-repl.test.net", "group": "Replication",
     "vm": "VM01", "frequency": 300, "history": 24, "vss": 4, "first": True, "chunk": "A" * 1800,
