@@ -1,4 +1,9 @@
-"""Steps on the primary's VMs: Enable-/Set-VMReplication per VM, then Start-VMInitialReplication."""
+"""Steps on the primary's VMs: Enable-/Set-VMReplication per VM, then Start-VMInitialReplication.
+
+A VM whose settings or certificate changed is updated with Set-VMReplication, resumed if replication
+stopped in Error/Suspended (e.g. while its certificate was expired), and after a certificate rotation
+its replication statistics are reset (see the comment in :meth:`VMReplication.plan`).
+"""
 
 from __future__ import annotations
 
@@ -64,7 +69,11 @@ class VMReplication(Step):
             if current != target:
                 diff.before[vm.name] = {k: v for k, v in current.items() if target[k] != v}
                 diff.after[vm.name] = {k: v for k, v in target.items() if current[k] != v}
-                diff.scripts.append(Script.build("vm_set", **want))
+                # After a certificate rotation, the failures counted with the old certificate would keep
+                # health at Warning for the rest of the monitoring interval (up to 12 h): they describe the
+                # problem this run fixed, so the statistics restart (Reset-VMReplicationStatistics).
+                rotated = current["thumbprint"] != target["thumbprint"]
+                diff.scripts.append(Script.build("vm_set", **want, reset_statistics=rotated))
         return diff if diff.scripts else None
 
     def verify(self, ctx: RunContext) -> None:

@@ -139,3 +139,4 @@ def test_vm_plan_enables_or_updates_on_rotation(state: str) -> None:
     assert "-CertificateThumbprint 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'" in text
     if state == "Replicating":
         assert diff.before == {"VM01": {"thumbprint": "B" * 40}}
+        assert "if ($true) { Reset-VMReplicationStatistics -VMName 'VM01' }" in text
