@@ -161,6 +161,7 @@ class ReplicationListener:
         try:
             preamble = plain.recv_json()
             caller_names = [str(preamble.get(k, "")) for k in ("from", "from_fqdn", "from_address")]
+            caller = caller_names[1] or caller_names[0]
             presented = [from_pem(p) for p in preamble.get("chain", [])]
             with self.host.lock:
                 view = view_for(self.host)
@@ -168,21 +169,25 @@ class ReplicationListener:
                 # ASSUMPTION: a listener that would not be registered on Windows looks like a closed port:
                 # the connection is dropped before TLS and the primary reports 12029.
                 if refusal is not None:
-                    log.info("replication listener refuses %s: %s", caller_names[0], refusal)
+                    log.info("replication listener refuses %s: %s", caller, refusal)
                     plain.close()
                     return
                 settings = view.replica_server()
                 own = view.own_certificate(settings.thumbprint)
                 assert own is not None  # checked by _answers
-                verdict, identity = self._authenticate(view, presented, caller_names[0])
+                verdict, identity = self._authenticate(view, presented, caller)
             ctx = server_context(own.certificate, own.private_key, presented[0] if identity is not None else None)
             tls = ctx.wrap_socket(conn, server_side=True)
             if identity is not None and tls.getpeercert(binary_form=True) != presented[0].public_bytes(DER):
                 # Only the announced certificate may authenticate (a CA announced as "leaf" must not).
                 tls.close()
                 raise ssl.SSLError("the client presented another certificate than it announced")
-        except (OSError, WireError, ValueError, ssl.SSLError) as exc:
+        except (OSError, WireError, ValueError, ssl.SSLError, SimError) as exc:
             log.info("replication connection failed before TLS: %s", exc)
+            plain.close()
+            return
+        except Exception:  # a simulator bug must not leave the primary hanging: drop the connection
+            log.exception("replication listener failed before TLS")
             plain.close()
             return
         channel = FrameConnection(tls, Throttle(lambda: network.rate_limit(self.host)), self._check_link(caller_names))
@@ -195,7 +200,9 @@ class ReplicationListener:
             if identity is not None:
                 self._serve_requests(channel, identity)
         except (OSError, WireError, SimError, ssl.SSLError) as exc:
-            log.info("replication connection from %s ended: %s", caller_names[0], exc)
+            log.info("replication connection from %s ended: %s", caller, exc)
+        except Exception:  # same: log it, close the connection
+            log.exception("replication connection from %s failed", caller)
         finally:
             channel.close()
 

@@ -354,3 +354,17 @@ def test_concurrent_channels(lab: Lab) -> None:
         results = list(pool.map(one, range(4)))
     expected = [(MIB, hashlib.sha256(b"".join(_stream(MIB, seed))).hexdigest()) for seed in range(4)]
     assert results == expected
+
+
+def test_listener_error_drops_the_connection(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subsystem failing inside the listener's checks drops the connection (12029) instead of hanging."""
+    from simulator.core.errors import NotModelledError  # noqa: PLC0415
+    from simulator.services.replication import hostview  # noqa: PLC0415
+
+    def broken(self: object, port: int) -> bool:
+        raise NotModelledError("firewall port check")
+
+    monkeypatch.setattr(hostview.WindowsHostView, "port_open", broken)
+    started = time.monotonic()
+    _expect_failure(lab, winerrors.CANNOT_CONNECT)
+    assert time.monotonic() - started < 5
