@@ -214,10 +214,8 @@ class CommandMixin:
                 if literal is not None:
                     return literal
         if isinstance(target, ScriptBlock):
-            values = [a.value for a in arguments if a.name is None]
-            named = [a for a in arguments if a.name is not None]
             return self.invoke_block(
-                target, None, values, new_scope=operator != ".", named=named, input_objects=input_objects
+                target, None, [], new_scope=operator != ".", named=arguments, input_objects=input_objects
             )
         if operator == "." and not isinstance(target, str):
             raise NotModelledError("dot-sourcing a script file")
@@ -227,9 +225,9 @@ class CommandMixin:
             return self.invoke_block(
                 function.block,
                 None,
-                [a.value for a in arguments if a.name is None],
+                [],
                 new_scope=True,
-                named=[a for a in arguments if a.name is not None],
+                named=arguments,
                 input_objects=input_objects,
                 function_name=function.name,
             )

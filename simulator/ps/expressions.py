@@ -231,6 +231,8 @@ class ExpressionMixin:
         return [o for o in out if o is not VOID]
 
     def expr_hash_literal_expression(self: Interpreter, node: Node) -> Any:
+        # ASSUMPTION: @{} keeps insertion order. A .NET Hashtable enumerates in hash order, which scripts
+        # (and ConvertTo-Json readers) must not depend on; a stable order keeps the simulator deterministic.
         table = PSHashtable()
         body = next((c for c in node.named_children if c.type == "hash_literal_body"), None)
         for entry in body.named_children if body is not None else []:

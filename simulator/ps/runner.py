@@ -116,6 +116,7 @@ def run_script(
             _fatal(interp, f"internal simulator error: {type(error).__name__}", "SimulatorInternalError")
             exit_code = 1
     if exit_code is None:
+        # ASSUMPTION (fact sheet §10.15): powershell.exe exits 1 when the last statement failed ($? false).
         exit_code = 0 if interp.last_ok else 1
     stdout = format_objects(out)
     stderr = clixml(interp.streams.errors, interp.streams.warnings, interp.streams.verbose)

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from tree_sitter import Node
 
 from simulator.core.errors import NotModelledError, SimError
-from simulator.ps.binder import Argument
+from simulator.ps.binder import COMMON_ALIASES, COMMON_PARAMETERS, Argument
 from simulator.ps.expressions import VOID
 from simulator.ps.flow import ReturnFlow
 from simulator.ps.session import ScriptParam
-from simulator.ps.values import ScriptBlock, cast, to_str
+from simulator.ps.values import ScriptBlock, cast, full_type_name, to_str
 
 if TYPE_CHECKING:
     from simulator.ps.interpreter import Interpreter
@@ -128,16 +128,30 @@ class ScriptBlockMixin:
     def _bind_block(
         self: Interpreter, params: list[ScriptParam], values: list[Any], named: list[Argument], function_name: str
     ) -> list[Any]:
+        """Bind a call's arguments (in command-line order) to ``param()`` entries; the rest become ``$args``."""
         bound: dict[str, Any] = {}
         extra_named: list[Any] = []
-        by_name = {p.name.lower(): p for p in params}
+        positional: list[Any] = []
         queue = list(named)
         while queue:
             argument = queue.pop(0)
-            key = (argument.name or "").lower()
+            if argument.name is None:
+                positional.append(argument.value)
+                continue
+            key = argument.name.lower()
             matches = [p for p in params if p.name.lower() == key] or [
                 p for p in params if p.name.lower().startswith(key)
             ]
+            common = COMMON_ALIASES.get(key) or next((c for c in COMMON_PARAMETERS if c.lower() == key), None)
+            if not matches and common is not None and params:
+                # ASSUMPTION: functions with a param() block are treated as advanced functions, which take the
+                # common parameters; -ErrorAction sets $ErrorActionPreference inside the function.
+                value: Any = argument.value
+                if not argument.has_value and common not in {"Verbose", "Debug", "Confirm", "WhatIf"}:
+                    value = queue.pop(0).value if queue and queue[0].name is None else None
+                if common == "ErrorAction":
+                    self.scopes[-1]["erroractionpreference"] = to_str(value)
+                continue
             if len(matches) != 1:
                 if not params:
                     extra_named.append(argument.text)
@@ -156,17 +170,18 @@ class ScriptBlockMixin:
                 bound[param.name.lower()] = argument.value
             elif (param.type_name or "").lower() == "switch":
                 bound[param.name.lower()] = True
-            elif values:
-                bound[param.name.lower()] = values.pop(0)
+            elif queue and queue[0].name is None:
+                bound[param.name.lower()] = queue.pop(0).value
             else:
                 raise SimError(
                     f"Missing an argument for parameter '{param.name}'. Specify a parameter of type "
-                    f"'System.Object' and try again.",
+                    f"'{_dotnet_type(param.type_name)}' and try again.",
                     f"MissingArgument,{function_name}",
                     "InvalidArgument",
                     terminating=True,
                     exception_type="System.Management.Automation.ParameterBindingException",
                 )
+        values = [*positional, *values]
         for param in params:
             if param.name.lower() in bound or (param.type_name or "").lower() == "switch":
                 continue
@@ -191,5 +206,9 @@ class ScriptBlockMixin:
             if param.type_name and value is not None:
                 value = cast(value, param.type_name)
             self.scopes[-1][key] = value
-        del by_name
         return [*extra_named, *values]
+
+
+def _dotnet_type(type_name: str | None) -> str:
+    """The .NET name PowerShell shows for a parameter's declared type."""
+    return full_type_name(type_name) if type_name else "System.Object"

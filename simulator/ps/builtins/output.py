@@ -65,7 +65,11 @@ def write_host(inv: Invocation) -> Iterable[Any]:
     not_modelled="-CategoryActivity, -RecommendedAction",
 )
 def write_error(inv: Invocation) -> None:
-    """Write-Error: a non-terminating error record. Not modelled: -CategoryActivity, -RecommendedAction."""
+    """Write-Error: a non-terminating error record. Not modelled: -CategoryActivity, -RecommendedAction.
+
+    ASSUMPTION: the error view names the command "Write-Error" with the usual position lines; at the top
+    level of ``-Command`` scripts 5.1 may show the script text instead.
+    """
     record = inv.get("ErrorRecord")
     if record is not None and hasattr(record, "error"):
         inv.write_error(record.error)

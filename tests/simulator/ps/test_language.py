@@ -283,3 +283,24 @@ $fixed.Count
         'Exception calling "Add" with "1" argument(s): "Collection was of a fixed size."',
         "2",
     ]
+
+
+def test_function_argument_order(ps: Run) -> None:
+    script = """
+function f { param($a, $b) "a=$a b=$b args=$args" }
+f 1 -b 2
+f -b 2 1
+f 1 2 3
+function g { param([string]$Name) "$Name/$ErrorActionPreference" }
+g -Name x -ErrorAction Stop
+try { g -Nope 1 } catch { $_.FullyQualifiedErrorId }
+try { g -Name } catch { $_.Exception.Message }
+"""
+    assert lines(ps(script)) == [
+        "a=1 b=2 args=",
+        "a=1 b=2 args=",
+        "a=1 b=2 args=3",
+        "x/Stop",
+        "NamedParameterNotFound,g",
+        "Missing an argument for parameter 'Name'. Specify a parameter of type 'System.String' and try again.",
+    ]
