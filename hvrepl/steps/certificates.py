@@ -86,6 +86,7 @@ class CertDiff(Diff):
 
     new_cert: dict[str, bool] = field(default_factory=dict)
     staged: dict[str, str] = field(default_factory=dict)
+    leftovers: list[str] = field(default_factory=list)  # replica certificates (with key) left on the primary
     need_root: dict[str, bool] = field(default_factory=dict)
     issuer_of: dict[str, str] = field(default_factory=dict)
 
@@ -134,16 +135,23 @@ class Certificates(Step):
             staged = best_certificate(observed[primary.name], replica.fqdn, renew)
             if diff.new_cert[replica.name] and staged is not None:
                 diff.staged[replica.name] = staged["thumbprint"]
+            elif not diff.new_cert[replica.name]:
+                # A run killed after the import leaves the replica's key on the primary: remove it.
+                diff.leftovers = [str(c["thumbprint"]) for c in _list(observed[primary.name].get("my"))
+                                  if replica.fqdn in [str(n).lower() for n in _list(c.get("dns"))]
+                                  and primary.fqdn not in [str(n).lower() for n in _list(c.get("dns"))]]
             for h in hosts:
                 diff.need_root[h.name] = TEST_ROOT_SUBJECT not in roots[h.name]
         else:
             any_new = any(diff.new_cert.values())
             for h in hosts:
                 diff.need_root[h.name] = any_new
-        if not any(diff.new_cert.values()) and not any(diff.need_root.values()):
+        if not any(diff.new_cert.values()) and not any(diff.need_root.values()) and not diff.leftovers:
             return None
         diff.after = {h.name: ("new certificate" if diff.new_cert[h.name] else "keep") for h in hosts}
         diff.after["root imported on"] = [n for n, v in diff.need_root.items() if v]
+        if diff.leftovers:
+            diff.after["removed from the primary"] = diff.leftovers
         diff.scripts = self._preview(ctx, diff)
         return diff
 
@@ -182,6 +190,7 @@ class Certificates(Step):
             if diff.need_root[replica.name]:
                 out.append(Script.build("cert_export_root", path="<temp .cer>", subject=TEST_ROOT_SUBJECT))
                 out.append(Script.build("cert_import_root", path="<temp .cer>"))
+            out += [Script.build("cert_remove", thumbprint=t) for t in diff.leftovers]
         else:
             for h in (primary, replica):
                 if diff.new_cert[h.name]:
@@ -243,8 +252,9 @@ class Certificates(Step):
         if diff.need_root[replica.name] or replica_tp is not None:
             cer = on_primary.call("cert_export_root", path=temp_path(".cer"), subject=TEST_ROOT_SUBJECT)
             self._import_root(on_replica, base64.b64decode(cer["data"]))
-        if replica_tp is not None:  # the replica's private key has no business staying on the primary
-            on_primary.call("cert_remove", thumbprint=replica_tp)
+        # The replica's private key has no business staying on the primary.
+        for thumbprint in ([replica_tp] if replica_tp is not None else []) + diff.leftovers:
+            on_primary.call("cert_remove", thumbprint=thumbprint)
 
     def _apply_private_ca(self, ctx: RunContext, diff: CertDiff) -> None:
         hosts = ctx.plan.hosts()

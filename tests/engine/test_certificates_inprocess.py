@@ -109,3 +109,18 @@ def test_rotation_replaces_a_certificate_about_to_expire(pair: dict[str, Host]) 
     report = run_steps(rotated, [Certificates(rotated.plan.primary)])
     assert report.results[0].status == "changed", report.results[0].error
     assert set(rotated.thumbprints.values()).isdisjoint(old.values())
+
+
+def test_replica_key_left_on_the_primary_is_removed(pair: dict[str, Host]) -> None:
+    """Killed after the import on the replica but before the clean-up: the next run removes the copy."""
+    ctx = context(pair, "testroot")
+    run_steps(ctx, [Certificates(ctx.plan.primary)])
+    replica_tp = ctx.thumbprints["Hyper-v-repl"]
+    entry = store.find_certificate(pair["Hyper-v-repl"], replica_tp)
+    assert entry is not None
+    with pair["Hyper-v-prim"].transaction():
+        store.add_certificate(pair["Hyper-v-prim"], entry.certificate, entry.private_key)
+    report = run_steps(context(pair, "testroot"), [Certificates(ctx.plan.primary)])
+    assert report.results[0].status == "changed", report.results[0].error
+    assert [e.thumbprint for e in my_store(pair["Hyper-v-prim"])] == [ctx.thumbprints["Hyper-v-prim"]]
+    assert run_steps(context(pair, "testroot"), [Certificates(ctx.plan.primary)]).results[0].status == "ok"
