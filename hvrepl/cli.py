@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,6 +25,7 @@ from hvrepl.inventory import Connection, load_inventory, load_lab
 from hvrepl.plan import Plan, load_plan
 from hvrepl.powershell import wrap
 from hvrepl.remediation import describe
+from hvrepl.secrets import Secret
 from hvrepl.session import HostSession
 from hvrepl.steps import RunContext, build_steps
 from hvrepl.transport.base import CountingTransport, Transport
@@ -68,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, check=True, reboot=True)
     p.add_argument("--health-timeout", type=float, default=600.0, metavar="SECONDS",
                    help="how long to wait for every VM to reach Replicating/Normal (default 600)")
+    p.add_argument("--pfx-password-env", metavar="NAME",
+                   help="take the PFX transfer password from this environment variable (default: a new random "
+                        "password per run; it is only ever sent on stdin)")
     p = sub.add_parser("verify", help="read-only check of the end state; exit 0 when nothing differs")
     _common(p)
     p = sub.add_parser("status", help="replication state, health and last replication time per VM")
@@ -102,6 +107,17 @@ def connections_for(args: argparse.Namespace, plan: Plan) -> dict[str, Connectio
     return load_lab(args.lab, plan)
 
 
+def pfx_password_from(args: argparse.Namespace) -> Secret | None:
+    """The PFX password named by --pfx-password-env, or None (a random one is made when needed)."""
+    name = getattr(args, "pfx_password_env", None)
+    if not name:
+        return None
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigError(f"environment variable {name} is not set or empty", field="--pfx-password-env")
+    return Secret(value)
+
+
 def _progress(result: StepResult) -> None:
     print(f"{result.host:<15} {result.step:<22} {result.status:<13} {result.seconds:6.2f}s", file=sys.stderr)
 
@@ -132,6 +148,7 @@ class Main:
 
     def __init__(self, transport_factory: TransportFactory | None = None) -> None:
         self.transport_factory = transport_factory or winrm_transport
+        self.pfx_password: Secret | None = None
 
     def sessions(self, connections: dict[str, Connection]) -> dict[str, HostSession]:
         """One session per host."""
@@ -147,6 +164,7 @@ class Main:
         try:
             plan = load_plan(args.plan)
             connections = connections_for(args, plan)
+            self.pfx_password = pfx_password_from(args)
         except ConfigError as exc:
             self.emit_error(args, exc)
             return 2
@@ -199,7 +217,7 @@ class Main:
                    connections: dict[str, Connection]) -> int:
         """plan / run / verify through the step engine."""
         check_mode = args.command in ("plan", "verify") or bool(getattr(args, "check", False))
-        ctx = RunContext(plan=plan, sessions=sessions, check_mode=check_mode,
+        ctx = RunContext(plan=plan, sessions=sessions, check_mode=check_mode, pfx_password=self.pfx_password,
                          allow_reboot=bool(getattr(args, "allow_reboot", False)),
                          health_timeout=float(getattr(args, "health_timeout", 600.0)),
                          reconnect=lambda name: HostSession(name, self.transport_factory(connections[name])))

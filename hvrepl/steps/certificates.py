@@ -88,7 +88,6 @@ class CertDiff(Diff):
     staged: dict[str, str] = field(default_factory=dict)
     leftovers: list[str] = field(default_factory=list)  # replica certificates (with key) left on the primary
     need_root: dict[str, bool] = field(default_factory=dict)
-    issuer_of: dict[str, str] = field(default_factory=dict)
 
 
 class Certificates(Step):
@@ -109,7 +108,10 @@ class Certificates(Step):
         return {h.name: ctx.session(h).call("certs_get", names=names, thumbprints=thumbs) for h in ctx.plan.hosts()}
 
     def plan(self, ctx: RunContext, observed: dict[str, Any]) -> Diff | None:
-        """Decide which certificates to make and which roots to import; None when all is in place."""
+        """Decide which certificates to make and which roots to import; None when all is in place.
+
+        No I/O; the thumbprints of certificates kept are recorded in ``ctx.thumbprints`` for later steps.
+        """
         mode = ctx.plan.certificates.mode
         renew = ctx.plan.certificates.renew_within_days
         hosts = ctx.plan.hosts()
@@ -129,7 +131,6 @@ class Certificates(Step):
                                                                "issuer": cert["issuer"]}
             if not diff.new_cert[h.name] and cert is not None:
                 ctx.thumbprints[h.name] = cert["thumbprint"]
-                diff.issuer_of[h.name] = cert["issuer"]
         if mode == "testroot":
             primary, replica = hosts
             staged = best_certificate(observed[primary.name], replica.fqdn, renew)

@@ -165,3 +165,19 @@ def test_cli_real_target_needs_inventory(tmp_path: Path, capsys: pytest.CaptureF
     plan_file.write_text(yaml.safe_dump(GOOD), encoding="utf-8")
     assert Main(transport_factory=_no_transport)(["plan", str(plan_file), "--target", "real"]) == 2
     assert "--inventory" in capsys.readouterr().err
+
+
+def test_cli_pfx_password_env_must_be_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """--pfx-password-env naming an unset variable is a usage error before any host is contacted."""
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text(yaml.safe_dump(GOOD), encoding="utf-8")
+    (tmp_path / "lab.json").write_text('{"hosts": [{"name": "Hyper-v-prim", "winrm": {"url": "https://127.0.0.1:1/wsman",'
+                                       ' "username": "a", "password": "b"}}, {"name": "Hyper-v-repl", "winrm": {'
+                                       '"url": "https://127.0.0.1:2/wsman", "username": "a", "password": "b"}}]}',
+                                       encoding="utf-8")
+    monkeypatch.delenv("HVREPL_TEST_PFX", raising=False)
+    code = Main(transport_factory=_no_transport)(["run", str(plan_file), "--lab", str(tmp_path),
+                                                  "--pfx-password-env", "HVREPL_TEST_PFX"])
+    assert code == 2
+    assert "HVREPL_TEST_PFX is not set" in capsys.readouterr().err
