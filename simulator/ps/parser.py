@@ -297,6 +297,43 @@ def _first_problem(node: Node) -> Node | None:
     return None
 
 
+_MISSING_BODY = {
+    "if": ("Missing statement block after if ( condition ).", "MissingStatementBlock"),
+    "elseif": ("Missing statement block after elseif ( condition ).", "MissingStatementBlock"),
+    "while": ("Missing statement body in while loop.", "MissingLoopStatement"),
+    "for": ("Missing statement body in for loop.", "MissingLoopStatement"),
+    "foreach": ("Missing statement body in foreach loop.", "MissingForeachStatement"),
+}
+
+
+def _known_mistake(code: str) -> ScriptSyntaxError | None:
+    """PowerShell's specific messages for common syntax errors (``code`` has strings/comments blanked)."""
+    empty_pipe = re.search(r"\|(?=\s*(?:\||;|\)|\}|$))", code)
+    if empty_pipe:
+        return ScriptSyntaxError("An empty pipe element is not allowed.", "EmptyPipeElement", empty_pipe.end())
+    for match in re.finditer(r"(?<![\w$-])(elseif|if|while|foreach|for)\s*\(", code, re.I):
+        depth = 0
+        for k in range(match.end() - 1, len(code)):
+            if code[k] == "(":
+                depth += 1
+            elif code[k] == ")":
+                depth -= 1
+                if depth == 0:
+                    rest = code[k + 1 :].lstrip()
+                    if not rest.startswith("{"):
+                        message, fqid = _MISSING_BODY[match.group(1).lower()]
+                        return ScriptSyntaxError(message, fqid, k + 1)
+                    break
+    no_value = re.search(r"(?<![=!<>-])[-+*/%]?=(?=\s*(?:;|$))", code)
+    if no_value:
+        return ScriptSyntaxError(
+            f"You must provide a value expression following the '{no_value.group(0)}' operator.",
+            "ExpectedValueExpression",
+            no_value.end(),
+        )
+    return None
+
+
 def _failure(scan: _Scan, tree: Any, script: str) -> ScriptSyntaxError:
     if scan.open_string is not None:
         offset, quote = scan.open_string
@@ -323,6 +360,9 @@ def _failure(scan: _Scan, tree: Any, script: str) -> ScriptSyntaxError:
         if ch == "(":
             return ScriptSyntaxError("Missing closing ')' in expression.", "MissingEndParenthesisInExpression", offset)
         return ScriptSyntaxError(f"Unexpected token '{ch}' in expression or statement.", "UnexpectedToken", offset)
+    known = _known_mistake("".join(c if m else " " for c, m in zip(scan.text, scan.code_mask, strict=True)))
+    if known is not None:
+        return known
     problem = _first_problem(tree.root_node)
     if problem is None:
         return ScriptSyntaxError("Unexpected token in expression or statement.", "ParseException", 0)

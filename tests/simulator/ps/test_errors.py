@@ -367,8 +367,32 @@ def test_parse_errors_run_nothing(ps: Run, sim_host: object) -> None:
             "InvalidEndOfLine",
             ["At line:1 char:8", "+ Get-VM && 'x'", "+        ~~"],
         ),
+        (
+            "Get-VM |",
+            "An empty pipe element is not allowed.",
+            "EmptyPipeElement",
+            ["At line:1 char:9", "+ Get-VM |", "+         ~"],
+        ),
+        (
+            "if ($x)",
+            "Missing statement block after if ( condition ).",
+            "MissingStatementBlock",
+            ["At line:1 char:8", "+ if ($x)", "+        ~"],
+        ),
+        (
+            "foreach ($a in $b)",
+            "Missing statement body in foreach loop.",
+            "MissingForeachStatement",
+            ["At line:1 char:19", "+ foreach ($a in $b)", "+                   ~"],
+        ),
+        (
+            "$x =",
+            "You must provide a value expression following the '=' operator.",
+            "ExpectedValueExpression",
+            ["At line:1 char:5", "+ $x =", "+     ~"],
+        ),
     ]:
-        result = ps("New-Item -Path C:\\made -ItemType Directory | Out-Null\n" * 0 + script)
+        result = ps(script)
         assert result.exit_code == 1
         assert result.stdout == ""
         text = error_text(result.stderr).splitlines()
