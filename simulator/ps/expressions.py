@@ -345,7 +345,7 @@ def _here_body(text: str) -> str:
     body = text[2:] if text[:2] in {'@"', "@'"} else text
     body = re.sub(r"^[ \t]*\r?\n", "", body, count=1)
     body = re.sub(r"\r?\n[\"']@$", "", body)
-    return body.replace("\r\n", "\n")
+    return body  # newlines stay as the script wrote them (CRLF from Windows clients)
 
 
 __all__ = ["VOID", "ExpressionMixin", "as_list", "enumerate_value"]
