@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 
 CHUNK_SIZE = 1024 * 1024
 MAX_JSON = 16 * 1024 * 1024
+SMALL_FRAME = 64 * 1024
 _HEADER = struct.Struct(">cI")
 
 JSON = b"J"
@@ -76,6 +77,8 @@ class FrameConnection:
                  check: Callable[[], None] | None = None, *, buffered: bool = True) -> None:
         """``buffered=False`` for the plaintext preamble: never read past it into the TLS handshake."""
         self.sock = sock
+        with contextlib.suppress(OSError):  # request/response frames: send each at once
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._reader: BinaryIO | None = (
             sock.makefile("rb", buffering=CHUNK_SIZE + _HEADER.size)  # type: ignore[assignment]  # a BufferedReader
             if buffered else None)
@@ -84,8 +87,11 @@ class FrameConnection:
 
     # ---------------------------------------------------------------- sending
     def _send(self, kind: bytes, body: bytes | memoryview) -> None:
-        self.sock.sendall(_HEADER.pack(kind, len(body)))
-        if body:
+        header = _HEADER.pack(kind, len(body))
+        if len(body) <= SMALL_FRAME:
+            self.sock.sendall(header + bytes(body))  # one write: no Nagle/delayed-ACK stall on small frames
+        else:
+            self.sock.sendall(header)
             self.sock.sendall(body)
 
     def send_json(self, obj: dict[str, Any]) -> None:
