@@ -55,6 +55,12 @@ class TlsChannel:
         self._frames = frames
         self._closed = False
 
+    @property
+    def tls_version(self) -> str | None:
+        """The negotiated protocol (``TLSv1.3`` / ``TLSv1.2``)."""
+        sock = self._frames.sock
+        return sock.version() if isinstance(sock, ssl.SSLSocket) else None
+
     def call(self, operation: str, payload: dict[str, Any],
              data: Iterable[bytes] | None = None) -> tuple[dict[str, Any], bytes | None]:
         """Send one request (with an optional byte stream) and return the replica's reply."""
