@@ -189,6 +189,7 @@ def test_revoked_certificate(lab: Lab) -> None:
     _connect(lab).close()
     store.revoke(lab.primary, format(cert.serial_number, "x"))
     _expect_failure(lab, winerrors.REVOKED)
+    assert "0x80092010" in lab.events(lab.primary, winerrors.EVENT_REPLICA_AUTH_FAILED)[-1]["message"]
 
 
 def test_missing_client_auth_eku(lab: Lab) -> None:
