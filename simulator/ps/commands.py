@@ -311,6 +311,11 @@ class CommandMixin:
         except SimError as error:
             raise self.terminate(error, node, called_as) from None
         action = self.error_action(bound.common)
+        if spec.handler.__module__.startswith("simulator.services.") and not self.streams.module_progress:
+            # ASSUMPTION: the first cmdlet of a subsystem module (Hyper-V, PKI, NetSecurity …) makes 5.1 load
+            # that module and write its progress record on stderr, unless $ProgressPreference silences it.
+            preference = to_str(self.get_variable("ProgressPreference")).lower()
+            self.streams.module_progress = preference not in {"silentlycontinue", "ignore"}
         error_variable: list[Any] | None = [] if "ErrorVariable" in bound.common else None
         session = CmdletSession(self, action, node, called_as, error_variable, bound.common)
         outputs: list[Any] = []

@@ -169,9 +169,22 @@ def _clixml_text(text: str) -> str:
     return "".join(ch if ch >= " " or ch == "" else f"_x{ord(ch):04X}_" for ch in text)
 
 
-def clixml(errors: list[ErrorRecord], warnings: list[str], verbose: list[str] | None = None) -> str:
-    """The stderr text powershell.exe writes for these records (empty when there is nothing)."""
-    parts: list[str] = []
+PROGRESS_RECORD = (
+    '<Obj S="progress" RefId="0"><TN RefId="0"><T>System.Management.Automation.PSCustomObject</T>'
+    '<T>System.Object</T></TN><MS><I64 N="SourceId">1</I64><PR N="Record"><AV>Preparing modules for first use.</AV>'
+    "<AI>0</AI><Nil /><PI>-1</PI><PC>-1</PC><T>Completed</T><SR>-1</SR><SD> </SD></PR></MS></Obj>"
+)
+
+
+def clixml(
+    errors: list[ErrorRecord], warnings: list[str], verbose: list[str] | None = None, progress: bool = False
+) -> str:
+    """The stderr text powershell.exe writes for these records (empty when there is nothing).
+
+    ``progress`` adds the "Preparing modules for first use." progress record a 5.1 session writes when
+    it loads a module, even when the command then succeeds (fact sheet §11).
+    """
+    parts: list[str] = [PROGRESS_RECORD] if progress else []
     for text in verbose or []:
         parts.append(f'<S S="verbose">{_clixml_text(text + chr(13) + chr(10))}</S>')
     for text in warnings:

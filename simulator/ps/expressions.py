@@ -344,8 +344,7 @@ class ExpressionMixin:
 def _here_body(text: str) -> str:
     body = text[2:] if text[:2] in {'@"', "@'"} else text
     body = re.sub(r"^[ \t]*\r?\n", "", body, count=1)
-    body = re.sub(r"\r?\n[\"']@$", "", body)
-    return body  # newlines stay as the script wrote them (CRLF from Windows clients)
+    return re.sub(r"\r?\n[\"']@$", "", body)
 
 
 __all__ = ["VOID", "ExpressionMixin", "as_list", "enumerate_value"]

@@ -65,3 +65,4 @@ class Streams:
     errors: list[ErrorRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     verbose: list[str] = field(default_factory=list)
+    module_progress: bool = False

@@ -119,5 +119,6 @@ def run_script(
         # ASSUMPTION (fact sheet §10.15): powershell.exe exits 1 when the last statement failed ($? false).
         exit_code = 0 if interp.last_ok else 1
     stdout = format_objects(out)
-    stderr = clixml(interp.streams.errors, interp.streams.warnings, interp.streams.verbose)
+    streams = interp.streams
+    stderr = clixml(streams.errors, streams.warnings, streams.verbose, streams.module_progress)
     return ScriptResult(stdout, stderr, exit_code, interp.output_encoding)

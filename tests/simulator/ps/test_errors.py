@@ -417,3 +417,18 @@ def test_unknown_methods(ps: Run) -> None:
     ]
     null = ps("try { $nothing.Trim() } catch { $_.FullyQualifiedErrorId; $_.Exception.Message }")
     assert lines(null) == ["InvokeMethodOnNull", "You cannot call a method on a null-valued expression."]
+
+
+def test_module_progress_record(ps: Run) -> None:
+    loud = ps("(Get-VM).Name")
+    assert loud.exit_code == 0
+    assert loud.stderr.startswith(
+        '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/'
+        '2004/04"><Obj S="progress" RefId="0">'
+    )
+    assert "<AV>Preparing modules for first use.</AV>" in loud.stderr
+    assert error_text(loud.stderr) == loud.stderr  # pywinrm leaves progress-only CLIXML as it is
+    quiet = ps("$ProgressPreference = 'SilentlyContinue'; (Get-VM).Name")
+    assert quiet.stderr == ""
+    assert lines(quiet) == lines(loud) == ["VM01"]
+    assert ps("'core cmdlets only' | Select-Object -First 1").stderr == ""
