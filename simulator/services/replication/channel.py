@@ -129,15 +129,17 @@ def connect(host: Host, replica_server: str, port: int, thumbprint: str) -> TlsC
         sock = socket.create_connection(endpoint, timeout=CONNECT_TIMEOUT_SECONDS)
     except OSError as exc:
         raise _fail(host, winerrors.CANNOT_CONNECT, replica_server, f"TCP {port}: {exc.strerror or exc}") from exc
-    return _handshake(host, view, own, sock, replica_server, names)
+    return _handshake(host, view, own, sock, replica_server, names, peer.name)
 
 
-def _handshake(host: Host, view: Any, own: Any, sock: socket.socket, server: str, names: list[str]) -> TlsChannel:
+def _handshake(host: Host, view: Any, own: Any, sock: socket.socket, server: str, names: list[str],
+               peer_name: str) -> TlsChannel:
     sock.settimeout(IO_TIMEOUT_SECONDS)
     plain = FrameConnection(sock, buffered=False)
     try:
         plain.send_json({"v": 1, "from": view.computer_name(), "from_fqdn": _safe_fqdn(view),
                          "from_address": str(host.info.get("virtual_address") or ""), "server_name": server,
+                         "to_host": peer_name,
                          "chain": [to_pem(own.certificate), *(to_pem(c) for c in own.chain)]})
         tls = client_context(own.certificate, own.private_key).wrap_socket(sock, server_hostname=None)
         frames = FrameConnection(tls, Throttle(lambda: network.rate_limit(host)), _link_check(host, server, names))

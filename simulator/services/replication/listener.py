@@ -138,8 +138,11 @@ class ReplicationListener:
             threading.Thread(target=self._serve, args=(conn, port), daemon=True).start()
 
     # ------------------------------------------------------------------ one connection
-    def _answers(self, view: HostView, port: int, caller_names: list[str]) -> str | None:
+    def _answers(self, view: HostView, port: int, caller_names: list[str], to_host: str) -> str | None:
         """Why this listener does not answer a caller now (None when it does)."""
+        if to_host and to_host.lower() != str(self.host.info["name"]).lower():
+            # A stale listeners.json of a stopped host whose port another host now uses: not us.
+            return f"the caller wants {to_host}"
         if network.is_down(self.host):
             return "host down"
         if network.is_cut(self.host, caller_names):
@@ -165,7 +168,7 @@ class ReplicationListener:
             presented = [from_pem(p) for p in preamble.get("chain", [])]
             with self.host.lock:
                 view = view_for(self.host)
-                refusal = self._answers(view, port, caller_names)
+                refusal = self._answers(view, port, caller_names, str(preamble.get("to_host", "")))
                 # ASSUMPTION: a listener that would not be registered on Windows looks like a closed port:
                 # the connection is dropped before TLS and the primary reports 12029.
                 if refusal is not None:

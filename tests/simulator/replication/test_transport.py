@@ -370,3 +370,20 @@ def test_listener_error_drops_the_connection(lab: Lab, monkeypatch: pytest.Monke
     started = time.monotonic()
     _expect_failure(lab, winerrors.CANNOT_CONNECT)
     assert time.monotonic() - started < 5
+
+
+def test_stale_port_map_reaching_another_host(lab: Lab, tmp_path: Path) -> None:
+    """A stopped host's stale listeners.json whose port now belongs to another host -> 12029, not that host."""
+    import json  # noqa: PLC0415
+
+    from tests.simulator.replication.support import add_hosts_entries  # noqa: PLC0415
+
+    gone_dir = tmp_path / "gone"
+    network.publish_listeners(gone_dir, {443: network.read_listeners(lab.replica.state_dir)[443]})
+    blob = json.loads(lab.lab_file.read_text())
+    blob["hosts"].append({"name": "Hyper-v-gone", "virtual_address": "192.168.101.250", "address": "127.0.0.1",
+                          "state_dir": str(gone_dir)})
+    lab.lab_file.write_text(json.dumps(blob))
+    add_hosts_entries(lab.primary, {"hyper-v-gone.test.net": "192.168.101.250"})
+    _expect_failure(lab, winerrors.CANNOT_CONNECT, name="hyper-v-gone.test.net")
+    assert not lab.events(lab.primary, winerrors.EVENT_REPLICA_AUTH_FAILED)
