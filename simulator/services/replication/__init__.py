@@ -77,7 +77,7 @@ def on_host_start(host: Host, runtime: Any, *, tick: bool = True) -> None:
                          lab_file=Path(lab_file) if lab_file else None, prefer_configured_port=not ephemeral)
     network.register_runtime(rt)
     listener.start(host, rt)
-    if tick:
+    if tick and str(state_dir.resolve()) not in _TICKERS:
         stop = threading.Event()
         thread = threading.Thread(target=_tick, args=(host, stop), daemon=True, name="replication-tick")
         _TICKERS[str(state_dir.resolve())] = (thread, stop)
