@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 RESYNC_LOG_FRACTION = 0.5
 RETRY_SECONDS = 300
+FATAL_REPLICA_ERRORS = frozenset({"ReplicaVirtualMachineNotFound", "ReplicaAccessDenied"})
 MEDIA_CHECK_SECONDS = 30  # how often a primary asks whether the replica imported a media copy
 
 
@@ -170,6 +171,11 @@ def _record(host: Host, results: list[tuple[dict[str, Any], SimError | None, int
             stats["errors"] += 1
             rep["failing_cycles"] = int(rep.get("failing_cycles", 0)) + item["count"]
             rep["last_error"] = error.message
+            fatal = error.fully_qualified_error_id.split(",", 1)[0] in FATAL_REPLICA_ERRORS
+            if fatal and rep["state"] == "Replicating":
+                # ASSUMPTION: a replica that no longer has (or no longer accepts) the VM puts the primary in
+                # Error; retrying cannot help, so it waits for Resume-VMReplication.
+                rep["state"] = "Error"
             vmms_event(host, EVENT_REPLICATE_RETRY, "Warning",
                        f"Hyper-V failed to replicate changes for virtual machine '{vm['name']}': {error.message} "
                        f"Hyper-V will retry replication after {max(1, int(rep['frequency']) // 60)} minute(s). "

@@ -396,3 +396,16 @@ def test_fixing_the_certificate_retries_at_once(pair: Pair) -> None:
     assert "143 missed" in statistics
     call(pair.primary, "Reset-VMReplicationStatistics", VMName=["VM01"])
     assert rep_state(pair.primary) == ("Replicating", "Primary", "Normal")
+
+
+def test_replica_removed_puts_primary_in_error_until_resumed(pair: Pair) -> None:
+    pair.enable(ReplicationFrequencySec=30)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    call(pair.replica, "Remove-VMReplication", VMName=["VM01"])
+    pair.primary.clock.advance(30)
+    assert run_due(pair.primary)["missed"] == 1
+    assert rep_state(pair.primary) == ("Error", "Primary", "Critical")
+    pair.primary.clock.advance(300)
+    assert run_due(pair.primary) == {"sent": 0, "missed": 0}  # no retries from Error
+    call(pair.primary, "Resume-VMReplication", VMName=["VM01"])
+    assert run_due(pair.primary)["missed"] == 1
