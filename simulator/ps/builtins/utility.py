@@ -77,7 +77,31 @@ def get_date(inv: Invocation) -> Iterable[Any]:
 def start_sleep(inv: Invocation) -> None:
     """Start-Sleep: a real sleep, so WinRM timeouts can be tested; capped at 600 s. Not modelled: nothing."""
     seconds = float(inv.get("Seconds") or 0) + float(inv.get("Milliseconds") or 0) / 1000
-    time.sleep(max(0.0, min(seconds, MAX_SLEEP_SECONDS)))
+    sleep_unlocked(inv.host, max(0.0, min(seconds, MAX_SLEEP_SECONDS)))
+
+
+def sleep_unlocked(host: Any, seconds: float) -> None:
+    """Sleep without holding the host lock, so replication traffic and the control plane go on meanwhile.
+
+    A sleeping script on Windows blocks nothing else. What the script did so far is saved first; the
+    transaction depth is parked so that another thread's transaction during the sleep saves (or rolls
+    back) on its own, then both are restored. Uses RLock's ``_release_save``/``_acquire_restore`` (the
+    pair ``threading.Condition`` relies on) because the lock may be held recursively.
+    """
+    lock = host.lock
+    is_owned = getattr(lock, "_is_owned", None)
+    if is_owned is None or not is_owned():
+        time.sleep(seconds)
+        return
+    host.save()
+    depth = host._depth  # the Host's own transaction counter, parked while the lock is free
+    host._depth = 0
+    saved = lock._release_save()
+    try:
+        time.sleep(seconds)
+    finally:
+        lock._acquire_restore(saved)
+        host._depth = depth
 
 
 @cmdlet(

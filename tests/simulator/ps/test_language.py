@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from simulator.core.host import Host
@@ -304,3 +307,22 @@ try { g -Name } catch { $_.Exception.Message }
         "NamedParameterNotFound,g",
         "Missing an argument for parameter 'Name'. Specify a parameter of type 'System.String' and try again.",
     ]
+
+
+def test_start_sleep_releases_the_host_lock(sim_host: Host) -> None:
+    done: list[float] = []
+
+    def other_client() -> None:
+        time.sleep(0.05)
+        started = time.perf_counter()
+        with sim_host.transaction():
+            sim_host.state.setdefault("test_marker", 1)
+        done.append(time.perf_counter() - started)
+
+    thread = threading.Thread(target=other_client)
+    thread.start()
+    result = run_script(sim_host, "Start-Sleep -Milliseconds 600; 'awake'")
+    thread.join()
+    assert lines(result) == ["awake"]
+    assert done and done[0] < 0.4  # did not wait for the sleeping script
+    assert sim_host.state["test_marker"] == 1
