@@ -125,6 +125,9 @@ def connect(host: Host, replica_server: str, port: int, thumbprint: str) -> TlsC
     endpoint = network.endpoint_of(peer, port)
     if endpoint is None:
         raise _fail(host, winerrors.CANNOT_CONNECT, replica_server, f"nothing listens on TCP {port}")
+    if not network.may_dial(endpoint[0], runtime.lab_file if runtime else None):
+        log.warning("refusing to dial %s: only loopback (or a docker lab's containers) may be dialled", endpoint[0])
+        raise _fail(host, winerrors.CANNOT_CONNECT, replica_server, f"{endpoint[0]} is not a lab address")
     try:
         sock = socket.create_connection(endpoint, timeout=CONNECT_TIMEOUT_SECONDS)
     except OSError as exc:

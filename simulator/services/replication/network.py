@@ -199,6 +199,23 @@ def find_peer(host: Host, runtime: Runtime | None, address: str) -> Peer | None:
     return None
 
 
+def may_dial(address: str, lab_file: Path | None) -> bool:
+    """Only loopback is ever dialled, except a docker lab's own container addresses (never a virtual one)."""
+    try:
+        if ipaddress.ip_address(address).is_loopback:
+            return True
+    except ValueError:
+        return False
+    if lab_file is None:
+        return False
+    try:
+        blob = json.loads(Path(lab_file).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return False
+    virtual = {str(h.get("virtual_address")) for h in blob.get("hosts", [])}
+    return blob.get("backend") == "docker" and address not in virtual
+
+
 def endpoint_of(peer: Peer, port: int) -> tuple[str, int] | None:
     """Where to dial ``peer`` for its configured ``port``: its published mapping.
 

@@ -90,3 +90,16 @@ def test_tick_resyncs_the_listener(sim_host: Host, monkeypatch: pytest.MonkeyPat
     finally:
         replication.on_host_stop(sim_host)
     assert network.read_listeners(sim_host.state_dir) == {}
+
+
+def test_only_loopback_or_docker_containers_are_dialled(tmp_path: Path) -> None:
+    """Loopback always; a docker lab's container address yes; a virtual address or any other lab: never."""
+    lab_file = tmp_path / "lab.json"
+    assert network.may_dial("127.0.0.9", None)
+    assert not network.may_dial("172.30.0.5", None)
+    lab_file.write_text(json.dumps({"backend": "process", "hosts": [{"virtual_address": "192.168.101.213"}]}))
+    assert not network.may_dial("172.30.0.5", lab_file)
+    lab_file.write_text(json.dumps({"backend": "docker", "hosts": [{"virtual_address": "192.168.101.213"}]}))
+    assert network.may_dial("172.30.0.5", lab_file)
+    assert not network.may_dial("192.168.101.213", lab_file)
+    assert not network.may_dial("not-an-address", lab_file)

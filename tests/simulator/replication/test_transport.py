@@ -387,3 +387,18 @@ def test_stale_port_map_reaching_another_host(lab: Lab, tmp_path: Path) -> None:
     add_hosts_entries(lab.primary, {"hyper-v-gone.test.net": "192.168.101.250"})
     _expect_failure(lab, winerrors.CANNOT_CONNECT, name="hyper-v-gone.test.net")
     assert not lab.events(lab.primary, winerrors.EVENT_REPLICA_AUTH_FAILED)
+
+
+def test_never_dials_outside_loopback(lab: Lab, tmp_path: Path) -> None:
+    """A lab entry with a non-loopback address in a process lab is refused before any traffic (12029)."""
+    import json  # noqa: PLC0415
+
+    from tests.simulator.replication.support import add_hosts_entries  # noqa: PLC0415
+
+    blob = json.loads(lab.lab_file.read_text())
+    blob["hosts"].append({"name": "Hyper-v-far", "virtual_address": "192.168.101.251", "address": "10.9.8.7",
+                          "state_dir": str(tmp_path / "not-here")})
+    lab.lab_file.write_text(json.dumps(blob))
+    add_hosts_entries(lab.primary, {"hyper-v-far.test.net": "192.168.101.251"})
+    error = _expect_failure(lab, winerrors.CANNOT_CONNECT, name="hyper-v-far.test.net")
+    assert "10.9.8.7 is not a lab address" in error.message
