@@ -78,7 +78,16 @@ def argument_error(message: str) -> SimError:
 
 # --------------------------------------------------------------------------------- properties
 def get_member(value: Any, name: str) -> Any:
-    """``$value.name`` (member enumeration for arrays)."""
+    """``$value.name`` (member enumeration for arrays; every scalar has Count 1, $null has Count 0)."""
+    found = _get_member(value, name)
+    if found is None and name.lower() in {"count", "length"} and not isinstance(value, list | tuple | dict | str):
+        return 0 if value is None else 1
+    if found is None and name.lower() == "count" and isinstance(value, str):
+        return 1
+    return found
+
+
+def _get_member(value: Any, name: str) -> Any:
     lowered = name.lower()
     if isinstance(value, list | tuple):
         if lowered in {"count", "length"}:
@@ -92,7 +101,7 @@ def get_member(value: Any, name: str) -> Any:
                 flat.extend(item)
             elif item is not None:
                 flat.append(item)
-        return flat if len(flat) != 1 else flat[0]
+        return None if not flat else flat if len(flat) != 1 else flat[0]
     if value is None:
         return None
     if isinstance(value, PSObject):

@@ -326,3 +326,10 @@ def test_start_sleep_releases_the_host_lock(sim_host: Host) -> None:
     assert lines(result) == ["awake"]
     assert done and done[0] < 0.4  # did not wait for the sleeping script
     assert sim_host.state["test_marker"] == 1
+
+
+def test_intrinsic_count(ps: Run) -> None:
+    script = (
+        "(Get-VM).Count; $null.Count; 'abc'.Count; 'abc'.Length; $null -eq @().Name; ([pscustomobject]@{a=1}).Count"
+    )
+    assert lines(ps(script)) == ["1", "0", "1", "3", "True", "1"]
