@@ -8,7 +8,7 @@ keeps what it overwrote, so Stop-VMFailover can put the latest state back.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import SimError
 from simulator.ps.api import Invocation, Param, cmdlet
@@ -30,6 +30,9 @@ from simulator.services.hyperv.state import (
 )
 from simulator.services.hyperv.transfer import connect_for, restore_dirty, send_delta, take_dirty
 from simulator.services.hyperv.vm_cmdlets import VM_PIPELINE, resolve_vms
+
+if TYPE_CHECKING:
+    from simulator.core.host import Host
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +104,7 @@ def start_vm_failover(inv: Invocation) -> list[PSObject]:
     return out
 
 
-def _prepare(host: Any, vm: dict[str, Any], rep: dict[str, Any], command: str) -> None:
+def _prepare(host: Host, vm: dict[str, Any], rep: dict[str, Any], command: str) -> None:
     if rep["mode"] != "Primary" or rep["state"] not in {"Replicating", "Suspended"}:
         raise invalid_state(vm, command)
     if vm["state"] != "Off":
@@ -119,7 +122,7 @@ def _prepare(host: Any, vm: dict[str, Any], rep: dict[str, Any], command: str) -
     rep.update(state="PreparedForFailover", last_replication_time=iso(now(host)), last_replication_type="Planned")
 
 
-def _failover(host: Any, vm: dict[str, Any], rep: dict[str, Any], point: dict[str, Any] | None, command: str) -> None:
+def _failover(host: Host, vm: dict[str, Any], rep: dict[str, Any], point: dict[str, Any] | None, command: str) -> None:
     if rep["mode"] != "Replica" or rep["state"] not in {"Replicating", "Suspended", "Error"}:
         raise invalid_state(vm, command)
     points = rep.get("points", [])
@@ -140,7 +143,7 @@ def _failover(host: Any, vm: dict[str, Any], rep: dict[str, Any], point: dict[st
                vm=vm["name"])
 
 
-def _test_failover(host: Any, vm: dict[str, Any], rep: dict[str, Any], point: dict[str, Any] | None,
+def _test_failover(host: Host, vm: dict[str, Any], rep: dict[str, Any], point: dict[str, Any] | None,
                    command: str) -> dict[str, Any]:
     if rep["mode"] != "Replica" or rep["state"] not in {"Replicating", "Suspended"}:
         raise invalid_state(vm, command)
@@ -203,7 +206,7 @@ def complete_vm_failover(inv: Invocation) -> list[PSObject]:
     return out
 
 
-def _remove_test_vm(host: Any, rep: dict[str, Any]) -> None:
+def _remove_test_vm(host: Host, rep: dict[str, Any]) -> None:
     test_vm = find_vm_by_id(host, rep.get("test_vm_id") or "")
     rep["test_vm_id"] = None
     if test_vm is None:

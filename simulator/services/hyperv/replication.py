@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import NotModelledError, ParameterBindingError, SimError
 from simulator.ps.api import Invocation, Param, cmdlet
@@ -29,6 +29,9 @@ from simulator.services.hyperv.server import check_thumbprint
 from simulator.services.hyperv.state import hyperv_error, iso, now, parse_time
 from simulator.services.hyperv.transfer import connect, connect_for, send_initial, take_dirty
 from simulator.services.hyperv.vm_cmdlets import VM_PIPELINE, resolve_vms
+
+if TYPE_CHECKING:
+    from simulator.core.host import Host
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +214,7 @@ def primary_record(vm: dict[str, Any], command: str, states: set[str] | None = N
     return rep
 
 
-def run_initial_replication(host: Any, vm: dict[str, Any], command: str) -> None:
+def run_initial_replication(host: Host, vm: dict[str, Any], command: str) -> None:
     """Copy the disks to the replica over the network now; on failure stay ready for another attempt."""
     rep = vm["replication"]
     at = now(host)
@@ -283,7 +286,7 @@ def export_folder(destination: str, vm: dict[str, Any]) -> str:
     return f"{destination.rstrip(chr(92))}\\{vm['name']}_{vm['id']}"
 
 
-def _export_initial_copy(host: Any, vm: dict[str, Any], destination: str) -> None:
+def _export_initial_copy(host: Host, vm: dict[str, Any], destination: str) -> None:
     rep = vm["replication"]
     folder = export_folder(destination, vm)
     take_dirty(rep)
@@ -336,7 +339,7 @@ def import_vm_initial_replication(inv: Invocation) -> list[PSObject]:
     return out
 
 
-def finish_media_initial_replication(host: Any, vm: dict[str, Any], replica_state: str) -> bool:
+def finish_media_initial_replication(host: Host, vm: dict[str, Any], replica_state: str) -> bool:
     """Primary side: once the replica imported the copy, start replicating (the scheduler asks)."""
     rep = vm["replication"]
     if replica_state != "Replicating":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import NotModelledError, SimError
 from simulator.ps.api import Invocation, Param, cmdlet
@@ -33,6 +33,9 @@ from simulator.services.hyperv.state import (
 )
 from simulator.services.hyperv.transfer import connect, connect_for, resync_blocks, send_delta, take_dirty
 from simulator.services.hyperv.vm_cmdlets import VM_PIPELINE, resolve_vms
+
+if TYPE_CHECKING:
+    from simulator.core.host import Host
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +175,7 @@ def resume_vm_replication(inv: Invocation) -> list[PSObject]:
     return out
 
 
-def resynchronize(host: Any, vm: dict[str, Any], command: str) -> None:
+def resynchronize(host: Host, vm: dict[str, Any], command: str) -> None:
     """Compare primary and replica block by block and send what differs (events 29242/29244)."""
     rep = vm["replication"]
     previous = rep["state"]
