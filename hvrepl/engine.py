@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hvrepl.errors import HvreplError, StepError
+from hvrepl.events import recent_problems
 from hvrepl.remediation import remediation_for
 from hvrepl.steps import RunContext, Step
 from hvrepl.steps.base import Diff
@@ -46,7 +47,8 @@ def error_json(error: HvreplError) -> dict[str, Any]:
     """Structured error for --json."""
     return {"message": str(error), "host": getattr(error, "host", None), "step": getattr(error, "step", None),
             "phase": getattr(error, "phase", None), "fqid": getattr(error, "fqid", None),
-            "hresult": getattr(error, "hresult", None), "remediation": remediation_for(error)}
+            "hresult": getattr(error, "hresult", None), "remediation": remediation_for(error),
+            "events": getattr(error, "events", [])}
 
 
 @dataclass
@@ -102,6 +104,8 @@ def run_step(ctx: RunContext, step: Step) -> StepResult:
         return StepResult(step.target, step.name, "changed", time.monotonic() - start, diff)
     except HvreplError as exc:
         error = _as_step_error(step, phase, exc)
+        if step.collects_events and not error.events:
+            error.events = [e for h in ctx.plan.hosts() for e in recent_problems(ctx.session(h))]
         log.debug("step %s on %s failed in %s", step.name, step.target, phase, exc_info=True)
         return StepResult(step.target, step.name, "failed", time.monotonic() - start, None, error)
 

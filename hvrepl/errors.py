@@ -22,6 +22,8 @@ Tree::
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AuthenticationError",
     "CheckpointsPresent",
@@ -145,6 +147,7 @@ class StepError(HvreplError):
         self.phase = phase
         self.remediation = remediation
         self.message = message
+        self.events: list[dict[str, Any]] = []  # recent Hyper-V-VMMS-Admin errors, when collected
         super().__init__(f"{host}: step {step} ({phase}): {message}")
 
     @property

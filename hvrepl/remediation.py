@@ -86,6 +86,9 @@ def describe(error: HvreplError) -> str:
     if fqid or hresult:
         lines.append("Windows error: " + ", ".join(p for p in (fqid and f"id {fqid}", hresult and f"HRESULT {hresult}")
                                                   if p))
+    for event in getattr(error, "events", []):
+        message = " ".join(str(event.get("message", "")).split())
+        lines.append(f"Event {event.get('id')} on {event.get('host')} ({event.get('time', '')[:19]}): {message[:300]}")
     fix = remediation_for(error)
     if fix:
         lines.append(f"Fix: {fix}")

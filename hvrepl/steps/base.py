@@ -53,6 +53,8 @@ class Step(ABC):
 
     name: ClassVar[str]
     supports_check_mode: ClassVar[bool] = True
+    # On failure, attach the newest Hyper-V-VMMS-Admin errors of both hosts (replication steps).
+    collects_events: ClassVar[bool] = False
 
     def __init__(self, host: HostSpec) -> None:
         self.host = host

@@ -20,6 +20,7 @@ class ConnectionTest(Step):
     """Test-VMReplicationConnection from the primary to the replica with the primary's certificate."""
 
     name = "connection_test"
+    collects_events = True
 
     def check(self, ctx: RunContext) -> dict[str, Any]:
         """Run the test (read only); in check mode with changes still pending it is skipped."""
@@ -58,6 +59,7 @@ class ReplicationHealth(Step):
     """Every plan VM is Replicating with health Normal (waits up to ``ctx.health_timeout`` seconds)."""
 
     name = "replication_health"
+    collects_events = True
 
     def _unhealthy(self, ctx: RunContext) -> dict[str, str]:
         data = ctx.session(ctx.plan.primary).call("replication_status")

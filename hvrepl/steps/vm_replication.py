@@ -28,6 +28,7 @@ class VMReplication(Step):
     """Every plan VM replicates to the replica's FQDN with the plan's settings and the current thumbprint."""
 
     name = "vm_replication"
+    collects_events = True
 
     def desired(self, ctx: RunContext, vm: VMSpec) -> dict[str, Any]:
         """Values bound into Enable-/Set-VMReplication for ``vm``."""
@@ -90,6 +91,7 @@ class InitialReplication(Step):
     """Start-VMInitialReplication for every plan VM still waiting for it."""
 
     name = "initial_replication"
+    collects_events = True
 
     def check(self, ctx: RunContext) -> dict[str, dict[str, Any]]:
         """Replication states of the plan's VMs."""

@@ -172,5 +172,7 @@ def test_revocation_check_kept_fails_at_the_connection_test(lab: Lab, capsys: py
     assert (failed["host"], failed["step"]) == ("Hyper-v-prim", "connection_test")
     assert failed["error"]["hresult"] in ("0x80092012", "0x80092013")
     assert "revocation_check: disable" in failed["error"]["remediation"]
+    assert failed["error"]["events"], "the Hyper-V-VMMS-Admin events of the failure are attached"
+    assert all(isinstance(e["id"], int) for e in failed["error"]["events"])
     assert "Fix:" in err
     assert not any(s["step"] == "vm_replication" for s in report["steps"])

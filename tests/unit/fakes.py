@@ -68,6 +68,12 @@ class FakeWindows:
             raise AssertionError(f"fake host has no answer for template {template}")
         return method(values)
 
+    def t_events_recent(self, _: list[str]) -> PSResult:
+        return ok({"events": [
+            {"id": 29174, "level": 4, "time": "2026-11-29T10:00:00.0000000Z", "message": "statistics"},
+            {"id": 32000, "level": 2, "time": "2026-11-29T10:01:00.0000000Z",
+             "message": f"Hyper-V failed to enable replication on {self.name} (0x800B0109)."}]})
+
     def t_identity_get(self, _: list[str]) -> PSResult:
         return ok({"hostname": self.hostname, "domain": self.domain, "nv_hostname": self.nv_hostname,
                    "nv_domain": self.nv_domain})

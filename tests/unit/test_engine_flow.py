@@ -10,6 +10,7 @@ import pytest
 from hvrepl.engine import run_steps
 from hvrepl.errors import CheckpointsPresent, RebootRequired
 from hvrepl.plan import parse_plan
+from hvrepl.remediation import describe
 from hvrepl.session import HostSession
 from hvrepl.steps import RunContext, Step
 from hvrepl.steps.firewall import FirewallRule
@@ -106,6 +107,8 @@ def test_windows_error_maps_to_step_error_with_fix() -> None:
     assert error.step == "connection_test"
     assert error.hresult == "0x800B0109"
     assert "untrusted root" in (error.remediation or "")
+    assert [(e["host"], e["id"]) for e in error.events] == [("Hyper-v-prim", 32000), ("Hyper-v-repl", 32000)]
+    assert "Event 32000 on Hyper-v-repl" in describe(error)
 
 
 def test_vm_with_checkpoints_stops_with_their_names() -> None:

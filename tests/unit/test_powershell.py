@@ -91,7 +91,7 @@ SAMPLE_VALUES = {
     "port": 443, "storage": "D:\\Hyper-V\\Replica", "server": "hyper-v-repl.test.net", "group": "Replication",
     "vm": "VM01", "frequency": 300, "history": 24, "vss": 4, "first": True, "chunk": "A" * 1800,
     "part": "C:\\Windows\\Temp\\hvrepl-0123456789ab.pfx.part", "folder": "C:\\Windows\\Temp",
-    "pattern": "hvrepl-*", "complete": True, "text": "x" * 1200, "reset_statistics": True,
+    "pattern": "hvrepl-*", "complete": True, "text": "x" * 1200, "reset_statistics": True, "max": 20,
 }
 
 
