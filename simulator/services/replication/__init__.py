@@ -11,6 +11,12 @@ defensively; attributes used (first found wins):
 * bind address: ``address``, ``bind_address``, ``host_address`` (else ``host.info["address"]``, else 127.0.0.1);
 * lab file: ``lab_file`` (None = single host: only the host itself is reachable);
 * ``replication_port_override`` / ``ephemeral_ports`` (True: never try the configured port, bind port 0).
+
+Not modelled: the Kerberos/HTTP listener (port 80; Hyper-V refuses Kerberos in a workgroup itself),
+proxies (-BypassProxyServer), the HTTP.sys URL reservation (``netsh http show servicestate``), real CRL
+downloads and OCSP (the lab's revocation model is helper D's: a CDP under ``http://crl.lab/`` is
+reachable, revocations are injected), key-size/hash policies (fact sheet §10.11), TLS-inspecting
+proxies, cluster brokers and per-node port mappings, MaximumActiveTransfers.
 """
 
 from __future__ import annotations
