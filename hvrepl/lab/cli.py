@@ -85,4 +85,5 @@ def add_commands(subparsers: Any) -> None:
     run.add_argument("--json", dest="json_file", metavar="FILE", help="write results as JSON")
     run.add_argument("-k", dest="pattern", metavar="PATTERN", help="only scenarios whose name contains PATTERN")
     run.add_argument("--parallel", type=int, default=1, metavar="N", help="run N scenarios at once")
+    run.add_argument("--backend", choices=("process", "docker"), default="process", help="how lab hosts run")
     scenario.set_defaults(func=lambda args: int(importlib.import_module("hvrepl.scenario.cli").run(args)))

@@ -78,14 +78,15 @@ def ensure_image(client: Any) -> str:
     return name
 
 
-def _mounts(state_dirs: list[Path], lab_file: Path, with_python: bool = True) -> dict[str, dict[str, str]]:
+def _mounts(state_dir: Path, lab_file: Path, with_python: bool = True) -> dict[str, dict[str, str]]:
+    """Read-only system and project mounts, plus this host's own state folder only (a peer's folder must
+    not be visible: hosts that see a peer's folder read its loopback port map instead of dialling it)."""
     project = Path(hvrepl.__file__).resolve().parents[1]
     sources = {Path("/usr"), Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), project} \
         if with_python else set()
     binds = {str(p): {"bind": str(p), "mode": "ro"} for p in sorted(sources)
              if not any(p != q and q in p.parents for q in sources)}
-    for state_dir in state_dirs:
-        binds[str(state_dir)] = {"bind": str(state_dir), "mode": "rw"}
+    binds[str(state_dir)] = {"bind": str(state_dir), "mode": "rw"}
     binds[str(lab_file)] = {"bind": str(lab_file), "mode": "ro"}
     return binds
 
@@ -129,9 +130,9 @@ def start(directory: Path, topology: dict[str, Any], image: str | None = None) -
                         "state_dir": str(state_dir)})
     document: dict[str, Any] = {"backend": "docker", "network": network_name, "hosts": entries}
     lab_file = write_lab_file(directory, document)
-    binds = _mounts([Path(e["state_dir"]) for e in entries], lab_file, with_python=not full_image)
     try:
         for entry in entries:
+            binds = _mounts(Path(entry["state_dir"]), lab_file, with_python=not full_image)
             _create(client, image, python, network_name, entry, lab_file, binds, tag)
         for entry in entries:
             _wait_ready(client, entry)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from types import FrameType
 from xml.etree import ElementTree as ET
 
 from hvrepl.scenario.model import Scenario, ScenarioError, find_scenarios
@@ -26,8 +28,9 @@ def run(args: argparse.Namespace) -> int:
     if not scenarios:
         print("hvrepl scenario: no scenario matched", file=sys.stderr)
         return 2
+    signal.signal(signal.SIGTERM, _interrupt)  # labs are taken down in finally blocks; SIGTERM must reach them
     started = time.monotonic()
-    results = run_all(scenarios, max(1, int(args.parallel)), progress=True)
+    results = run_all(scenarios, max(1, int(args.parallel)), progress=True, backend=args.backend)
     elapsed = time.monotonic() - started
     print_table(results, elapsed)
     if args.junit:
@@ -39,17 +42,22 @@ def run(args: argparse.Namespace) -> int:
     return 0 if all(r.passed for r in results) else 1
 
 
-def run_all(scenarios: list[Scenario], parallel: int = 1, progress: bool = False) -> list[ScenarioResult]:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run_all(scenarios: list[Scenario], parallel: int = 1, progress: bool = False,
+            backend: str = "process") -> list[ScenarioResult]:
     """Run scenarios (``parallel`` at once, each in its own process and lab); results in input order."""
     if parallel == 1:
         results = []
         for scenario in scenarios:
-            results.append(run_scenario(scenario))
+            results.append(run_scenario(scenario, backend=backend))
             if progress:
                 _progress(results[-1])
         return results
     with ProcessPoolExecutor(max_workers=parallel) as pool:
-        futures = [pool.submit(run_scenario, s) for s in scenarios]
+        futures = [pool.submit(run_scenario, s, False, backend) for s in scenarios]
         results = []
         for future in futures:
             results.append(future.result())

@@ -109,8 +109,10 @@ def _error_dict(exc: BaseException, step: str, host: str | None) -> dict[str, An
 class ScenarioRun:
     """One scenario against its own lab in ``workdir``."""
 
-    def __init__(self, scenario: Scenario, workdir: Path, transport_factory: Any = None) -> None:
+    def __init__(self, scenario: Scenario, workdir: Path, transport_factory: Any = None,
+                 backend: str = "process") -> None:
         self.scenario = scenario
+        self.backend = backend
         self.workdir = workdir
         self.saved: dict[str, str] = {}
         self.steps: list[dict[str, Any]] = []
@@ -126,7 +128,7 @@ class ScenarioRun:
         lab: Lab | None = None
         current = None
         try:
-            lab = Lab.up(self.workdir / "lab", self.scenario.topology)
+            lab = Lab.up(self.workdir / "lab", self.scenario.topology, backend=self.backend)
             for phase in self.scenario.phases:
                 current = phase.name
                 observed = self._phase(lab, phase)
@@ -261,10 +263,10 @@ def _check_vms(wanted: dict[str, Any], observed: dict[str, Any]) -> str:
     return ""
 
 
-def run_scenario(scenario: Scenario, keep: bool = False) -> ScenarioResult:
+def run_scenario(scenario: Scenario, keep: bool = False, backend: str = "process") -> ScenarioResult:
     """Run ``scenario`` in a temporary folder (removed afterwards unless ``keep`` or it failed)."""
     workdir = Path(tempfile.mkdtemp(prefix=f"hvrepl-scenario-{scenario.name}-"))
-    result = ScenarioRun(scenario, workdir).run()
+    result = ScenarioRun(scenario, workdir, backend=backend).run()
     if result.passed and not keep:
         shutil.rmtree(workdir, ignore_errors=True)
     else:

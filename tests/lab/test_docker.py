@@ -48,3 +48,15 @@ def test_docker_lab_up_winrm_down(tmp_path: Path) -> None:
         assert sorted(lab.down()) == ["Hyper-v-prim", "Hyper-v-repl"]
     assert not [c for c in client.containers.list(all=True) if c.id in {h["container"] for h in document["hosts"]}]
     assert not client.networks.list(names=[document["network"]])
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_walkthrough_replicates_between_containers() -> None:
+    """The walkthrough scenario with each host in its own container: replication crosses the lab network."""
+    from hvrepl.scenario.model import load_scenario  # noqa: PLC0415 - only here
+    from hvrepl.scenario.runner import run_scenario  # noqa: PLC0415 - same
+
+    path = Path(__file__).resolve().parents[2] / "scenarios" / "walkthrough.yaml"
+    result = run_scenario(load_scenario(path), backend="docker")
+    assert result.passed, f"[{result.phase}] {result.reason}"
