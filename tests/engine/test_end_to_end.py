@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -176,3 +180,20 @@ def test_revocation_check_kept_fails_at_the_connection_test(lab: Lab, capsys: py
     assert all(isinstance(e["id"], int) for e in failed["error"]["events"])
     assert "Fix:" in err
     assert not any(s["step"] == "vm_replication" for s in report["steps"])
+
+
+@pytest.mark.slow
+def test_no_secret_in_output_or_logs_of_a_full_run(lab: Lab) -> None:
+    """hvrepl run -vv --json: neither the PFX password nor a WinRM password appears anywhere it writes."""
+    plan = lab.write_plan(plan_dict())
+    pfx_password = "Zq9-VerySecretPfxPassword-77"
+    result = subprocess.run([sys.executable, "-m", "hvrepl", "run", str(plan), "--lab", str(lab.directory),
+                             "--allow-reboot", "-vv", "--json", "--pfx-password-env", "HVREPL_TEST_PFX"],
+                            capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parents[2],
+                            env={**os.environ, "HVREPL_TEST_PFX": pfx_password})
+    assert result.returncode == 0, result.stderr[-2000:]
+    written = result.stdout + result.stderr
+    assert "powershell" in written.lower()  # the scripts are there (debug logs + JSON), the secrets are not
+    winrm_passwords = [h["winrm"]["password"] for h in json.loads((lab.directory / "lab.json").read_text())["hosts"]]
+    for secret in (pfx_password, *winrm_passwords):
+        assert secret not in written
