@@ -119,6 +119,7 @@ class ErrorRecord(PSObject):
                         "ScriptLineNumber": position.line if position else 0,
                         "OffsetInLine": position.column if position else 0,
                         "Line": position.line_text if position else "",
+                        "PositionMessage": "\n".join(self._position_lines()),
                     },
                 ),
                 "ScriptStackTrace": "at <ScriptBlock>, <No file>: line " + str(position.line if position else 1),

@@ -344,6 +344,10 @@ def comparison(op_text: str, left: Any, right: Any, variables: dict[str, Any]) -
             return [replace(v, pattern, replacement, case_sensitive) for v in left]
         return replace(left, pattern, replacement, case_sensitive)
     if op == "split":
+        if isinstance(right, list | tuple) and len(right) == 2:
+            limit = int(to_number(right[1]))
+            regex = compile_regex(right[0], case_sensitive)
+            return [p for item in as_list(left) for p in regex.split(to_str(item), maxsplit=max(0, limit - 1))]
         return split(left, right, case_sensitive)
     if op == "join":
         return join(left, right)
