@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hvrepl.errors import AuthenticationError, HvreplError
+from hvrepl.events import recent_problems
 from hvrepl.plan import Plan
 from hvrepl.powershell import as_list
 from hvrepl.remediation import remediation_for
@@ -95,6 +96,24 @@ def diagnose_checkpoints(plan: Plan, session: HostSession) -> list[Finding]:
     return out
 
 
+def diagnose_replication(plan: Plan, session: HostSession) -> list[Finding]:
+    """State and health of every plan VM that replicates, with the newest VMMS errors when unhealthy."""
+    seen = {str(v["name"]).lower(): v for v in as_list(session.call("replication_status")["vms"])}
+    out = []
+    for vm in plan.vms:
+        item = seen.get(vm.name.lower())
+        if item is None:
+            continue  # not enabled yet: the checkpoints finding covers what blocks it
+        healthy = item["state"] == "Replicating" and item["health"] == "Normal"
+        text = f"VM {vm.name}: {item['state']}, health {item['health']}, last replication {item.get('last') or '-'}"
+        if not healthy:
+            events = recent_problems(session)
+            text += "; " + ("; ".join(f"event {e['id']}: {' '.join(str(e['message']).split())[:200]}"
+                                      for e in events) or "no VMMS errors logged")
+        out.append(Finding(plan.primary.name, "replication", healthy, text))
+    return out
+
+
 def diagnose(plan: Plan, sessions: dict[str, HostSession]) -> list[Finding]:
     """Run every check on both hosts; connection problems become findings too."""
     findings: list[Finding] = []
@@ -103,6 +122,7 @@ def diagnose(plan: Plan, sessions: dict[str, HostSession]) -> list[Finding]:
             findings += diagnose_host(plan, h.name, sessions[h.name])
             if h is plan.primary and plan.vms:
                 findings += diagnose_checkpoints(plan, sessions[h.name])
+                findings += diagnose_replication(plan, sessions[h.name])
         except AuthenticationError as exc:
             findings.append(Finding(h.name, "WinRM authentication", False,
                                     f"{exc}: {remediation_for(exc)}"))

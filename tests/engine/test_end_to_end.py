@@ -72,6 +72,9 @@ def test_recipe_end_to_end(lab: Lab, capsys: pytest.CaptureFixture[str], mode: s
     assert code == 0
     vm = next(v for v in status["status"]["Hyper-v-prim"] if v["name"] == "VM01")
     assert (vm["state"], vm["health"], vm["mode"]) == ("Replicating", "Normal", "Primary")
+    code, doctor, _ = cli(lab, capsys, "doctor", str(plan))
+    assert code == 0, [f for f in doctor["findings"] if not f["ok"]]
+    assert any(f["topic"] == "replication" and f["ok"] for f in doctor["findings"])
 
 
 @pytest.mark.slow
