@@ -311,9 +311,14 @@ class CommandMixin:
         except SimError as error:
             raise self.terminate(error, node, called_as) from None
         action = self.error_action(bound.common)
-        if spec.handler.__module__.startswith("simulator.services.") and not self.streams.module_progress:
+        if (
+            spec.handler.__module__.startswith("simulator.services.")
+            and not self.streams.module_progress
+            and self.host.info.get("module_progress")
+        ):
             # ASSUMPTION: the first cmdlet of a subsystem module (Hyper-V, PKI, NetSecurity …) makes 5.1 load
             # that module and write its progress record on stderr, unless $ProgressPreference silences it.
+            # Real hosts do this only sometimes (first use), so it is opt-in per host: info.module_progress.
             preference = to_str(self.get_variable("ProgressPreference")).lower()
             self.streams.module_progress = preference not in {"silentlycontinue", "ignore"}
         error_variable: list[Any] | None = [] if "ErrorVariable" in bound.common else None

@@ -8,6 +8,7 @@ import pytest
 import winrm
 
 from simulator.core.errors import SimError
+from simulator.core.host import Host
 from simulator.ps import api
 from simulator.ps.api import Invocation, Param
 from simulator.ps.objects import PSEnum, PSObject
@@ -419,7 +420,9 @@ def test_unknown_methods(ps: Run) -> None:
     assert lines(null) == ["InvokeMethodOnNull", "You cannot call a method on a null-valued expression."]
 
 
-def test_module_progress_record(ps: Run) -> None:
+def test_module_progress_record(ps: Run, sim_host: Host) -> None:
+    assert ps("(Get-VM).Name").stderr == ""  # off unless the host is set up to show it
+    sim_host.state["info"]["module_progress"] = True
     loud = ps("(Get-VM).Name")
     assert loud.exit_code == 0
     assert loud.stderr.startswith(
