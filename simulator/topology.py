@@ -22,7 +22,9 @@ VM_STATES = ("Running", "Off")
 _NETBIOS = re.compile(r"^[A-Za-z0-9-]{1,15}$")
 _DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _VM_NAME_FORBIDDEN = set('\\/:*?"<>|')
-_HOST_KEYS = {"name", "os", "dns_suffix", "address", "drives", "vms"}
+_HOST_KEYS = {"name", "os", "dns_suffix", "address", "drives", "vms", "hosts_entries"}
+# a hosts-file host name: DNS labels separated by dots (an optional trailing dot)
+_HOSTS_NAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 _VM_KEYS = {"name", "generation", "state", "memory_mb", "disks", "checkpoints"}
 
 
@@ -80,6 +82,7 @@ def validate_host(topology: Any, where: str = "topology") -> dict[str, Any]:
     if any(len(d) != 1 or not d.isalpha() for d in letters) or "C" not in letters:
         raise TopologyError(f"{where}: drives {drives!r} must be single letters and include C")
     topo["drives"] = letters
+    topo["hosts_entries"] = _validate_hosts_entries(topo.get("hosts_entries", []), where)
     vms = topo.get("vms", [])
     if not isinstance(vms, list):
         raise TopologyError(f"{where}: vms must be a list")
@@ -90,6 +93,28 @@ def validate_host(topology: Any, where: str = "topology") -> dict[str, Any]:
             raise TopologyError(f"{where}.vms[{index}]: duplicate VM name {vm_name!r}")
         seen.add(vm_name.lower())
     return topo
+
+
+def _validate_hosts_entries(entries: Any, where: str) -> list[list[str]]:
+    """``hosts_entries``: a list of ``[ip, name, …]`` lines for the hosts file (IPv4 or IPv6, ASCII names)."""
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise TopologyError(f"{where}: hosts_entries must be a list of [address, name, ...] lists")
+    checked = []
+    for index, entry in enumerate(entries):
+        here = f"{where}.hosts_entries[{index}]"
+        if not isinstance(entry, list) or len(entry) < 2 or not all(isinstance(p, str) for p in entry):
+            raise TopologyError(f"{here}: must be a list of an address and at least one host name (strings)")
+        try:
+            ipaddress.ip_address(entry[0])
+        except ValueError as exc:
+            raise TopologyError(f"{here}: {entry[0]!r} is not an IP address") from exc
+        for name in entry[1:]:
+            if len(name) > 253 or not _HOSTS_NAME.match(name):
+                raise TopologyError(f"{here}: {name!r} is not a valid host name")
+        checked.append(list(entry))
+    return checked
 
 
 def _validate_vm(vm: Any, where: str) -> str:
