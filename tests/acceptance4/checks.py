@@ -21,7 +21,7 @@ def replication(lab: Lab, host: str, vm: str = "VM01") -> dict[str, Any]:
     out = lab.ok(host, f"Get-VMReplication -VMName '{vm}' | Select-Object VMName, "
                        "@{n='State';e={$_.ReplicationState.ToString()}}, "
                        "@{n='Health';e={$_.ReplicationHealth.ToString()}}, "
-                       "@{n='Mode';e={$_.ReplicationMode.ToString()}}, PrimaryServer, ReplicaServer "
+                       "@{n='Mode';e={$_.ReplicationMode.ToString()}}, PrimaryServerName, ReplicaServerName "
                        "| ConvertTo-Json")
     found: dict[str, Any] = json.loads(out)
     return found
@@ -57,3 +57,11 @@ def assert_event(lab: Lab, host: str, event_ids: set[int], needle: str) -> dict[
     matching = [e for e in events if e["Id"] in event_ids and needle in e["Message"]]
     assert matching, f"no event {sorted(event_ids)} with {needle!r} on {host}: {events}"
     return matching[0]
+
+
+def vm_status(lab: Lab, host: str, vm: str = "VM01") -> tuple[str, str, str, str]:
+    """(VM state, ReplicationState, ReplicationHealth, ReplicationMode) from Get-VM, as strings."""
+    out = lab.ok(host, f"$v = Get-VM -Name '{vm}'; @($v.State.ToString(), $v.ReplicationState.ToString(), "
+                       "$v.ReplicationHealth.ToString(), $v.ReplicationMode.ToString()) -join ';'")
+    state, rep_state, health, mode = out.split(";")
+    return state, rep_state, health, mode
