@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
+from xml.etree import ElementTree
 
 import requests
 import winrm
@@ -19,6 +21,8 @@ from pypsrp.client import Client
 from simulator.launcher import RunningHost
 
 log = logging.getLogger(__name__)
+
+CLIXML_NS = "http://schemas.microsoft.com/powershell/2004/04"
 
 # (library, auth, tls): every combination issue 2 names
 CLIENT_MODES = [
@@ -96,6 +100,16 @@ def error_records(stderr: str) -> bool:
     if not text.startswith("#< CLIXML"):
         return bool(text)
     return 'S="Error"' in text
+
+
+def error_text(stderr: str) -> str:
+    """The text of the error records in stderr: CLIXML ``S="Error"`` strings decoded, or stderr as it is."""
+    text = stderr.strip()
+    if not text.startswith("#< CLIXML"):
+        return stderr
+    root = ElementTree.fromstring(text.split("\n", 1)[1])
+    parts = [node.text or "" for node in root.iter(f"{{{CLIXML_NS}}}S") if node.get("S") == "Error"]
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), "".join(parts))
 
 
 def control(host: RunningHost, method: str, path: str, **kwargs: Any) -> Any:
