@@ -116,11 +116,17 @@ def encode_blocks(disks: Sequence[tuple[int, Path, Iterable[int]]], *, skip_zero
                 if not data or (skip_zero and not any(data)):
                     continue
                 flags = 0
-                if compress:
+                if compress and _worth_compressing(data):
                     packed = zlib.compress(data, 1)
                     if len(packed) < len(data):
                         data, flags = packed, FLAG_ZLIB
                 yield RECORD_HEADER.pack(index, block * BLOCK_SIZE, len(data), flags) + data
+
+
+def _worth_compressing(data: bytes) -> bool:
+    """Skip blocks whose first 4 KiB do not compress (random or already compressed data)."""
+    sample = data[:4096]
+    return len(zlib.compress(sample, 1)) < 0.9 * len(sample)
 
 
 def decode_blocks(chunks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
