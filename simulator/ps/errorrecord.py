@@ -12,7 +12,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from simulator.core.errors import SimError
-from simulator.ps.objects import PSObject
+from simulator.ps.objects import PSEnum, PSObject
 
 CLIXML_HEADER = '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
 CLIXML_FOOTER = "</Objs>"
@@ -51,6 +51,50 @@ class Position:
         return cls(
             script.count("\n", 0, offset) + 1, column, line_text, max(1, min(length, len(line_text) - column + 1))
         )
+
+
+ERROR_CATEGORIES = (
+    "NotSpecified",
+    "OpenError",
+    "CloseError",
+    "DeviceError",
+    "DeadlockDetected",
+    "InvalidArgument",
+    "InvalidData",
+    "InvalidOperation",
+    "InvalidResult",
+    "InvalidType",
+    "MetadataError",
+    "NotImplemented",
+    "NotInstalled",
+    "ObjectNotFound",
+    "OperationStopped",
+    "OperationTimeout",
+    "SyntaxError",
+    "ParserError",
+    "PermissionDenied",
+    "ResourceBusy",
+    "ResourceExists",
+    "ResourceUnavailable",
+    "ReadError",
+    "WriteError",
+    "FromStdErr",
+    "SecurityError",
+    "ProtocolError",
+    "ConnectionError",
+    "AuthenticationError",
+    "LimitsExceeded",
+    "QuotaExceeded",
+    "NotEnabled",
+)
+
+
+def _category(name: str) -> PSEnum | str:
+    """``System.Management.Automation.ErrorCategory`` (an enum: an integer in ConvertTo-Json, as on Windows)."""
+    for value, known in enumerate(ERROR_CATEGORIES):
+        if known.lower() == name.lower():
+            return PSEnum("System.Management.Automation.ErrorCategory", known, value)
+    return name
 
 
 def signed32(value: int) -> int:
@@ -96,7 +140,7 @@ class ErrorRecord(PSObject):
         category_info = PSObject(
             "System.Management.Automation.ErrorCategoryInfo",
             {
-                "Category": error.category,
+                "Category": _category(error.category),
                 "Activity": command,
                 "Reason": _short_type(error.exception_type),
                 "TargetName": "" if target is None else str(target),

@@ -129,3 +129,11 @@ ConvertTo-Json -InputObject $out -Compress -Depth 6
 """
     decoded = json.loads(lines(ps(script))[0])
     assert decoded == {"ok": True, "data": {"vms": [{"name": "VM01", "state": "Running"}], "count": 1}}
+
+
+def test_error_category_is_an_enum(ps: Run) -> None:
+    script = """
+try { Get-Item 'C:\\nope' -ErrorAction Stop }
+catch { $_.CategoryInfo.Category; $_.CategoryInfo.Category.ToString(); ConvertTo-Json $_.CategoryInfo.Category }
+"""
+    assert lines(ps(script)) == ["ObjectNotFound", "ObjectNotFound", "13"]
