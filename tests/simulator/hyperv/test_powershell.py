@@ -67,3 +67,36 @@ def test_get_win_event_filter_hashtable(sim_host: Host) -> None:
                                   "Id=32000} | Select-Object Id, LevelDisplayName, Message | ConvertTo-Json")
     assert code == 0, err
     assert json.loads(out) == {"Id": 32000, "LevelDisplayName": "Error", "Message": "failed (0x800B0109)."}
+
+
+def test_checkpoint_aliases_through_the_binder(sim_host: Host) -> None:
+    script = """
+Checkpoint-VM -VMName VM01 -CheckpointName parent
+Checkpoint-VM VM01 child
+$names = @(Get-VMCheckpoint -VMName VM01 | ForEach-Object { $_.Name })
+Remove-VMCheckpoint -VMName VM01 -Name parent -IncludeAllChildCheckpoints
+[pscustomobject]@{ Before = $names -join ','; After = @(Get-VMSnapshot -VMName VM01).Count } | ConvertTo-Json
+"""
+    code, out, err = ps(sim_host, script)
+    assert code == 0, err
+    assert json.loads(out) == {"Before": "parent,child", "After": 0}
+
+
+def test_authorization_entry_aliases_and_positions(sim_host: Host) -> None:
+    script = r"""
+New-VMReplicationAuthorizationEntry *.test.net D:\Replica lab | Out-Null
+Set-VMReplicationAuthorizationEntry -AllowedPS *.test.net -StorageLoc D:\Other
+Get-VMReplicationAuthorizationEntry | Select-Object AllowedPrimaryServer, ReplicaStorageLocation, TrustGroup |
+    ConvertTo-Json
+"""
+    code, out, err = ps(sim_host, script)
+    assert code == 0, err
+    assert json.loads(out) == {"AllowedPrimaryServer": "*.test.net", "ReplicaStorageLocation": "D:\\Other",
+                               "TrustGroup": "lab"}
+
+
+def test_stop_start_vm_state_in_json(sim_host: Host) -> None:
+    code, out, err = ps(sim_host, "Stop-VM VM01 -TurnOff -Force; (Get-VM VM01).State.ToString(); "
+                                  "Start-VM -Name VM01; [int](Get-VM VM01).State")
+    assert code == 0, err
+    assert out.split() == ["Off", "2"]
