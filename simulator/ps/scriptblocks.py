@@ -47,16 +47,43 @@ class ScriptBlockMixin:
             type_name = None
             mandatory = False
             attributes = next((c for c in entry.named_children if c.type == "attribute_list"), None)
+            validations: list[tuple[str, Any]] = []
             for attribute in attributes.named_children if attributes is not None else []:
                 literal = next((c for c in attribute.named_children if c.type == "type_literal"), None)
                 if literal is not None:
                     type_name = self.type_literal_name(literal)
-                elif "mandatory" in self.source.node_text(attribute).lower():
-                    mandatory = not re.search(r"mandatory\s*=\s*\$false", self.source.node_text(attribute), re.I)
+                    continue
+                kind, arguments = self._attribute(attribute)
+                if kind == "parameter":
+                    text = self.source.node_text(attribute)
+                    if re.search(r"ValueFromPipeline", text, re.I):
+                        raise NotModelledError("ValueFromPipeline on function parameters")
+                    mandatory = "mandatory" in text.lower() and not re.search(r"mandatory\s*=\s*\$false", text, re.I)
+                elif kind == "validateset":
+                    validations.append(("set", [to_str(a) for a in arguments]))
+                elif kind == "validaterange":
+                    validations.append(("range", (arguments[0], arguments[1])))
+                elif kind in {"validatenotnullorempty", "validatenotnull"}:
+                    validations.append((kind, None))
+                elif kind not in _ACCEPTED_ATTRIBUTES:
+                    raise NotModelledError(f"the parameter attribute [{kind}]")
             default = next((c for c in entry.named_children if c.type == "script_parameter_default"), None)
             default_value = default.named_children[-1] if default is not None else None
-            params.append(ScriptParam(self.variable_name(variable), type_name, default_value, mandatory))
+            params.append(ScriptParam(self.variable_name(variable), type_name, default_value, mandatory, validations))
         return params
+
+    def _attribute(self: Interpreter, node: Node) -> tuple[str, list[Any]]:
+        """An attribute's lower-case name and its positional argument values."""
+        name_node = next((c for c in node.named_children if c.type == "attribute_name"), None)
+        name = self.source.node_text(name_node).lower() if name_node is not None else ""
+        name = name.removeprefix("system.management.automation.").removesuffix("attribute")
+        values: list[Any] = []
+        arguments = next((c for c in node.named_children if c.type == "attribute_arguments"), None)
+        for argument in arguments.named_children if arguments is not None else []:
+            if argument.type != "attribute_argument" or any(c.type == "=" for c in argument.children):
+                continue
+            values.append(self.eval_expression(argument.named_children[0]) if argument.named_children else None)
+        return name, values
 
     def bind_script_params(self: Interpreter, params_node: Node, values: list[Any]) -> None:
         """A script-level ``param()`` block: parameters get their defaults (scripts get no arguments)."""
@@ -205,6 +232,8 @@ class ScriptBlockMixin:
                 value = False if (param.type_name or "").lower() == "switch" else None
             if param.type_name and value is not None:
                 value = cast(value, param.type_name)
+            if key in bound:
+                _validate(param, value, function_name)
             self.scopes[-1][key] = value
         return [*extra_named, *values]
 
@@ -212,3 +241,54 @@ class ScriptBlockMixin:
 def _dotnet_type(type_name: str | None) -> str:
     """The .NET name PowerShell shows for a parameter's declared type."""
     return full_type_name(type_name) if type_name else "System.Object"
+
+
+_ACCEPTED_ATTRIBUTES = {
+    "cmdletbinding",
+    "alias",
+    "allownull",
+    "allowemptystring",
+    "allowemptycollection",
+    "outputtype",
+    "supportswildcards",
+}
+
+
+def _validate(param: ScriptParam, value: Any, function_name: str) -> None:
+    """ValidateSet / ValidateRange / ValidateNotNull(OrEmpty) on a function argument, with PowerShell's messages."""
+    for kind, rule in param.validations:
+        problem = None
+        if kind == "set" and to_str(value).lower() not in {r.lower() for r in rule}:
+            problem = (
+                f'The argument "{to_str(value)}" does not belong to the set "{",".join(rule)}" specified by the '
+                "ValidateSet attribute. Supply an argument that is in the set and then try the command again."
+            )
+        elif kind == "range":
+            low, high = rule
+            if value < low:
+                problem = (
+                    f"The {value} argument is less than the minimum allowed range of {low}. Supply an "
+                    f"argument that is greater than or equal to {low} and then try the command again."
+                )
+            elif value > high:
+                problem = (
+                    f"The {value} argument is greater than the maximum allowed range of {high}. Supply an "
+                    f"argument that is less than or equal to {high} and then try the command again."
+                )
+        elif kind == "validatenotnull" and value is None:
+            problem = (
+                "The argument is null. Provide a valid value for the argument, and then try running the command again."
+            )
+        elif kind == "validatenotnullorempty" and (value is None or value in ("", [])):
+            problem = (
+                "The argument is null or empty. Provide an argument that is not null or empty, and then try "
+                "the command again."
+            )
+        if problem is not None:
+            raise SimError(
+                f"Cannot validate argument on parameter '{param.name}'. {problem}",
+                f"ParameterArgumentValidationError,{function_name}",
+                "InvalidData",
+                terminating=True,
+                exception_type="System.Management.Automation.ParameterBindingValidationException",
+            )

@@ -6,7 +6,7 @@ Split from :mod:`simulator.ps.commands` so that module stays about dispatch and 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
@@ -28,6 +28,7 @@ class ScriptParam:
     type_name: str | None
     default: Node | None
     mandatory: bool
+    validations: list[tuple[str, Any]] = field(default_factory=list)  # ("set", [...]), ("range", (lo, hi)) …
 
 
 @dataclass

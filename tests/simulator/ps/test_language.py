@@ -333,3 +333,37 @@ def test_intrinsic_count(ps: Run) -> None:
         "(Get-VM).Count; $null.Count; 'abc'.Count; 'abc'.Length; $null -eq @().Name; ([pscustomobject]@{a=1}).Count"
     )
     assert lines(ps(script)) == ["1", "0", "1", "3", "True", "1"]
+
+
+def test_function_parameter_attributes(ps: Run) -> None:
+    script = """
+function f {
+  [CmdletBinding()]
+  param(
+    [Parameter(Mandatory = $true, Position = 0)][ValidateSet('a', 'b')][string]$Name,
+    [ValidateNotNullOrEmpty()]$Other = 'd',
+    [ValidateRange(1, 5)][int]$N = 1
+  )
+  "$Name $Other $N"
+}
+f a
+f -Name B -N '5'
+try { f c } catch { $_.FullyQualifiedErrorId }
+try { f a -Other '' } catch { $_.Exception.Message }
+try { f a -N 9 } catch { $_.Exception.Message }
+try { f } catch { $_.Exception.Message }
+"""
+    assert lines(ps(script)) == [
+        "a d 1",
+        "B d 5",
+        "ParameterArgumentValidationError,f",
+        "Cannot validate argument on parameter 'Other'. The argument is null or empty. Provide an argument that is "
+        "not null or empty, and then try the command again.",
+        "Cannot validate argument on parameter 'N'. The 9 argument is greater than the maximum allowed range of 5. "
+        "Supply an argument that is less than or equal to 5 and then try the command again.",
+        "Cannot process command because of one or more missing mandatory parameters: Name.",
+    ]
+    assert (
+        "not modelled by the simulator: the parameter attribute [validatescript]"
+        in ps("function g { param([ValidateScript({ $true })]$x) $x }; g 1").stderr
+    )
