@@ -141,6 +141,9 @@ def _send(host: Host, claimed: list[dict[str, Any]]) -> list[tuple[dict[str, Any
                     results.append((item, None, send_delta(channel, host, vm, item["dirty"], item["payload"])))
                 except SimError as error:
                     results.append((item, error, 0))
+                except OSError as error:  # a disk file changed under us (the VM was removed meanwhile)
+                    results.append((item, SimError(f"{error} (0x80004005).", "ReplicationReadFailed",
+                                                   hresult=0x80004005), 0))
     return results
 
 

@@ -62,7 +62,7 @@ def disk_files(host: Host, vm: dict[str, Any]) -> list[tuple[int, int, Path]]:
 def send_initial(channel: Channel, host: Host, vm: dict[str, Any], at: dt.datetime) -> int:
     """Send every data block of the replicated disks; returns the bytes the replica applied."""
     stream = encode_blocks([(position, path, data_blocks(path)) for position, _, path in disk_files(host, vm)],
-                           skip_zero=True, compress=bool(vm["replication"].get("compression", True)))
+                           skip_zero=True, compress=bool((vm.get("replication") or {}).get("compression", True)))
     reply, _ = channel.call("initial_replication", {"vm_id": vm["id"], "at": iso(at)}, stream)
     return int(reply.get("applied", 0))
 
@@ -87,7 +87,7 @@ def send_delta(channel: Channel, host: Host, vm: dict[str, Any], dirty: dict[str
                payload: dict[str, Any]) -> int:
     """Send the changed blocks of one or more cycles (``payload``: first, count, final, resync)."""
     disks = [(position, path, dirty.get(str(index), [])) for position, index, path in disk_files(host, vm)]
-    stream = encode_blocks(disks, compress=bool(vm["replication"].get("compression", True)))
+    stream = encode_blocks(disks, compress=bool((vm.get("replication") or {}).get("compression", True)))
     reply, _ = channel.call("apply_log", {"vm_id": vm["id"], **payload}, stream)
     return int(reply.get("applied", 0))
 
