@@ -16,7 +16,7 @@ from pathlib import Path, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import NotModelledError, SimError
-from simulator.ps.api import static_member
+from simulator.ps.api import ENVIRONMENT_SOURCES, static_member
 from simulator.ps.objects import PSObject
 from simulator.ps.operators import format_operator
 from simulator.ps.values import as_list, to_bytes, to_datetime, to_int, to_number, to_str
@@ -329,7 +329,6 @@ static_member(("System.Int32", "Int32", "int"), "MaxValue")(lambda host: 2**31 -
 static_member(("System.Int32", "Int32", "int"), "MinValue")(lambda host: -(2**31))
 static_member(("System.Int64", "Int64", "long"), "MaxValue")(lambda host: 2**63 - 1)
 static_member(("System.Int32", "Int32", "int"), "Parse")(lambda host, v: to_int(to_str(v)))
-static_member(("System.Environment", "Environment"), "MachineName")(lambda host: str(host.info.get("name", "")).upper())
 static_member(("System.Environment", "Environment"), "NewLine")(lambda host: "\r\n")
 static_member(("System.Environment", "Environment"), "OSVersion")(
     lambda host: PSObject(
@@ -343,3 +342,12 @@ static_member(("System.Environment", "Environment"), "OSVersion")(
         to_string="Microsoft Windows NT 10.0.14393.0",
     )
 )
+
+
+@static_member(("System.Environment", "Environment"), "MachineName")
+def environment_machine_name(host: Host) -> str:
+    """[Environment]::MachineName: COMPUTERNAME as the identity subsystem reports it (else the topology name)."""
+    name = str(host.info.get("name", ""))
+    for source in ENVIRONMENT_SOURCES:
+        name = source(host).get("COMPUTERNAME", name)
+    return name.upper()
