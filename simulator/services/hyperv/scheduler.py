@@ -132,6 +132,11 @@ def _send(host: Host, claimed: list[dict[str, Any]]) -> list[tuple[dict[str, Any
         except SimError as error:
             results.extend((item, error, 0) for item in items)
             continue
+        except Exception as error:  # any transport fault must give the claimed changes back, not lose them
+            log.exception("connecting to %s failed unexpectedly", server)
+            failure = SimError(f"{error} (0x80004005).", "ReplicationConnectFailed", hresult=0x80004005)
+            results.extend((item, failure, 0) for item in items)
+            continue
         with channel:
             for item in items:
                 vm = find_vm_by_id(host, item["vm_id"])
