@@ -34,7 +34,7 @@ from simulator.ps.objects import PSHashtable, PSObject
 from simulator.ps.parser import Source
 from simulator.ps.scriptblocks import ScriptBlockMixin
 from simulator.ps.statements import StatementMixin
-from simulator.ps.values import ScriptBlock, to_str
+from simulator.ps.values import ArrayList, ScriptBlock, to_str
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
@@ -94,7 +94,7 @@ class Interpreter(ExpressionMixin, AccessMixin, CommandMixin, ScriptBlockMixin, 
                 "shellid": "Microsoft.PowerShell",
             }
         ]
-        self.errors: list[ErrorRecord] = []
+        self.errors: list[ErrorRecord] = ArrayList()  # $Error is an ArrayList ($Error.Clear() works)
         self.functions: dict[str, Function] = {}
         self.streams = Streams()
         self.error_sinks: list[list[Any] | None] = []
