@@ -87,6 +87,17 @@ def _list(objects: list[PSObject]) -> list[str]:
     return lines
 
 
+def _flatten(objects: list[Any]) -> list[Any]:
+    """Out-Default enumerates collections that reach it (``,@(1, 2)`` prints two lines)."""
+    flat: list[Any] = []
+    for obj in objects:
+        if isinstance(obj, list | tuple):
+            flat.extend(_flatten(list(obj)))
+        else:
+            flat.append(obj)
+    return flat
+
+
 def format_objects(objects: list[Any]) -> str:
     """The text Out-Default prints for these objects, CRLF line ends."""
 
@@ -102,7 +113,7 @@ def format_objects(objects: list[Any]) -> str:
             lines.extend(_list(group))
         group.clear()
 
-    for obj in objects:
+    for obj in _flatten(objects):
         if isinstance(obj, HostText):
             flush()
             lines.append(obj.text)
