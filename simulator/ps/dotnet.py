@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import NotModelledError, SimError
 from simulator.ps.api import ENVIRONMENT_SOURCES, static_member
+from simulator.ps.errorrecord import signed32
 from simulator.ps.objects import PSObject
 from simulator.ps.operators import format_operator
 from simulator.ps.values import as_list, to_bytes, to_datetime, to_int, to_number, to_str
@@ -351,3 +352,27 @@ def environment_machine_name(host: Host) -> str:
     for source in ENVIRONMENT_SOURCES:
         name = source(host).get("COMPUTERNAME", name)
     return name.upper()
+
+
+EXCEPTION_TYPES = {
+    "System.Exception": 0x80131500,
+    "System.InvalidOperationException": 0x80131509,
+    "System.ArgumentException": 0x80070057,
+    "System.NotSupportedException": 0x80131515,
+    "System.Management.Automation.RuntimeException": 0x80131501,
+}
+
+
+def exception_object(type_name: str, message: Any = None) -> PSObject:
+    """A .NET exception object, for ``throw [System.InvalidOperationException]::new('…')``."""
+    text = to_str(message) if message is not None else f"Exception of type '{type_name}' was thrown."
+    return PSObject(
+        [type_name, "System.Exception", "System.Object"],
+        {"Message": text, "HResult": signed32(EXCEPTION_TYPES[type_name]), "InnerException": None, "Data": {}},
+        to_string=f"{type_name}: {text}",
+    )
+
+
+for _type in EXCEPTION_TYPES:
+    _short = _type.removeprefix("System.")
+    static_member((_type, _short), "new")(lambda host, *args, _t=_type: exception_object(_t, *args[:1]))

@@ -16,6 +16,7 @@ from tree_sitter import Node
 from simulator.core.errors import NotModelledError, SimError
 from simulator.ps.errorrecord import ErrorRecord
 from simulator.ps.flow import BreakFlow, ContinueFlow, ExitFlow, PSRuntimeError, ReturnFlow
+from simulator.ps.objects import PSObject
 from simulator.ps.operators import comparison, equals, like
 from simulator.ps.values import as_list, enumerate_value, to_bool, to_str
 
@@ -147,6 +148,17 @@ class StatementMixin:
         """``throw <value>``: a string, an ErrorRecord (rethrow) or any object."""
         if isinstance(value, ErrorRecord):
             return PSRuntimeError(value, True)
+        if isinstance(value, PSObject) and "System.Exception" in value.type_names:
+            text = to_str(value.get("Message"))
+            thrown = SimError(
+                text,
+                text,
+                "OperationStopped",
+                exception_type=value.type_name,
+                terminating=True,
+                hresult=value.get("HResult"),
+            )
+            return PSRuntimeError(self.record(thrown, node), True)
         message = to_str(value) if value is not None else "ScriptHalted"
         error = SimError(
             message,

@@ -435,3 +435,20 @@ def test_module_progress_record(ps: Run, sim_host: Host) -> None:
     assert quiet.stderr == ""
     assert lines(quiet) == lines(loud) == ["VM01"]
     assert ps("'core cmdlets only' | Select-Object -First 1").stderr == ""
+
+
+def test_throwing_exception_objects(ps: Run) -> None:
+    script = """
+try { throw [System.InvalidOperationException]::new('bad state') }
+catch { $_.Exception.Message; $_.Exception.GetType().FullName; '{0:X8}' -f $_.Exception.HResult }
+try { throw (New-Object System.ArgumentException 'bad arg') }
+catch [System.ArgumentException] { "typed: $($_.Exception.Message)" }
+([System.Exception]::new('x')).HResult
+"""
+    assert lines(ps(script)) == [
+        "bad state",
+        "System.InvalidOperationException",
+        "80131509",
+        "typed: bad arg",
+        "-2146233088",
+    ]
