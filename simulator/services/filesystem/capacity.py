@@ -21,6 +21,8 @@ STANDARD_FOLDERS = (
     "C:\\Users\\Administrator\\Desktop",
     "C:\\Users\\Administrator\\Documents",
     "C:\\Users\\Administrator\\AppData\\Local\\Temp",
+    "C:\\Users\\Public\\Documents",
+    "C:\\Users\\Public\\Downloads",
     "C:\\Program Files",
     "C:\\ProgramData",
 )
