@@ -86,7 +86,8 @@ class Remote:
     def ok(self, script: str) -> str:
         """Run a script that must succeed; its stdout."""
         done = self.ps(script)
-        assert done.code == 0 and not error_records(done.stderr), f"{script!r} failed ({done.code}): {done.stderr}"
+        failure = f"{script[:300]!r} failed ({done.code}): {error_text(done.stderr)[:2000]}"
+        assert done.code == 0 and not error_records(done.stderr), failure
         return done.stdout
 
 

@@ -1,0 +1,70 @@
+"""Issue 2: a file moves between two started hosts over WinRM only, byte for byte (SHA-256 compared).
+
+Read on one host as base64 (``[Convert]::ToBase64String([IO.File]::ReadAllBytes(…))``), written on the
+other in chunks of base64 text that stay under the ~3,000-character run_ps limit, then decoded with
+``[IO.File]::WriteAllBytes`` + ``[Convert]::FromBase64String`` — the way the engine moves a PFX.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from simulator.launcher import RunningHost, start_host
+from tests.acceptance.support import Remote
+
+CHUNK = 2400  # base64 characters per command: the script stays under run_ps's 3,061 characters
+
+
+@pytest.fixture(scope="module")
+def second_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
+    """The replica host of the pair."""
+    topology = {"name": "Hyper-v-repl", "address": "192.168.101.213", "vms": []}
+    with start_host(tmp_path_factory.mktemp("repl"), "Hyper-v-repl", topology=topology) as host:
+        yield host
+
+
+def push(remote: Remote, path: str, data: bytes) -> None:
+    """Write ``data`` into the file at ``path`` on the remote host through WinRM."""
+    text = base64.b64encode(data).decode("ascii")
+    part = path + ".part"
+    for offset in range(0, len(text), CHUNK):
+        verb = "Set-Content" if offset == 0 else "Add-Content"
+        remote.ok(f"{verb} -Path '{part}' -Value '{text[offset:offset + CHUNK]}'")
+    remote.ok(f"$b64 = (Get-Content -Path '{part}' -Raw) -replace '\\s', ''; "
+              f"[IO.File]::WriteAllBytes('{path}', [Convert]::FromBase64String($b64)); Remove-Item '{part}'")
+
+
+def pull(remote: Remote, path: str) -> bytes:
+    """The bytes of the file at ``path`` on the remote host, read through WinRM."""
+    return base64.b64decode(remote.ok(f"[Convert]::ToBase64String([IO.File]::ReadAllBytes('{path}'))").strip())
+
+
+@pytest.mark.parametrize(("source_mode", "target_mode"), [
+    (("pywinrm", "basic", True), ("pypsrp", "ntlm", False)),
+    (("pypsrp", "basic", True), ("pywinrm", "ntlm", False)),
+], ids=["pywinrm-to-pypsrp", "pypsrp-to-pywinrm"])
+def test_random_file_moves_between_hosts(host: RunningHost, second_host: RunningHost,
+                                         source_mode: tuple[str, str, bool],
+                                         target_mode: tuple[str, str, bool]) -> None:
+    data = os.urandom(12_000 + int.from_bytes(os.urandom(1), "big") * 16)  # several chunks, odd sizes
+    source, target = Remote(host, *source_mode), Remote(second_host, *target_mode)
+    push(source, r"C:\Users\Public\original.bin", data)  # put the random bytes on the first host
+    moved = pull(source, r"C:\Users\Public\original.bin")
+    target.ok(r"New-Item -ItemType Directory -Path D:\Incoming -Force | Out-Null")
+    push(target, r"D:\Incoming\copy.bin", moved)
+    want = hashlib.sha256(data).hexdigest().upper()
+    assert target.ok(r"(Get-FileHash -Path D:\Incoming\copy.bin -Algorithm SHA256).Hash").strip() == want
+    assert hashlib.sha256(pull(target, r"D:\Incoming\copy.bin")).hexdigest().upper() == want
+    assert target.ok(r"(Get-Item D:\Incoming\copy.bin).Length").strip() == str(len(data))
+    assert target.ok(r"Test-Path D:\Incoming\copy.bin.part").strip() == "False"
+
+
+def test_public_folders_exist(remote: Remote) -> None:
+    """C:\\Users\\Public and its Documents/Downloads exist on every Windows host (a common place for transfers)."""
+    assert remote.ok(r"Test-Path C:\Users\Public\Documents -PathType Container; "
+                     r"Test-Path C:\Users\Public\Downloads -PathType Container").split() == ["True", "True"]
