@@ -91,6 +91,25 @@ class Remote:
         return done.stdout
 
 
+CHUNK = 2400  # base64 characters per command: the script stays under run_ps's 3,061 characters
+
+
+def push(remote: Remote, path: str, data: bytes) -> None:
+    """Write ``data`` into the file at ``path`` through WinRM: base64 text in chunks, then decoded at once."""
+    text = base64.b64encode(data).decode("ascii")
+    part = path + ".part"
+    for offset in range(0, len(text), CHUNK):
+        verb = "Set-Content" if offset == 0 else "Add-Content"
+        remote.ok(f"{verb} -Path '{part}' -Value '{text[offset:offset + CHUNK]}'")
+    remote.ok(f"$b64 = (Get-Content -Path '{part}' -Raw) -replace '\\s', ''; "
+              f"[IO.File]::WriteAllBytes('{path}', [Convert]::FromBase64String($b64)); Remove-Item '{part}'")
+
+
+def pull(remote: Remote, path: str) -> bytes:
+    """The bytes of the file at ``path``, read through WinRM as base64."""
+    return base64.b64decode(remote.ok(f"[Convert]::ToBase64String([IO.File]::ReadAllBytes('{path}'))").strip())
+
+
 def error_records(stderr: str) -> bool:
     """Whether stderr holds an error: plain text, or a CLIXML stream with an ``S="Error"`` record.
 

@@ -7,7 +7,6 @@ other in chunks of base64 text that stay under the ~3,000-character run_ps limit
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 from collections.abc import Iterator
@@ -15,9 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from simulator.launcher import RunningHost, start_host
-from tests.acceptance.support import Remote
-
-CHUNK = 2400  # base64 characters per command: the script stays under run_ps's 3,061 characters
+from tests.acceptance.support import Remote, pull, push
 
 
 @pytest.fixture(scope="module")
@@ -26,22 +23,6 @@ def second_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHos
     topology = {"name": "Hyper-v-repl", "address": "192.168.101.213", "vms": []}
     with start_host(tmp_path_factory.mktemp("repl"), "Hyper-v-repl", topology=topology) as host:
         yield host
-
-
-def push(remote: Remote, path: str, data: bytes) -> None:
-    """Write ``data`` into the file at ``path`` on the remote host through WinRM."""
-    text = base64.b64encode(data).decode("ascii")
-    part = path + ".part"
-    for offset in range(0, len(text), CHUNK):
-        verb = "Set-Content" if offset == 0 else "Add-Content"
-        remote.ok(f"{verb} -Path '{part}' -Value '{text[offset:offset + CHUNK]}'")
-    remote.ok(f"$b64 = (Get-Content -Path '{part}' -Raw) -replace '\\s', ''; "
-              f"[IO.File]::WriteAllBytes('{path}', [Convert]::FromBase64String($b64)); Remove-Item '{part}'")
-
-
-def pull(remote: Remote, path: str) -> bytes:
-    """The bytes of the file at ``path`` on the remote host, read through WinRM."""
-    return base64.b64decode(remote.ok(f"[Convert]::ToBase64String([IO.File]::ReadAllBytes('{path}'))").strip())
 
 
 @pytest.mark.parametrize(("source_mode", "target_mode"), [
