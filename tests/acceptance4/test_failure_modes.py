@@ -50,6 +50,7 @@ def test_listener_down_replica_not_enabled(lab: Lab) -> None:
     assert_error(result, "0x00002EFD", f"ERROR_WINHTTP_CANNOT_CONNECT,{ENABLE_FQID}",
                  f"Hyper-V failed to connect to the Replica server '{REPLICA_FQDN}'")
     assert_event(lab, PRIMARY, {CONNECT_FAILED, ENABLE_FAILED}, "(0x00002EFD)")
+    assert not any("_ssl.c" in e["Message"] for e in vmms_events(lab, PRIMARY))
     _assert_not_enabled(lab)
 
 
@@ -59,6 +60,7 @@ def test_listener_down_firewall_rule_off(lab: Lab) -> None:
     result = enable(lab)
     assert_error(result, "0x00002EFD", f"ERROR_WINHTTP_CANNOT_CONNECT,{ENABLE_FQID}",
                  "A connection with the server could not be established")
+    assert "_ssl.c" not in result.err and "[SSL:" not in result.err, "no Python/OpenSSL text in a Windows error"
     assert_event(lab, PRIMARY, {ENABLE_FAILED}, "(0x00002EFD)")
     _assert_not_enabled(lab)
 

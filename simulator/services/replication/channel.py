@@ -151,7 +151,10 @@ def _handshake(host: Host, view: Any, own: Any, sock: socket.socket, server: str
         plain.close()
         if isinstance(exc, ssl.SSLError) and not isinstance(exc, ssl.SSLEOFError):
             raise _fail(host, winerrors.SECURE_FAILURE, server, f"TLS handshake: {exc.reason or exc}") from exc
-        raise _fail(host, winerrors.CANNOT_CONNECT, server, f"the listener closed the connection ({exc})") from exc
+        # The Python/OpenSSL text (e.g. "[SSL: UNEXPECTED_EOF_WHILE_READING] ... (_ssl.c:1006)") is no part
+        # of what Windows shows: it goes to the log, the message keeps the Windows reason only.
+        log.debug("connection to %s closed by the listener: %s", server, exc)
+        raise _fail(host, winerrors.CANNOT_CONNECT, server, "the listener closed the connection") from exc
     leaf_der = tls.getpeercert(binary_form=True)
     presented = [x509.load_der_x509_certificate(leaf_der)] if leaf_der else []
     presented += [from_pem(p) for p in hello.get("chain", [])]
