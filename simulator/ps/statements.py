@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# A runaway loop holds the host lock; real scripts sent by the engine never come near this.
+MAX_LOOP_ITERATIONS = 100_000
+
 
 class StatementMixin:
     """Runs compound statements (mixed into the Interpreter)."""
@@ -83,8 +86,8 @@ class StatementMixin:
         guard = 0
         while cond is None or to_bool(self.eval_pipeline_value(cond.named_children[0])):
             guard += 1
-            if guard > 1_000_000:
-                raise NotModelledError("loops of more than a million iterations")
+            if guard > MAX_LOOP_ITERATIONS:
+                raise NotModelledError(f"loops of more than {MAX_LOOP_ITERATIONS} iterations")
             if not self._loop_body(body, out):
                 break
             if step is not None:
@@ -97,8 +100,8 @@ class StatementMixin:
         guard = 0
         while to_bool(self.eval_pipeline_value(cond.named_children[0] if cond is not None else None)):
             guard += 1
-            if guard > 1_000_000:
-                raise NotModelledError("loops of more than a million iterations")
+            if guard > MAX_LOOP_ITERATIONS:
+                raise NotModelledError(f"loops of more than {MAX_LOOP_ITERATIONS} iterations")
             if not self._loop_body(body, out):
                 break
 
@@ -110,8 +113,8 @@ class StatementMixin:
         guard = 0
         while True:
             guard += 1
-            if guard > 1_000_000:
-                raise NotModelledError("loops of more than a million iterations")
+            if guard > MAX_LOOP_ITERATIONS:
+                raise NotModelledError(f"loops of more than {MAX_LOOP_ITERATIONS} iterations")
             if not self._loop_body(body, out):
                 break
             value = to_bool(self.eval_pipeline_value(cond.named_children[0] if cond is not None else None))
