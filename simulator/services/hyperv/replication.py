@@ -127,23 +127,22 @@ def enable_vm_replication(inv: Invocation) -> list[PSObject]:
     missing = [n for n in ("ReplicaServerName", "ReplicaServerPort", "AuthenticationType") if not inv.has(n)]
     if missing:
         raise missing_mandatory(command, missing)
-    frequency = check_frequency(int(inv.get("ReplicationFrequencySec", 300)), command)
     server, port = str(inv.get("ReplicaServerName")), int(inv.get("ReplicaServerPort"))
     auth = str(inv.get("AuthenticationType"))
-    thumbprint = ""
-    if auth == "Certificate":
-        if not inv.get("CertificateThumbprint"):
-            # ASSUMPTION: text for certificate authentication without a thumbprint.
-            raise hyperv_error("A certificate thumbprint is required for certificate-based authentication. Specify "
-                               "-CertificateThumbprint", fqid(command, "InvalidParameter"), "InvalidArgument",
-                               hresult=E_INVALIDARG)
-        thumbprint = check_thumbprint(inv.host, str(inv.get("CertificateThumbprint")),
-                                      fqid(command, "InvalidParameter"))
+    targets = resolve_vms(inv, command, "VMName")
+    try:
+        frequency = check_frequency(int(inv.get("ReplicationFrequencySec", 300)), command)
+        thumbprint = _own_certificate(inv, auth, command)
+    except SimError as error:
+        # Hyper-V itself refused (not the binder): the refusal is logged for every VM it was asked to enable.
+        for vm in targets:
+            log_enable_failure(inv.host, vm, error)
+        raise
     excluded = {p.lower() for p in inv.get("ExcludedVhdPath") or []}
     for drive in inv.get("ExcludedVhd") or []:
         excluded.add(str(drive.get("Path") if isinstance(drive, PSObject) else drive).lower())
     out = []
-    for vm in resolve_vms(inv, command, "VMName"):
+    for vm in targets:
         try:
             _enable_one(inv, vm, server, port, auth, thumbprint, frequency, excluded, command)
         except SimError as error:
@@ -156,6 +155,30 @@ def enable_vm_replication(inv: Invocation) -> list[PSObject]:
     return out
 
 
+def _own_certificate(inv: Invocation, auth: str, command: str) -> str:
+    """The primary's certificate thumbprint, checked (certificate authentication only)."""
+    if auth != "Certificate":
+        return ""
+    if not inv.get("CertificateThumbprint"):
+        # ASSUMPTION: text for certificate authentication without a thumbprint.
+        raise hyperv_error("A certificate thumbprint is required for certificate-based authentication. Specify "
+                           "-CertificateThumbprint", fqid(command, "InvalidParameter"), "InvalidArgument",
+                           hresult=E_INVALIDARG)
+    return check_thumbprint(inv.host, str(inv.get("CertificateThumbprint")), fqid(command, "InvalidParameter"))
+
+
+def log_enable_failure(host: Host, vm: dict[str, Any], error: SimError) -> None:
+    """Event 32000: "Hyper-V failed to enable replication for virtual machine '<VM>': <error> (<HRESULT>)"."""
+    text = error.message
+    prefix = f"Hyper-V failed to enable replication for virtual machine '{vm['name']}'"
+    if not text.startswith(prefix):
+        text = f"{prefix}: {text}"
+    if error.hresult_hex and error.hresult_hex not in text:
+        text = f"{text.rstrip('.')} ({error.hresult_hex})."
+    vmms_event(host, EVENT_ENABLE_FAILED, "Error", f"{text} (Virtual machine ID {vm['id']})", vm=vm["name"],
+               hresult=error.hresult_hex)
+
+
 def _enable_one(inv: Invocation, vm: dict[str, Any], server: str, port: int, auth: str, thumbprint: str,
                 frequency: int, excluded: set[str], command: str) -> None:
     host = inv.host
@@ -166,9 +189,11 @@ def _enable_one(inv: Invocation, vm: dict[str, Any], server: str, port: int, aut
     if vm["checkpoints"]:
         # ASSUMPTION: (§10.12, §5.3) a VM with standard checkpoints cannot be enabled; the error names them.
         names = ", ".join(f"'{c['name']}'" for c in vm["checkpoints"])
-        raise hyperv_error(f"Hyper-V failed to enable replication for virtual machine '{vm['name']}': the virtual "
-                           f"machine has checkpoints ({names}). Remove the checkpoints and try again",
-                           fqid(command), hresult=E_FAIL, target=vm["name"])
+        refusal = hyperv_error(f"Hyper-V failed to enable replication for virtual machine '{vm['name']}': the "
+                               f"virtual machine has checkpoints ({names}). Remove the checkpoints and try again",
+                               fqid(command), hresult=E_FAIL, target=vm["name"])
+        log_enable_failure(host, vm, refusal)
+        raise refusal
     replicated = [i for i, d in enumerate(vm["disks"]) if d["path"].lower() not in excluded]
     payload = {"vm_id": vm["id"], "name": vm["name"], "generation": vm["generation"], "memory_mb": vm["memory_mb"],
                "disks": [{"name": vm["disks"][i]["name"], "size_bytes": vm["disks"][i]["size_bytes"]}
@@ -181,8 +206,7 @@ def _enable_one(inv: Invocation, vm: dict[str, Any], server: str, port: int, aut
             reply, _ = channel.call("create_replica_vm", payload)
     except SimError as error:
         wrapped = wrap(error, f"Hyper-V failed to enable replication for virtual machine '{vm['name']}'.", command)
-        vmms_event(host, EVENT_ENABLE_FAILED, "Error", f"{wrapped.message} (Virtual machine ID {vm['id']})",
-                   vm=vm["name"], hresult=error.hresult_hex)
+        log_enable_failure(host, vm, wrapped)
         raise wrapped from error
     at = now(host)
     vm["replication"] = {

@@ -90,11 +90,20 @@ def check_thumbprint(host: Host, thumbprint: str, command_fqid: str) -> str:
                            target=normalised)
     problems = usable_for_replication(entry, host.clock.now())
     if problems:
-        # ASSUMPTION: CERT_E_WRONG_USAGE with the reasons listed; Windows' text is undocumented.
+        # ASSUMPTION: Windows' text is undocumented; the HRESULT is the first problem's CryptoAPI code.
         raise hyperv_error(f"The certificate with thumbprint '{normalised}' cannot be used for Hyper-V Replica: "
-                           + "; ".join(problems), command_fqid, "InvalidArgument", hresult=0x800B0110,
+                           + "; ".join(problems), command_fqid, "InvalidArgument", hresult=problem_hresult(problems[0]),
                            target=normalised)
     return normalised
+
+
+def problem_hresult(problem: str) -> int:
+    """The CryptoAPI code of a certificate problem reported by ``usable_for_replication``."""
+    if "private key" in problem:
+        return 0x8009000D  # NTE_NO_KEY
+    if "expired" in problem or "not yet valid" in problem:
+        return 0x800B0101  # CERT_E_EXPIRED
+    return 0x800B0110  # CERT_E_WRONG_USAGE (missing EKU, not X.509 v3)
 
 
 def _move_firewall_port(host: Host, rule_name: str, port: int) -> None:

@@ -58,9 +58,12 @@ class Pair:
 
     def enable(self, vm: str = "VM01", **extra: Any) -> None:
         """Enable-VMReplication with the recipe's certificate parameters."""
+        self.enable_with(self.primary_thumbprint, vm, **extra)
+
+    def enable_with(self, thumbprint: str, vm: str = "VM01", **extra: Any) -> None:
+        """Enable-VMReplication with a given primary certificate."""
         call(self.primary, "Enable-VMReplication", VMName=[vm], ReplicaServerName=REPLICA_FQDN,
-             ReplicaServerPort=443, AuthenticationType="Certificate",
-             CertificateThumbprint=self.primary_thumbprint, **extra)
+             ReplicaServerPort=443, AuthenticationType="Certificate", CertificateThumbprint=thumbprint, **extra)
 
 
 def configure_replica_server(host: Host, thumbprint: str, primary_fqdn: str) -> None:

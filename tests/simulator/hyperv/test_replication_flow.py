@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from simulator.core.errors import ParameterBindingError, SimError
 from simulator.core.host import Host
@@ -13,6 +15,8 @@ from simulator.services.hyperv import read_guest_data, write_guest_data
 from simulator.services.hyperv.disks import BLOCK_SIZE, RECORD_HEADER, sparse_copy
 from simulator.services.hyperv.scheduler import run_due
 from simulator.services.hyperv.state import find_vm
+from simulator.services.hyperv.vm_cmdlets import seed_vms
+from tests.simulator.hyperv.certutil import add_host_certificate
 from tests.simulator.hyperv.conftest import REPLICA_FQDN, Pair
 from tests.simulator.hyperv.helpers import FakeSession, call
 
@@ -409,3 +413,29 @@ def test_replica_removed_puts_primary_in_error_until_resumed(pair: Pair) -> None
     assert run_due(pair.primary) == {"sent": 0, "missed": 0}  # no retries from Error
     call(pair.primary, "Resume-VMReplication", VMName=["VM01"])
     assert run_due(pair.primary)["missed"] == 1
+
+
+@pytest.mark.parametrize(("vm", "extra", "code"), [("VM01", {"ReplicationFrequencySec": 60}, "(0x80070057)"),
+                                                   ("VM02", {}, "(0x80004005)")])
+def test_hyperv_refusals_are_logged_as_32000(pair: Pair, vm: str, extra: dict[str, int], code: str) -> None:
+    with pair.primary.transaction():
+        seed_vms(pair.primary, {"vms": [{"name": "VM02", "checkpoints": [{"name": "old"}]}]})
+    session = FakeSession()
+    with contextlib.suppress(SimError):
+        call(pair.primary, "Enable-VMReplication", session, VMName=[vm], ReplicaServerName=REPLICA_FQDN,
+             ReplicaServerPort=443, AuthenticationType="Certificate", CertificateThumbprint=pair.primary_thumbprint,
+             **extra)
+    [event] = events(pair.primary, 32000)
+    assert event.startswith(f"Hyper-V failed to enable replication for virtual machine '{vm}': ") and code in event
+
+
+def test_refused_own_certificate_is_logged_with_its_code(pair: Pair) -> None:
+    server_only = add_host_certificate(pair.primary, "hyper-v-prim.test.net",
+                                       usages=(ExtendedKeyUsageOID.SERVER_AUTH,))
+    with pytest.raises(SimError, match=r"\(0x800B0110\)"):
+        pair.enable_with(server_only)
+    assert "(0x800B0110)" in events(pair.primary, 32000)[0]
+    pair.primary.clock.advance(366 * 86400)
+    with pytest.raises(SimError, match=r"has expired \(0x800B0101\)"):
+        call(pair.primary, "Test-VMReplicationConnection", ReplicaServerName=REPLICA_FQDN, ReplicaServerPort=443,
+             AuthenticationType="Certificate", CertificateThumbprint=pair.primary_thumbprint)
