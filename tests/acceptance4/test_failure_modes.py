@@ -70,8 +70,8 @@ def test_test_root_only_in_ca_on_replica(lab: Lab) -> None:
     lab.ok(REPLICA, f"Move-Item -Path Cert:\\LocalMachine\\Root\\{lab.roots[PRIMARY]} "
                     "-Destination Cert:\\LocalMachine\\CA")
     result = enable(lab)
-    assert result.status == 1
-    assert "(0x800B0109)" in result.err, result.err
+    assert_error(result, "0x800B0109", f"CERT_E_UNTRUSTEDROOT,{ENABLE_FQID}",
+                 f"The Replica server '{REPLICA_FQDN}' failed to authenticate this primary server")
     assert_event(lab, REPLICA, {PRIMARY_AUTH_FAILED}, "(0x800B0109)")
     assert_event(lab, PRIMARY, {ENABLE_FAILED}, "(0x800B0109)")
     _assert_not_enabled(lab)
@@ -82,16 +82,8 @@ def test_missing_client_authentication_eku(lab: Lab) -> None:
     server_only = _new_primary_cert(lab, "-TextExtension @('2.5.29.37={text}1.3.6.1.5.5.7.3.1')")
     result = enable(lab, thumbprint=server_only)
     assert_error(result, "0x800B0110", f"InvalidParameter,{ENABLE_FQID}", "Client Authentication (1.3.6.1.5.5.7.3.2)")
-    _assert_not_enabled(lab)
-
-
-@pytest.mark.xfail(strict=True, reason="bug (helper E, hyperv/server.py): a refused local certificate writes no "
-                                       "Hyper-V-VMMS-Admin event (expected 32000 on the primary)")
-def test_missing_eku_event(lab: Lab) -> None:
-    """The refusal of the primary's own certificate is logged on the primary (event 32000)."""
-    server_only = _new_primary_cert(lab, "-TextExtension @('2.5.29.37={text}1.3.6.1.5.5.7.3.1')")
-    assert enable(lab, thumbprint=server_only).status == 1
     assert_event(lab, PRIMARY, {ENABLE_FAILED}, "(0x800B0110)")
+    _assert_not_enabled(lab)
 
 
 def test_name_mismatch(lab: Lab) -> None:
@@ -100,8 +92,8 @@ def test_name_mismatch(lab: Lab) -> None:
                             "-CertStoreLocation Cert:\\LocalMachine\\My -TestRoot).Thumbprint")
     lab.ok(REPLICA, f"Set-VMReplicationServer -CertificateThumbprint '{other}'")
     result = enable(lab)
-    assert result.status == 1
-    assert "(0x800B010F)" in result.err, result.err
+    assert_error(result, "0x800B010F", f"CERT_E_CN_NO_MATCH,{ENABLE_FQID}",
+                 f"Hyper-V failed to authenticate the Replica server '{REPLICA_FQDN}'")
     assert_event(lab, PRIMARY, {REPLICA_AUTH_FAILED}, "(0x800B010F)")
     _assert_not_enabled(lab)
 
@@ -117,8 +109,6 @@ def test_expired_after_a_year(lab: Lab) -> None:
     assert_event(lab, PRIMARY, {REPLICA_AUTH_FAILED, 32022, 32315}, "(0x800B0101)")
 
 
-@pytest.mark.xfail(strict=True, reason="bug (helper E, hyperv/server.py:95): the local certificate check gives every "
-                                       "problem 0x800B0110, an expired certificate should give 0x800B0101")
 def test_expired_local_certificate_hresult(lab: Lab) -> None:
     """After 366 days Test-VMReplicationConnection refuses the primary's own expired certificate with 0x800B0101."""
     lab.advance(ONE_YEAR_PLUS_A_DAY)
@@ -128,12 +118,21 @@ def test_expired_local_certificate_hresult(lab: Lab) -> None:
     assert "(0x800B0101)" in result.err, result.err
 
 
+def test_expired_primary_certificate_refuses_enable(lab: Lab) -> None:
+    """366 days on, Enable-VMReplication refuses the primary's own one-year certificate (0x800B0101)."""
+    lab.advance(ONE_YEAR_PLUS_A_DAY)
+    result = enable(lab)
+    assert_error(result, "0x800B0101", f"InvalidParameter,{ENABLE_FQID}", "the certificate has expired")
+    assert_event(lab, PRIMARY, {ENABLE_FAILED}, "(0x800B0101)")
+    _assert_not_enabled(lab)
+
+
 def test_revocation_offline_unless_disabled(lab: Lab) -> None:
     """DisableCertRevocationCheck=0 on the replica -> the test root's certificates cannot be checked."""
     lab.ok(REPLICA, f"Set-ItemProperty -Path '{REVOCATION_KEY}' -Name DisableCertRevocationCheck -Value 0")
     result = enable(lab)
-    assert result.status == 1
-    assert "(0x80092012)" in result.err or "(0x80092013)" in result.err, result.err
+    assert_error(result, "0x80092012", f"CRYPT_E_NO_REVOCATION_CHECK,{ENABLE_FQID}",
+                 "The revocation function was unable to check revocation")
     assert_event(lab, REPLICA, {PRIMARY_AUTH_FAILED}, "(0x8009201")
     _assert_not_enabled(lab)
     lab.ok(REPLICA, "reg add \"HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization\\Replication\" "
@@ -149,8 +148,8 @@ def test_revoked_certificate(lab: Lab) -> None:
     assert accepted.status == 0, accepted.err
     lab.control(REPLICA, "replication/certificates/revoke", {"thumbprint": thumb})
     result = enable(lab, thumbprint=thumb)
-    assert result.status == 1
-    assert "(0x80092010)" in result.err, result.err
+    assert_error(result, "0x80092010", f"CRYPT_E_REVOKED,{ENABLE_FQID}",
+                 f"The Replica server '{REPLICA_FQDN}' failed to authenticate this primary server")
     assert_event(lab, REPLICA, {PRIMARY_AUTH_FAILED}, "(0x80092010)")
     _assert_not_enabled(lab)
 
@@ -169,7 +168,7 @@ def test_not_authorized_then_wildcard_authorizes(lab: Lab) -> None:
     """No authorization entry for the primary -> refused on the replica; ``*.test.net`` then authorizes it."""
     lab.ok(REPLICA, f"Remove-VMReplicationAuthorizationEntry -AllowedPrimaryServer '{PRIMARY_FQDN}'")
     result = enable(lab)
-    assert result.status == 1
+    assert_error(result, "0x80070005", f"E_ACCESSDENIED,{ENABLE_FQID}", "not authorized")
     assert_event(lab, REPLICA, {NOT_AUTHORIZED}, PRIMARY_FQDN)
     _assert_not_enabled(lab)
     lab.ok(REPLICA, f"New-VMReplicationAuthorizationEntry -AllowedPrimaryServer '*.test.net' "
@@ -194,15 +193,7 @@ def test_checkpoints_refuse_enable(lab: Lab) -> None:
     result = enable(lab, "VM02")
     assert_error(result, "0x80004005", f"InvalidOperation,{ENABLE_FQID}", "checkpoints")
     assert "VM02" not in vm_names(lab, REPLICA)
-
-
-@pytest.mark.xfail(strict=True, reason="bug (helper E): Enable-VMReplication refused by Hyper-V (checkpoints, "
-                                       "invalid frequency) writes no Hyper-V-VMMS-Admin event 32000")
-@pytest.mark.parametrize("vm, extra", [("VM02", ""), ("VM01", "-ReplicationFrequencySec 60")])
-def test_refused_enable_event(lab: Lab, vm: str, extra: str) -> None:
-    """A refusal by Hyper-V itself (not by parameter binding) is logged as event 32000 on the primary."""
-    assert enable(lab, vm, extra=extra).status == 1
-    assert_event(lab, PRIMARY, {ENABLE_FAILED}, vm)
+    assert_event(lab, PRIMARY, {ENABLE_FAILED}, "VM02")
 
 
 @pytest.mark.parametrize("frequency", [60, 299, 600])
@@ -211,6 +202,7 @@ def test_frequency_not_30_300_900(lab: Lab, frequency: int) -> None:
     result = enable(lab, extra=f"-ReplicationFrequencySec {frequency}")
     assert_error(result, "0x80070057", f"InvalidParameter,{ENABLE_FQID}", f"{frequency} seconds is not valid")
     assert "VM01" not in vm_names(lab, REPLICA)
+    assert_event(lab, PRIMARY, {ENABLE_FAILED}, "(0x80070057)")
 
 
 @pytest.mark.parametrize("history", [-1, 25])
