@@ -75,13 +75,7 @@ def validate_host(topology: Any, where: str = "topology") -> dict[str, Any]:
         except ValueError as exc:
             raise TopologyError(f"{where}: address {address!r} is not an IPv4 address") from exc
         topo["address"] = str(address)
-    drives = topo.get("drives", ["C", "D"])
-    if not isinstance(drives, list) or not drives:
-        raise TopologyError(f"{where}: drives must be a non-empty list of drive letters")
-    letters = [str(d).upper().rstrip(":") for d in drives]
-    if any(len(d) != 1 or not d.isalpha() for d in letters) or "C" not in letters:
-        raise TopologyError(f"{where}: drives {drives!r} must be single letters and include C")
-    topo["drives"] = letters
+    topo["drives"] = _validate_drives(topo.get("drives", ["C", "D"]), where)
     topo["hosts_entries"] = _validate_hosts_entries(topo.get("hosts_entries", []), where)
     vms = topo.get("vms", [])
     if not isinstance(vms, list):
@@ -93,6 +87,28 @@ def validate_host(topology: Any, where: str = "topology") -> dict[str, Any]:
             raise TopologyError(f"{where}.vms[{index}]: duplicate VM name {vm_name!r}")
         seen.add(vm_name.lower())
     return topo
+
+
+def _validate_drives(drives: Any, where: str) -> list[Any]:
+    """Drive letters (``D``) or mappings ``{letter: D, capacity_gib: 100}`` (the filesystem's virtual capacity)."""
+    if not isinstance(drives, list) or not drives:
+        raise TopologyError(f"{where}: drives must be a non-empty list of drive letters")
+    checked: list[Any] = []
+    for entry in drives:
+        if isinstance(entry, dict):
+            unknown = sorted(set(entry) - {"letter", "capacity_gib"})
+            capacity = entry.get("capacity_gib", 500)
+            if unknown or isinstance(capacity, bool) or not isinstance(capacity, int | float) or capacity <= 0:
+                raise TopologyError(f"{where}: drive {entry!r} must be {{letter: X, capacity_gib: <positive number>}}")
+            checked.append({"letter": str(entry.get("letter", "")).upper().rstrip(":"), "capacity_gib": capacity})
+        else:
+            checked.append(str(entry).upper().rstrip(":"))
+    letters = [d["letter"] if isinstance(d, dict) else d for d in checked]
+    if any(len(d) != 1 or not d.isalpha() for d in letters) or "C" not in letters:
+        raise TopologyError(f"{where}: drives {drives!r} must be single letters and include C")
+    if len(set(letters)) != len(letters):
+        raise TopologyError(f"{where}: drives {drives!r} name a letter twice")
+    return checked
 
 
 def _validate_hosts_entries(entries: Any, where: str) -> list[list[str]]:
