@@ -5,8 +5,12 @@ States, modes and health are asserted on both hosts at every step against the fa
 
 from __future__ import annotations
 
-from tests.acceptance4.checks import enable, replication, vm_names, vm_status
-from tests.acceptance4.lab import PRIMARY, PRIMARY_FQDN, REPLICA, REPLICA_FQDN, Lab
+import base64
+
+from tests.acceptance4.checks import assert_error, assert_event, enable, replication, vm_names, vm_status
+from tests.acceptance4.lab import PRIMARY, PRIMARY_FQDN, REPLICA, REPLICA_FQDN, STORAGE, Lab
+
+DISK_HASH = "Get-FileHash -Path (Get-VMHardDiskDrive -VMName VM01).Path | Select-Object -ExpandProperty Hash"
 
 
 def _replicate(lab: Lab) -> None:
@@ -69,3 +73,33 @@ def test_test_failover(lab: Lab) -> None:
     lab.ok(REPLICA, "Stop-VMFailover -VMName VM01 -Confirm:$false")
     assert "VM01 - Test" not in vm_names(lab, REPLICA)
     assert vm_status(lab, REPLICA)[1] == "Replicating"
+
+
+def test_prepare_sends_pending_changes(lab: Lab) -> None:
+    """A guest write not yet replicated reaches the replica through -Prepare: the failed-over disk is identical."""
+    _replicate(lab)
+    lab.control(PRIMARY, "replication/guest/write", {"vm": "VM01", "offset": 8192,
+                                                     "data_base64": base64.b64encode(b"last words " * 200).decode()})
+    assert lab.ok(PRIMARY, DISK_HASH) != lab.ok(REPLICA, DISK_HASH), "the write is still pending"
+    lab.ok(PRIMARY, "Stop-VM -Name VM01 -Force")
+    lab.ok(PRIMARY, "Start-VMFailover -VMName VM01 -Prepare -Confirm:$false")
+    lab.ok(REPLICA, "Start-VMFailover -VMName VM01 -Confirm:$false")
+    assert lab.ok(REPLICA, DISK_HASH) == lab.ok(PRIMARY, DISK_HASH)
+
+
+def test_reverse_needs_authorization_on_original_primary(lab: Lab) -> None:
+    """-Reverse is refused (0x80070005, event on the original primary) until that host authorizes the replica."""
+    _replicate(lab)
+    lab.ok(PRIMARY, f"Remove-VMReplicationAuthorizationEntry -AllowedPrimaryServer '{REPLICA_FQDN}'")
+    lab.ok(PRIMARY, "Stop-VM -Name VM01 -Force")
+    lab.ok(PRIMARY, "Start-VMFailover -VMName VM01 -Prepare -Confirm:$false")
+    lab.ok(REPLICA, "Start-VMFailover -VMName VM01 -Confirm:$false")
+    refused = lab.ps(REPLICA, "Set-VMReplication -VMName VM01 -Reverse -Confirm:$false")
+    assert_error(refused, "0x80070005", "E_ACCESSDENIED,Microsoft.HyperV.PowerShell.Commands.SetVMReplication",
+                 "not authorized")
+    assert_event(lab, PRIMARY, {29232}, REPLICA_FQDN)
+    assert vm_status(lab, REPLICA)[1:] == ("FailedOverWaitingCompletion", "Warning", "Replica")
+    lab.ok(PRIMARY, f"New-VMReplicationAuthorizationEntry -AllowedPrimaryServer '{REPLICA_FQDN}' "
+                    f"-ReplicaStorageLocation {STORAGE} -TrustGroup lab | Out-Null")
+    lab.ok(REPLICA, "Set-VMReplication -VMName VM01 -Reverse -Confirm:$false")
+    assert vm_status(lab, REPLICA)[3] == "Primary"
