@@ -98,3 +98,12 @@ def recovery_points(lab: Lab, vm: str = "VM01") -> list[str]:
 def sha256_upper(data: bytes) -> str:
     """SHA-256 hex as Get-FileHash writes it."""
     return hashlib.sha256(data).hexdigest().upper()
+
+
+def restart_replica(lab: Lab) -> None:
+    """Start the replica's process again on its state folder (after a kill), with fresh WinRM sessions."""
+    old = lab.hosts[REPLICA]
+    lab_file = lab.directory / "lab.json"
+    entry = next(h for h in json.loads(lab_file.read_text(encoding="utf-8"))["hosts"] if h["name"] == REPLICA)
+    lab.hosts[REPLICA] = start_host(old.state_dir, REPLICA, address=entry["address"], lab_file=lab_file)
+    lab.sessions.pop(REPLICA, None)
