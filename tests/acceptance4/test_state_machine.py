@@ -47,6 +47,7 @@ class ReplicationMachine(RuleBasedStateMachine):
         self.suspended = False
         self.cut = False
         self.failed_since_cut = False
+        self.test_failover = False
 
     @initialize(start=st.sampled_from(["fresh", "enabled", "replicating", "replicating"]))
     def start_from(self, start: str) -> None:
@@ -84,6 +85,20 @@ class ReplicationMachine(RuleBasedStateMachine):
         """Resume-VMReplication on the primary."""
         self.lab.ok(PRIMARY, "Resume-VMReplication -VMName VM01")
         self.suspended = False
+
+    @precondition(lambda self: self.initial_done and not self.test_failover)
+    @rule()
+    def start_test_failover(self) -> None:
+        """Start-VMFailover -AsTest on the replica."""
+        self.lab.ok(REPLICA, "Start-VMFailover -VMName VM01 -AsTest -Confirm:$false")
+        self.test_failover = True
+
+    @precondition(lambda self: self.test_failover)
+    @rule()
+    def stop_test_failover(self) -> None:
+        """Stop-VMFailover on the replica removes the test VM."""
+        self.lab.ok(REPLICA, "Stop-VMFailover -VMName VM01 -Confirm:$false")
+        self.test_failover = False
 
     @precondition(lambda self: not self.cut)
     @rule()
@@ -125,6 +140,10 @@ class ReplicationMachine(RuleBasedStateMachine):
         assert replica[0] == "Off"
         assert replica[3] == "Replica"
         assert replica[1] == ("Replicating" if self.initial_done else "WaitingForInitialReplication")
+        names = vm_names(self.lab, REPLICA)
+        assert ("VM01 - Test" in names) == self.test_failover
+        if self.test_failover:
+            assert vm_status(self.lab, REPLICA, "VM01 - Test")[3] == "TestReplica"
 
     @invariant()
     def health_follows_the_history(self) -> None:
