@@ -35,6 +35,16 @@ log = logging.getLogger(__name__)
 
 WORKING_DIRECTORY = "C:\\Users\\Administrator"
 NOT_RECOGNIZED = "'{name}' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n"
+# Commands every Windows Server has (cmd.exe built-ins and System32 tools) that the simulator does not
+# model: they must fail as "not modelled", never as "not recognized" (which would claim Windows lacks them).
+WINDOWS_COMMANDS_NOT_MODELLED = frozenset({
+    "assoc", "attrib", "bcdedit", "cacls", "call", "cd", "chdir", "chcp", "cls", "copy", "date",
+    "del", "dir", "diskpart", "dism", "erase", "findstr", "for", "fsutil", "goto", "gpupdate", "icacls", "if",
+    "md", "mkdir", "mklink", "move", "net", "netstat", "nslookup", "path", "pause", "popd", "pushd", "rd",
+    "reagentc", "ren", "rename", "rmdir", "robocopy", "route", "sc", "schtasks", "setx", "sfc", "shift",
+    "start", "systeminfo", "taskkill", "tasklist", "time", "title", "tracert", "tree", "vol", "w32tm",
+    "wevtutil", "where", "whoami", "winrm", "wmic", "xcopy",
+})
 _local = threading.local()
 
 
@@ -156,6 +166,8 @@ def dispatch(context: ShellContext, name: str, call: api.CmdCall) -> Outcome:
         if key == "cmd":
             return run_cmd_exe(context, call)
         spec = api.CMD_COMMANDS.get(key) or api.CMD_COMMANDS.get(f"{key}.exe")
+        if spec is None and key in WINDOWS_COMMANDS_NOT_MODELLED:
+            raise NotModelledError(f"console command {key}")
         if spec is None:
             return Outcome(stderr=NOT_RECOGNIZED.format(name=name).encode(context.encoding, errors="replace"),
                            exit_code=1)
