@@ -34,10 +34,14 @@ VMS6: list[dict[str, Any]] = [
 ]
 
 
-def start_lab6(directory: Path) -> Lab:
-    """Start the primary (VM01 with one DISK_MB disk) and the empty replica, run the recipe, take a snapshot."""
+def start_lab6(directory: Path, vms: list[dict[str, Any]] | None = None, *, snapshot: bool = True) -> Lab:
+    """Start the primary (``vms``, default VM01 with one DISK_MB disk) and the empty replica, run the recipe.
+
+    With ``snapshot`` both hosts are then snapshotted as BASELINE6 (for :func:`restore6`).
+    """
+    vms = VMS6 if vms is None else vms
     octet = random.randint(2, 250)  # spreads parallel labs over loopback addresses
-    spec = {PRIMARY: (PRIMARY_VIRTUAL, f"127.86.{octet}.9", topology(PRIMARY, PRIMARY_VIRTUAL, VMS6)),
+    spec = {PRIMARY: (PRIMARY_VIRTUAL, f"127.86.{octet}.9", topology(PRIMARY, PRIMARY_VIRTUAL, vms)),
             REPLICA: (REPLICA_VIRTUAL, f"127.86.{octet}.13", topology(REPLICA, REPLICA_VIRTUAL, []))}
     lab_file = directory / "lab.json"
     entries = [{**topo, "name": name, "address": bind, "virtual_address": virtual,
@@ -48,7 +52,7 @@ def start_lab6(directory: Path) -> Lab:
         for name, (_virtual, bind, topo) in spec.items():
             lab.hosts[name] = start_host(directory / name, name, topology=topo, address=bind, lab_file=lab_file)
         run_recipe(lab)
-        for name in lab.hosts:
+        for name in lab.hosts if snapshot else ():
             lab.control(name, "snapshot", {"name": BASELINE6})
     except Exception:
         lab.stop()
