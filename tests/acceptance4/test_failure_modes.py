@@ -214,3 +214,14 @@ def test_recovery_history_out_of_range(lab: Lab, history: int) -> None:
     assert "Cannot validate argument on parameter 'RecoveryHistory'" in result.err
     assert "VM01" not in vm_names(lab, REPLICA)
     assert vmms_events(lab, PRIMARY) == []
+
+
+def test_allow_any_server_replaces_entries(lab: Lab) -> None:
+    """No entry but ReplicationAllowedFromAnyServer (with its required default location) accepts the primary."""
+    lab.ok(REPLICA, f"Remove-VMReplicationAuthorizationEntry -AllowedPrimaryServer '{PRIMARY_FQDN}'")
+    refused = lab.ps(REPLICA, "Set-VMReplicationServer -ReplicationAllowedFromAnyServer $true")
+    assert refused.status == 1
+    assert "(0x80070057)" in refused.err, refused.err
+    lab.ok(REPLICA, f"Set-VMReplicationServer -ReplicationAllowedFromAnyServer $true -DefaultStorageLocation {STORAGE}")
+    assert enable(lab).status == 0
+    assert "VM01" in vm_names(lab, REPLICA)
