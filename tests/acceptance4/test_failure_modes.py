@@ -24,6 +24,8 @@ from tests.acceptance4.lab import (
 )
 from tests.acceptance4.pki import install_primary_cert_with_cdp
 
+pytestmark = pytest.mark.slow  # a two-process lab behind every test
+
 ENABLE_FQID = "Microsoft.HyperV.PowerShell.Commands.EnableVMReplication"
 ENABLE_FAILED = 32000
 REPLICA_AUTH_FAILED = 29212  # primary: the replica's certificate failed a check (simulator's id)

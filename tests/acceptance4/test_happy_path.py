@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from tests.acceptance4.checks import assert_error, assert_event, enable, replication, vm_names, vm_status
 from tests.acceptance4.lab import PRIMARY, PRIMARY_FQDN, REPLICA, REPLICA_FQDN, STORAGE, Lab
+
+pytestmark = pytest.mark.slow  # a two-process lab behind every test
 
 DISK_HASH = "Get-FileHash -Path (Get-VMHardDiskDrive -VMName VM01).Path | Select-Object -ExpandProperty Hash"
 

@@ -6,8 +6,12 @@ the interval's cycles were missed or more than an hour passed since the last sen
 
 from __future__ import annotations
 
+import pytest
+
 from tests.acceptance4.checks import enable, vm_status, vmms_events
 from tests.acceptance4.lab import PRIMARY, REPLICA, REPLICA_VIRTUAL, Lab
+
+pytestmark = pytest.mark.slow  # a two-process lab behind every test
 
 MEASURE = ("$m = Measure-VMReplication -VMName VM01; "
            "@($m.SuccessfulReplicationCount, $m.MissedReplicationCount, $m.ReplicationHealth.ToString(), "
