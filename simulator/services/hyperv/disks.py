@@ -271,3 +271,91 @@ def drop_undo(host: Host, disks: list[dict[str, Any]], point: dict[str, Any]) ->
     for disk_key in point.get("undo", {}):
         store = undo_path(host.real_path(disks[int(disk_key)]["path"]), point["id"])
         store.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------------ crash-safe apply (journal)
+def journal_dir(host: Host, disks: list[dict[str, Any]]) -> Path:
+    """Where a replica VM stages incoming cycles before applying them."""
+    return host.real_path(disks[0]["path"]).parent / ".journal"
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def iter_journal(path: Path) -> Iterator[tuple[int, int, bytes]]:
+    """Records of a staged journal file."""
+    with open(path, "rb") as handle:
+        while header := handle.read(RECORD_HEADER.size):
+            index, offset, length, _flags = RECORD_HEADER.unpack(header)
+            yield index, offset, handle.read(length)
+
+
+def stage(host: Host, disks: list[dict[str, Any]], records: Iterable[tuple[int, int, bytes]], journal_id: str) -> None:
+    """Write a whole incoming cycle, and the bytes it will overwrite, to disk before touching the VHDs.
+
+    A stream that breaks off leaves only staging files (removed here); a crash after the ``.ready``
+    marker is rolled back from the pre-images by :func:`recover_journal`, so the replica's disks are
+    always at a complete cycle, never torn.
+    """
+    folder = journal_dir(host, disks)
+    folder.mkdir(parents=True, exist_ok=True)
+    data_file, pre_file = folder / f"{journal_id}.data", folder / f"{journal_id}.pre"
+    try:
+        with open(data_file, "wb") as out:
+            for index, offset, data in records:
+                out.write(RECORD_HEADER.pack(index, offset, len(data), 0) + data)
+            out.flush()
+            os.fsync(out.fileno())
+        with open(pre_file, "wb") as out:
+            for index, offset, data in iter_journal(data_file):
+                with open(host.real_path(disks[index]["path"]), "rb") as disk:
+                    disk.seek(offset)
+                    before = disk.read(len(data)).ljust(len(data), b"\0")
+                out.write(RECORD_HEADER.pack(index, offset, len(before), 0) + before)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        data_file.unlink(missing_ok=True)
+        pre_file.unlink(missing_ok=True)
+        raise
+    (folder / f"{journal_id}.ready").touch()
+    _fsync_file(folder)
+
+
+def apply_journal(host: Host, disks: list[dict[str, Any]], journal_id: str, point: dict[str, Any] | None) -> int:
+    """Apply a staged cycle to the VHDs (pre-images into ``point``'s undo store); returns the bytes applied."""
+    applied = 0
+    touched: set[int] = set()
+    for index, offset, data in iter_journal(journal_dir(host, disks) / f"{journal_id}.data"):
+        path = host.real_path(disks[index]["path"])
+        if point is not None:
+            _save_pre_images(path, index, offset, len(data), point, disks[index]["size_bytes"])
+        write_at(path, offset, data)
+        applied += len(data)
+        touched.add(index)
+    for index in touched:
+        _fsync_file(host.real_path(disks[index]["path"]))
+    return applied
+
+
+def recover_journal(host: Host, disks: list[dict[str, Any]], committed: str | None) -> None:
+    """Finish what a crash interrupted: forget the committed cycle's journal, roll back any other one."""
+    if not disks:
+        return
+    folder = journal_dir(host, disks)
+    if not folder.is_dir():
+        return
+    for ready in folder.glob("*.ready"):
+        journal_id = ready.stem
+        if journal_id != committed:
+            log.warning("rolling back a replication cycle interrupted on %s", host.info.get("name"))
+            for index, offset, data in iter_journal(folder / f"{journal_id}.pre"):
+                write_at(host.real_path(disks[index]["path"]), offset, data)
+        ready.unlink()
+    for leftover in [*folder.glob("*.data"), *folder.glob("*.pre")]:
+        leftover.unlink(missing_ok=True)

@@ -21,12 +21,15 @@ from typing import TYPE_CHECKING, Any
 from simulator.core.errors import SimError
 from simulator.services.hyperv.disks import (
     BLOCK_SIZE,
+    apply_journal,
     apply_records,
     create_sparse,
     data_blocks,
     decode_blocks,
     drop_undo,
     read_block,
+    recover_journal,
+    stage,
 )
 from simulator.services.hyperv.events import EVENT_INVALID_STATE, vmms_event
 from simulator.services.hyperv.health import new_statistics
@@ -88,6 +91,8 @@ def _replica_vm(host: Host, peer: PeerIdentity, payload: dict[str, Any], states:
     """The replica VM named by ``payload['vm_id']``, checked for mode, trust group and state."""
     vm = find_vm_by_id(host, str(payload.get("vm_id", "")))
     rep = vm.get("replication") if vm else None
+    if vm is not None and rep is not None:
+        recover_journal(host, vm["disks"], rep.get("last_journal"))
     if vm is None or rep is None or rep["mode"] != "Replica":
         _drain(data)
         raise hyperv_error(f"The Replica server has no replica virtual machine with ID '{payload.get('vm_id')}'",
@@ -170,6 +175,9 @@ def initial_replication(host: Host, peer: PeerIdentity, payload: dict[str, Any],
         except SimError:
             _drain(data)
             raise
+    for disk in vm["disks"]:  # a copy interrupted earlier must not leave its blocks behind
+        create_sparse(host.real_path(disk["path"]), 0)
+        create_sparse(host.real_path(disk["path"]), int(disk["size_bytes"]))
     applied = apply_records(host, vm["disks"], decode_blocks(data or iter(())), None)
     at = parse_time(payload.get("at")) or now(host)
     rep["state"] = "Replicating"
@@ -234,6 +242,8 @@ def apply_log(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: Ite
         except SimError:
             _drain(data)
             raise
+    journal_id = new_guid()
+    stage(host, vm["disks"], decode_blocks(data or iter(())), journal_id)
     for key in ("frequency", "recovery_history", "vss_frequency"):
         if key in payload:
             rep[key] = payload[key]
@@ -243,7 +253,8 @@ def apply_log(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: Ite
             drop_undo(host, vm["disks"], point)
         rep["points"] = points = []
     latest = points[-1] if points else None
-    applied = apply_records(host, vm["disks"], decode_blocks(data or iter(())), latest)
+    applied = apply_journal(host, vm["disks"], journal_id, latest)
+    rep["last_journal"] = journal_id
     first = parse_time(payload.get("first")) or now(host)
     count = max(1, int(payload.get("count", 1)))
     last_point = parse_time(points[-1]["created"]) if points else None

@@ -90,7 +90,24 @@ def section(host: Host) -> dict[str, Any]:
     hv.setdefault("authorization", [])
     if "server" not in hv:
         hv["server"] = default_server_settings()
+    key = str(host.state_dir)
+    if key not in _RECOVERED:
+        _RECOVERED.add(key)
+        _recover_interrupted_applies(host, hv["vms"])
     return hv
+
+
+_RECOVERED: set[str] = set()
+
+
+def _recover_interrupted_applies(host: Host, records: list[dict[str, Any]]) -> None:
+    """Once per process and host: roll back replication cycles a crash left half-applied."""
+    from simulator.services.hyperv.disks import recover_journal  # noqa: PLC0415 - disks imports this module
+
+    for vm in records:
+        rep = vm.get("replication")
+        if rep and rep.get("mode") == "Replica":
+            recover_journal(host, vm["disks"], rep.get("last_journal"))
 
 
 def default_server_settings() -> dict[str, Any]:

@@ -1,0 +1,86 @@
+"""A cycle is applied whole or not at all: a broken stream or a crash mid-apply never leaves a torn replica disk."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from simulator.core.errors import SimError
+from simulator.core.host import Host
+from simulator.services.hyperv import read_guest_data, write_guest_data
+from simulator.services.hyperv import state as hv_state
+from simulator.services.hyperv.disks import apply_journal, encode_blocks, iter_journal, stage, write_at
+from simulator.services.hyperv.scheduler import run_due
+from simulator.services.hyperv.state import find_vm, new_guid
+from simulator.services.replication.api import REPLICA_OPERATIONS, PeerIdentity
+from tests.simulator.hyperv.conftest import PRIMARY_FQDN, REPLICA_FQDN, Pair
+from tests.simulator.hyperv.helpers import call
+
+MIB = 1024 * 1024
+
+
+def disk_digest(host: Host) -> str:
+    vm = find_vm(host, "VM01")
+    assert vm is not None
+    return hashlib.sha256(host.real_path(vm["disks"][0]["path"]).read_bytes()).hexdigest()
+
+
+def replicating(pair: Pair) -> None:
+    pair.enable(ReplicationFrequencySec=30, RecoveryHistory=2)
+    write_guest_data(pair.primary, "VM01", 0, b"base" * 10000)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+
+
+def test_stream_cut_mid_cycle_leaves_replica_untouched(pair: Pair) -> None:
+    replicating(pair)
+    before = disk_digest(pair.replica)
+    vm = find_vm(pair.primary, "VM01")
+    assert vm is not None
+    write_guest_data(pair.primary, "VM01", 5 * MIB, b"n" * (3 * 65536))
+    path = pair.primary.real_path(vm["disks"][0]["path"])
+    stream = b"".join(encode_blocks([(0, path, [80, 81, 82])]))
+    peer = PeerIdentity(PRIMARY_FQDN, (PRIMARY_FQDN,), pair.primary_thumbprint, "lab", "D:\\Replica")
+    with pytest.raises(SimError, match="ended inside a record"), pair.replica.transaction():
+        REPLICA_OPERATIONS["apply_log"](pair.replica, peer, {"vm_id": vm["id"], "first": None, "count": 1},
+                                        iter([stream[: len(stream) - 1000]]))
+    assert disk_digest(pair.replica) == before
+    assert not any(pair.replica.state_dir.rglob("*.data"))
+
+
+def test_crash_after_partial_apply_rolls_back_on_restart(pair: Pair) -> None:
+    replicating(pair)
+    before = disk_digest(pair.replica)
+    replica_vm = find_vm(pair.replica, "VM01")
+    assert replica_vm is not None
+    disks = replica_vm["disks"]
+    records = [(0, 7 * MIB, b"x" * 70000), (0, 2 * MIB, b"y" * 5000)]
+    journal_id = new_guid()
+    stage(pair.replica, disks, iter(records), journal_id)
+    # the "crash": the first record reached the disk, the state was never saved
+    first = next(iter_journal(pair.replica.real_path(disks[0]["path"]).parent / ".journal" / f"{journal_id}.data"))
+    write_at(pair.replica.real_path(disks[0]["path"]), first[1], first[2])
+    assert disk_digest(pair.replica) != before
+    hv_state._RECOVERED.discard(str(pair.replica.state_dir))  # a new process opens the host
+    restarted = pair.lab.add(Host.open(pair.replica.state_dir), REPLICA_FQDN)
+    call(restarted, "Get-VM")
+    assert disk_digest(restarted) == before
+    write_guest_data(pair.primary, "VM01", 0, b"later")
+    pair.primary.clock.advance(30)
+    assert run_due(pair.primary)["sent"] == 1
+    assert read_guest_data(restarted, "VM01", 0, 5) == b"later"
+
+
+def test_committed_journal_is_kept_not_rolled_back(pair: Pair) -> None:
+    replicating(pair)
+    replica_vm = find_vm(pair.replica, "VM01")
+    assert replica_vm is not None
+    journal_id = new_guid()
+    stage(pair.replica, replica_vm["disks"], iter([(0, MIB, b"committed")]), journal_id)
+    with pair.replica.transaction():
+        apply_journal(pair.replica, replica_vm["disks"], journal_id, None)
+        replica_vm["replication"]["last_journal"] = journal_id
+    hv_state._RECOVERED.discard(str(pair.replica.state_dir))
+    restarted = Host.open(pair.replica.state_dir)
+    assert read_guest_data(restarted, "VM01", MIB, 9) == b"committed"
+    assert not any((pair.replica.state_dir).rglob("*.ready"))
