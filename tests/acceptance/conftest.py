@@ -1,8 +1,9 @@
-"""Started hosts for the acceptance tests: one ``python -m simulator serve`` process per module.
+"""Started hosts for the acceptance tests: two ``python -m simulator serve`` processes for the session.
 
-Each test gets the module's host restored to the snapshot taken right after start (``/_sim/restore``),
-so tests are isolated without paying a process start each; ``remote`` is parametrised over every client
-library and auth mode of :data:`tests.acceptance.support.CLIENT_MODES`.
+``host`` is a Server 2016 primary, ``peer_host`` a Server 2019 replica. Each test gets them restored to the
+snapshot taken right after start (``/_sim/restore``), so tests are isolated without paying a process start
+each; ``remote`` is parametrised over every client library and auth mode of
+:data:`tests.acceptance.support.CLIENT_MODES`. Tests about starting, stopping or killing hosts start their own.
 """
 
 from __future__ import annotations
@@ -24,19 +25,37 @@ PRIMARY_TOPOLOGY = {
 CLEAN = "acceptance-clean"
 
 
-@pytest.fixture(scope="module")
+PEER_TOPOLOGY = {"name": "Hyper-v-repl", "os": "2019", "address": "192.168.101.213", "vms": []}
+
+
+@pytest.fixture(scope="session")
 def started_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    """The module's host, with a snapshot of its first state named ``acceptance-clean``."""
+    """The primary (Server 2016), with a snapshot of its first state named ``acceptance-clean``."""
     with start_host(tmp_path_factory.mktemp("accept"), "Hyper-v-prim", topology=PRIMARY_TOPOLOGY) as host:
+        control(host, "POST", "/snapshot", json={"name": CLEAN})
+        yield host
+
+
+@pytest.fixture(scope="session")
+def started_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
+    """The replica (Server 2019, ``--os 2019`` through its topology), snapshot ``acceptance-clean``."""
+    with start_host(tmp_path_factory.mktemp("peer"), "Hyper-v-repl", topology=PEER_TOPOLOGY) as host:
         control(host, "POST", "/snapshot", json={"name": CLEAN})
         yield host
 
 
 @pytest.fixture
 def host(started_host: RunningHost) -> RunningHost:
-    """The module's host, brought back to its first state."""
+    """The primary, brought back to its first state."""
     control(started_host, "POST", "/restore", json={"name": CLEAN})
     return started_host
+
+
+@pytest.fixture
+def peer_host(started_peer: RunningHost) -> RunningHost:
+    """The replica, brought back to its first state."""
+    control(started_peer, "POST", "/restore", json={"name": CLEAN})
+    return started_peer
 
 
 @pytest.fixture(params=CLIENT_MODES, ids=MODE_IDS)

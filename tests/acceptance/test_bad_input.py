@@ -98,7 +98,7 @@ def unparsable_soup(draw: st.DrawFn) -> str:
 SURELY_FAILING = cut_inside_quotes() | unclosed_block() | unknown_cmdlet() | wrong_parameter_type() | unparsable_soup()
 SOUP = st.lists(st.sampled_from(READ_ONLY_WORDS) | WORD, min_size=1, max_size=20).map(" ".join)
 CLIENT = st.sampled_from(CLIENT_MODES)
-SETTINGS = settings(max_examples=200, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=160, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
@@ -134,7 +134,7 @@ def test_token_soup_never_crashes_or_changes_the_host(host: RunningHost) -> None
     cache: dict[Any, Remote] = {}
     before = state_of(host)
 
-    @settings(SETTINGS, max_examples=100)
+    @settings(SETTINGS, max_examples=80)
     @given(script=SOUP, mode=CLIENT)
     def check(script: str, mode: tuple[str, str, bool]) -> None:
         done = _run(host, mode, script, cache)

@@ -9,31 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
 
 import pytest
 
-from simulator.launcher import RunningHost, start_host
+from simulator.launcher import RunningHost
 from tests.acceptance.support import Remote, pull, push
-
-
-@pytest.fixture(scope="module")
-def second_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    """The replica host of the pair."""
-    topology = {"name": "Hyper-v-repl", "address": "192.168.101.213", "vms": []}
-    with start_host(tmp_path_factory.mktemp("repl"), "Hyper-v-repl", topology=topology) as host:
-        yield host
 
 
 @pytest.mark.parametrize(("source_mode", "target_mode"), [
     (("pywinrm", "basic", True), ("pypsrp", "ntlm", False)),
     (("pypsrp", "basic", True), ("pywinrm", "ntlm", False)),
 ], ids=["pywinrm-to-pypsrp", "pypsrp-to-pywinrm"])
-def test_random_file_moves_between_hosts(host: RunningHost, second_host: RunningHost,
+def test_random_file_moves_between_hosts(host: RunningHost, peer_host: RunningHost,
                                          source_mode: tuple[str, str, bool],
                                          target_mode: tuple[str, str, bool]) -> None:
     data = os.urandom(12_000 + int.from_bytes(os.urandom(1), "big") * 16)  # several chunks, odd sizes
-    source, target = Remote(host, *source_mode), Remote(second_host, *target_mode)
+    source, target = Remote(host, *source_mode), Remote(peer_host, *target_mode)
     push(source, r"C:\Users\Public\original.bin", data)  # put the random bytes on the first host
     moved = pull(source, r"C:\Users\Public\original.bin")
     target.ok(r"New-Item -ItemType Directory -Path D:\Incoming -Force | Out-Null")

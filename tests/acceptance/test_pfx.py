@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from collections.abc import Iterator
 
 import pytest
 from cryptography import x509
@@ -22,17 +21,10 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from cryptography.x509.oid import NameOID
 
-from simulator.launcher import RunningHost, start_host
+from simulator.launcher import RunningHost
 from tests.acceptance.support import Remote, error_text, push
 
 PFX_PATH = r"C:\Windows\Temp\replica.pfx"
-
-
-@pytest.fixture(scope="module")
-def host_2019(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    """A Server 2019 host (``serve --os 2019``)."""
-    with start_host(tmp_path_factory.mktemp("os2019"), "Hyper-v-2019", extra_args=["--os", "2019"]) as host:
-        yield host
 
 
 def make_pfx(password: str, aes: bool) -> tuple[bytes, str]:
@@ -64,10 +56,11 @@ def import_pfx(remote: Remote, password: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("mode", [("pywinrm", "basic", True), ("pypsrp", "ntlm", False)], ids=["pywinrm", "pypsrp"])
-def test_aes_pfx_imports_on_2019_only(host: RunningHost, host_2019: RunningHost, mode: tuple[str, str, bool]) -> None:
+def test_aes_pfx_imports_on_2019_only(host: RunningHost, peer_host: RunningHost, mode: tuple[str, str, bool]) -> None:
     password = secrets.token_urlsafe(12)
     data, thumbprint = make_pfx(password, aes=True)
-    on_2016, on_2019 = Remote(host, *mode), Remote(host_2019, *mode)
+    on_2016, on_2019 = Remote(host, *mode), Remote(peer_host, *mode)
+    assert peer_host.info["os"] == "2019" and host.info["os"] == "2016"
     for remote in (on_2016, on_2019):
         push(remote, PFX_PATH, data)
 
