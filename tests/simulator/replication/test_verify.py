@@ -26,7 +26,8 @@ NOW = dt.datetime.now(dt.UTC)
 
 
 def _policy(**overrides: object) -> TrustPolicy:
-    base: dict[str, object] = {"roots": [ROOT.cert], "intermediates": [], "now": NOW, "check_revocation": False}
+    now = dt.datetime.now(dt.UTC)  # certificates made inside a test start at the real time, not at import
+    base: dict[str, object] = {"roots": [ROOT.cert], "intermediates": [], "now": now, "check_revocation": False}
     base.update(overrides)
     return TrustPolicy(**base)  # type: ignore[arg-type]  # test overrides are typed by the caller
 
