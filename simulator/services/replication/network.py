@@ -11,6 +11,7 @@ survive restarts and snapshots.
 from __future__ import annotations
 
 import copy
+import functools
 import ipaddress
 import json
 import logging
@@ -44,6 +45,13 @@ _RUNTIMES: dict[str, Runtime] = {}
 
 
 def _key(state_dir: Path) -> str:
+    return _resolved(str(state_dir))
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolved(state_dir: str) -> str:
+    """The resolved state folder, computed once per spelling: faults are looked up for every chunk sent,
+    and resolving a path (an lstat per component) there capped a served host's transfers near 50 MiB/s."""
     return str(Path(state_dir).resolve())
 
 
