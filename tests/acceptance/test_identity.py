@@ -16,6 +16,7 @@ import yaml
 from simulator.topology import TopologyError, validate_host
 from tests.acceptance.support import Remote, error_records
 
+COMPUTER_NAME = r"HKLM:\SYSTEM\CurrentControlSet\Control\ComputerName"
 TCPIP = r"HKLM:\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters"
 
 
@@ -59,6 +60,9 @@ def test_suffix_and_rename_are_pending_until_restart(remote: Remote) -> None:
     # pending: the NV values differ from the active ones, which still answer
     assert values == {"Hostname": "Hyper-v-prim", "NV Hostname": "Hyper-v-one", "Domain": "",
                       "NV Domain": "test.net"}
+    names = remote.ok(f"(Get-ItemProperty '{COMPUTER_NAME}\\ComputerName').ComputerName; "
+                      f"(Get-ItemProperty '{COMPUTER_NAME}\\ActiveComputerName').ComputerName").split()
+    assert names == ["HYPER-V-ONE", "HYPER-V-PRIM"]  # the pending and the active NetBIOS name
     assert remote.cmd("hostname").stdout.strip() == "Hyper-v-prim"
     assert ipconfig_field(remote.cmd("ipconfig /all").stdout, "Primary Dns Suffix") == ""
 
