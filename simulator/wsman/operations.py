@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+from simulator.ps.api import ENVIRONMENT_SOURCES
 from simulator.wsman import faults
 from simulator.wsman.envelope import NS, SHELL_CMD_URI, Request, option_true, parse_duration, q, response
 from simulator.wsman.shells import ShellManager
@@ -108,9 +109,9 @@ def create(request: Request, manager: ShellManager, caller: Caller) -> bytes:
 
 
 def default_environment(manager: ShellManager) -> dict[str, str]:
-    """The variables every WinRS shell starts with."""
+    """The variables every WinRS shell starts with; the subsystems' (COMPUTERNAME after a rename …) win."""
     name = str(manager.host.info.get("name", manager.machine)).upper()
-    return {
+    fixed = {
         "COMPUTERNAME": name,
         "ComSpec": "C:\\Windows\\system32\\cmd.exe",
         "OS": "Windows_NT",
@@ -125,6 +126,10 @@ def default_environment(manager: ShellManager) -> dict[str, str]:
         "USERPROFILE": "C:\\Users\\Administrator",
         "windir": "C:\\Windows",
     }
+    with manager.host.lock:
+        for source in ENVIRONMENT_SOURCES:
+            fixed.update(source(manager.host))
+    return fixed
 
 
 def command(request: Request, manager: ShellManager, caller: Caller) -> bytes:
