@@ -71,8 +71,9 @@ def test_suffix_and_rename_are_pending_until_restart(remote: Remote) -> None:
     assert remote.cmd("hostname").stdout.strip() == "Hyper-v-one"
     after = remote.cmd("ipconfig /all").stdout
     assert ipconfig_field(after, "Primary Dns Suffix") == "test.net"
-    fqdn = remote.ok("[System.Net.Dns]::GetHostEntry('localhost').HostName").strip()
+    fqdn = remote.ok("[System.Net.Dns]::GetHostByName($env:COMPUTERNAME).HostName").strip()
     assert fqdn.lower() == "hyper-v-one.test.net"
+    assert remote.ok("$env:COMPUTERNAME").strip() == "HYPER-V-ONE"
 
 
 @pytest.mark.parametrize(
