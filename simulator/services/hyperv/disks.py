@@ -343,8 +343,12 @@ def apply_journal(host: Host, disks: list[dict[str, Any]], journal_id: str, poin
     return applied
 
 
-def recover_journal(host: Host, disks: list[dict[str, Any]], committed: str | None) -> None:
-    """Finish what a crash interrupted: forget the committed cycle's journal, roll back any other one."""
+def recover_journal(host: Host, disks: list[dict[str, Any]], committed: str | None, incarnation: str = "") -> None:
+    """Finish what a crash interrupted: forget the committed cycle's journal, roll back any other one.
+
+    Journal ids start with the replication relationship's ``incarnation``; journals of an earlier
+    relationship of the same VM (before a reverse or a removal) are stale and only deleted.
+    """
     if not disks:
         return
     folder = journal_dir(host, disks)
@@ -352,7 +356,7 @@ def recover_journal(host: Host, disks: list[dict[str, Any]], committed: str | No
         return
     for ready in folder.glob("*.ready"):
         journal_id = ready.stem
-        if journal_id != committed:
+        if journal_id != committed and journal_id.startswith(f"{incarnation}_"):
             log.warning("rolling back a replication cycle interrupted on %s", host.info.get("name"))
             for index, offset, data in iter_journal(folder / f"{journal_id}.pre"):
                 write_at(host.real_path(disks[index]["path"]), offset, data)

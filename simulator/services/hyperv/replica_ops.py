@@ -92,7 +92,7 @@ def _replica_vm(host: Host, peer: PeerIdentity, payload: dict[str, Any], states:
     vm = find_vm_by_id(host, str(payload.get("vm_id", "")))
     rep = vm.get("replication") if vm else None
     if vm is not None and rep is not None:
-        recover_journal(host, vm["disks"], rep.get("last_journal"))
+        recover_journal(host, vm["disks"], rep.get("last_journal"), rep.get("incarnation", ""))
     if vm is None or rep is None or rep["mode"] != "Replica":
         _drain(data)
         raise hyperv_error(f"The Replica server has no replica virtual machine with ID '{payload.get('vm_id')}'",
@@ -126,7 +126,7 @@ def replica_disk_path(storage: str, vm_id: str, disk_name: str) -> str:
 def new_replica_record(peer: PeerIdentity, payload: dict[str, Any], state: str, at: dt.datetime) -> dict[str, Any]:
     """The replication record of a replica VM."""
     return {
-        "mode": "Replica", "state": state, "primary_server": peer.fqdn,
+        "mode": "Replica", "state": state, "primary_server": peer.fqdn, "incarnation": new_guid(),
         "replica_server": payload.get("replica_server", ""), "replica_port": int(payload.get("port", 443)),
         "auth_type": payload.get("auth_type", "Certificate"), "thumbprint": peer.thumbprint,
         "frequency": int(payload.get("frequency", 300)), "recovery_history": int(payload.get("recovery_history", 0)),
@@ -242,7 +242,7 @@ def apply_log(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: Ite
         except SimError:
             _drain(data)
             raise
-    journal_id = new_guid()
+    journal_id = f"{rep.get('incarnation', '')}_{new_guid()}"
     stage(host, vm["disks"], decode_blocks(data or iter(())), journal_id)
     for key in ("frequency", "recovery_history", "vss_frequency"):
         if key in payload:

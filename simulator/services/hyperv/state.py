@@ -107,7 +107,7 @@ def _recover_interrupted_applies(host: Host, records: list[dict[str, Any]]) -> N
     for vm in records:
         rep = vm.get("replication")
         if rep and rep.get("mode") == "Replica":
-            recover_journal(host, vm["disks"], rep.get("last_journal"))
+            recover_journal(host, vm["disks"], rep.get("last_journal"), rep.get("incarnation", ""))
 
 
 def default_server_settings() -> dict[str, Any]:

@@ -55,7 +55,7 @@ def test_crash_after_partial_apply_rolls_back_on_restart(pair: Pair) -> None:
     assert replica_vm is not None
     disks = replica_vm["disks"]
     records = [(0, 7 * MIB, b"x" * 70000), (0, 2 * MIB, b"y" * 5000)]
-    journal_id = new_guid()
+    journal_id = f"{replica_vm['replication']['incarnation']}_{new_guid()}"
     stage(pair.replica, disks, iter(records), journal_id)
     # the "crash": the first record reached the disk, the state was never saved
     first = next(iter_journal(pair.replica.real_path(disks[0]["path"]).parent / ".journal" / f"{journal_id}.data"))
@@ -75,7 +75,7 @@ def test_committed_journal_is_kept_not_rolled_back(pair: Pair) -> None:
     replicating(pair)
     replica_vm = find_vm(pair.replica, "VM01")
     assert replica_vm is not None
-    journal_id = new_guid()
+    journal_id = f"{replica_vm['replication']['incarnation']}_{new_guid()}"
     stage(pair.replica, replica_vm["disks"], iter([(0, MIB, b"committed")]), journal_id)
     with pair.replica.transaction():
         apply_journal(pair.replica, replica_vm["disks"], journal_id, None)
@@ -83,4 +83,17 @@ def test_committed_journal_is_kept_not_rolled_back(pair: Pair) -> None:
     hv_state._RECOVERED.discard(str(pair.replica.state_dir))
     restarted = Host.open(pair.replica.state_dir)
     assert read_guest_data(restarted, "VM01", MIB, 9) == b"committed"
+    assert not any((pair.replica.state_dir).rglob("*.ready"))
+
+
+def test_journal_of_an_earlier_relationship_is_not_rolled_back(pair: Pair) -> None:
+    replicating(pair)
+    replica_vm = find_vm(pair.replica, "VM01")
+    assert replica_vm is not None
+    stale = f"some-earlier-relationship_{new_guid()}"
+    stage(pair.replica, replica_vm["disks"], iter([(0, MIB, b"old cycle")]), stale)
+    apply_journal(pair.replica, replica_vm["disks"], stale, None)
+    hv_state._RECOVERED.discard(str(pair.replica.state_dir))
+    restarted = Host.open(pair.replica.state_dir)
+    assert read_guest_data(restarted, "VM01", MIB, 9) == b"old cycle"
     assert not any((pair.replica.state_dir).rglob("*.ready"))
