@@ -101,3 +101,12 @@ def test_bad_hosts_entries_stop_serve(tmp_path: Path) -> None:
                            "--topology", str(topology)], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert "hosts_entries[0]: 'bad name' is not a valid host name" in done.stderr
+
+
+def test_suffix_through_reg_add_and_shutdown(remote: Remote) -> None:
+    key = r"HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters"
+    assert remote.cmd(f'reg add "{key}" /v "NV Domain" /t REG_SZ /d test.net /f').code == 0
+    assert ipconfig_field(remote.cmd("ipconfig /all").stdout, "Primary Dns Suffix") == ""
+    assert remote.cmd("shutdown /r /t 0").code == 0
+    assert ipconfig_field(remote.cmd("ipconfig /all").stdout, "Primary Dns Suffix") == "test.net"
+    assert "Domain    REG_SZ    test.net" in remote.cmd(f'reg query "{key}" /v Domain').stdout
