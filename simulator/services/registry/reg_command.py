@@ -179,7 +179,9 @@ def confirmed(call: CmdCall) -> bool:
                           "hives other than HKLM; /reg:32; query /f /t /k /c /e /z /se")
 def reg(call: CmdCall) -> CmdResult:
     """Run ``reg <subcommand> …``. Not modelled: see the registration's not_modelled list."""
-    if not call.argv or call.argv[0] in ("/?", "-?"):
+    if any(arg in ("/?", "-?") for arg in call.argv[:2]):  # reg /?, reg add /?
+        return not_modelled("reg usage text (/?)")
+    if not call.argv:
         return CmdResult(stderr=f'ERROR: Invalid syntax.{CRLF}Type "REG /?" for usage.{CRLF}', exit_code=1)
     subcommand = call.argv[0].lower()
     if subcommand in SUBCOMMANDS_NOT_MODELLED:
