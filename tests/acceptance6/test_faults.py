@@ -80,6 +80,8 @@ def test_link_cut_during_a_cycle_resumes_without_corruption(lab6: Lab) -> None:
     assert missed >= 1
     # The point taken before the interrupted cycle still holds the bytes it had (all zeros).
     assert _latest_failover_hash(lab6, point_before) == sha256_upper(bytes(DISK_BYTES))
+    # ...and so does the latest state: the interrupted cycle left nothing half-applied.
+    assert _latest_failover_hash(lab6) == sha256_upper(bytes(DISK_BYTES))
     lab6.control(PRIMARY, "replication/network/rate", {"bytes_per_second": None})
     lab6.control(PRIMARY, "replication/network/restore", {"peer": None})
     lab6.advance(FREQUENCY)
