@@ -77,6 +77,11 @@ def _apply_text_extension(request: issue.CertRequest, text: str) -> None:
     oid = oid.strip()
     if oid == EXT_EKU:
         request.ekus = [ObjectIdentifier(o.strip()) for o in value.split(",") if o.strip()]
+        if not request.ekus:
+            # ASSUMPTION: CertEnroll refuses an empty EKU list as an invalid parameter (0x80070057),
+            # as it refuses other malformed values; an empty EKU extension is not valid DER.
+            msg = "an Enhanced Key Usage text extension needs at least one OID"
+            raise ValueError(msg)
     elif oid == EXT_SAN:
         # ASSUMPTION: a SAN text extension replaces the names taken from -DnsName.
         request.dns_names, request.ip_addresses = [], []

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.core.errors import SimError
+from simulator.ps.runner import run_script
 from simulator.services.certs import issue, store
 from simulator.services.certs.views import dns_name_objects
 from tests.conftest import make_host
@@ -142,3 +143,17 @@ def test_any_arguments_give_a_certificate_or_a_windows_error(
             assert store.list_certificates(host, "My") == []
             return
         assert store.find_certificate(host, obj.get("Thumbprint")) is not None
+
+
+def test_empty_eku_text_extension_is_an_invalid_parameter(sim_host) -> None:
+    """`-TextExtension '2.5.29.37={text}'` (no OID) is refused with 0x80070057, and no certificate is stored."""
+    before = run_script(sim_host, "@(Get-ChildItem Cert:\\LocalMachine\\My).Count").stdout.strip()
+    result = run_script(
+        sim_host,
+        "New-SelfSignedCertificate -DnsName a.test.net -CertStoreLocation Cert:\\LocalMachine\\My "
+        "-TextExtension '2.5.29.37={text}'",
+    )
+    assert result.exit_code != 0
+    assert "0x80070057" in result.stderr or "parameter is incorrect" in result.stderr.lower()
+    after = run_script(sim_host, "@(Get-ChildItem Cert:\\LocalMachine\\My).Count").stdout.strip()
+    assert after == before
