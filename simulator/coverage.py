@@ -34,6 +34,21 @@ never ignored. In particular, the simulator does not model:
 - Active Directory, Kerberos, DNS servers: hosts are workgroup machines; names resolve through the
   hosts file and the lab map only.
 
+Simplifications of what *is* modelled (each marked `# ASSUMPTION:` or documented in its module):
+
+- `Start-VMInitialReplication` over the network copies the disks before it returns, so the state
+  `InitialReplicationInProgress` is never observed from outside; scheduled (`-InitialReplicationStartTime`)
+  and media (`-DestinationPath`) initial replication are modelled.
+- Replication health counts missed cycles per monitoring interval (12 h by default): after a long outage
+  a VM stays Warning until the interval ends or `Reset-VMReplicationStatistics`.
+- Hyper-V cmdlets that talk to the replica hold the primary host's lock while they do; scheduled cycles do not.
+- Event ids for certificate failures (29212, 29216, 29230, 29232) and many error texts are assumptions
+  (fact sheet §10); HRESULTs follow the fact sheet where it gives them.
+- Restart-Computer is instantaneous and the caller's WinRM connection survives it.
+- Pipelines run stage by stage (not streaming); `Format-*` output is text.
+- Certificate private keys are stored unencrypted in the host's state file (never in logs or /_sim/state).
+- Real CRL downloads, OCSP, proxies, clusters (Replica Broker), Kerberos listeners, extended replication.
+
 """
 
 
