@@ -144,3 +144,29 @@ def test_token_soup_never_crashes_or_changes_the_host(host: RunningHost) -> None
 
     check()
     assert state_of(host) == before
+
+
+CMD_WORDS = ["hostname", "ipconfig", "/all", "reg", "query", "HKLM\\SOFTWARE", "/v", "/s", "netsh", "advfirewall",
+             "firewall", "show", "rule", "name=all", "dir=in", "find", "/c", "/i", '"Hyper-V "', "type",
+             "C:\\Windows\\System32\\drivers\\etc\\hosts", "echo", "set", "ver", "%COMPUTERNAME%", "%NOPE%", "&",
+             "&&", "||", "|", "^", '"', "(", ")", "<", "nul", "cmd", "/c", "powershell", "-Command", "Get-VM", "x"]
+CMD_SOUP = st.lists(st.sampled_from(CMD_WORDS) | WORD, min_size=1, max_size=12).map(" ".join)
+
+
+@pytest.mark.slow
+def test_cmd_soup_never_crashes_or_changes_the_host(host: RunningHost) -> None:
+    """Random cmd.exe lines from read-only commands and cmd's operators (no output redirection)."""
+    cache: dict[Any, Remote] = {}
+    before = state_of(host)
+
+    @settings(SETTINGS, max_examples=50)
+    @given(line=CMD_SOUP, mode=CLIENT)
+    def check(line: str, mode: tuple[str, str, bool]) -> None:
+        if mode not in cache:
+            cache[mode] = Remote(host, *mode)
+        done = cache[mode].cmd(line)
+        assert isinstance(done.code, int)
+        assert "Traceback" not in done.stdout + done.stderr, line
+
+    check()
+    assert state_of(host) == before
