@@ -137,16 +137,13 @@ def convert(value: Any, param: Param, spec: CmdletSpec) -> Any:
                 spec,
             )
         if kind == "securestring":
-            if isinstance(value, SecureString):
-                return value
-            raise SimError(
+            if value is None or isinstance(value, SecureString):
+                return value  # $null binds to an optional SecureString parameter as is
+            raise _binding_error(
                 f"Cannot bind parameter '{param.name}'. Cannot convert the \"{to_str(value)}\" value of "
-                f'type "{type(value).__name__ if not isinstance(value, str) else "System.String"}" to type '
-                '"System.Security.SecureString".',
-                f"CannotConvertArgumentNoMessage,{cmdlet_type(spec)}",
-                "InvalidArgument",
-                exception_type="System.Management.Automation.ParameterBindingException",
-                terminating=True,
+                f'type "{type_name_of(value)}" to type "System.Security.SecureString".',
+                "CannotConvertArgumentNoMessage",
+                spec,
             )
         if kind == "object[]":
             return as_list(value)
