@@ -202,11 +202,12 @@ def index_value(target: Any, index: Any) -> Any:
         if isinstance(index, list):
             return [target.get(i) for i in index]
         return target.get(index)
-    if isinstance(target, PSObject):
-        return get_member(target, to_str(index))
-    if isinstance(target, list | tuple | str | bytes):
-        position = to_int(index)
-        if -len(target) <= position < len(target):
-            return target[position]
-        return None
-    raise NotModelledError(f"indexing a value of type {type(target).__name__}")
+    if isinstance(target, PSObject) and isinstance(index, str):
+        return get_member(target, index)
+    if not isinstance(target, list | tuple | str | bytes):
+        # PowerShell 3+: a scalar indexes as a one-element array ($x[0] and $x[-1] are $x, $x[1] is $null).
+        target = [target]
+    position = to_int(index)
+    if -len(target) <= position < len(target):
+        return target[position]
+    return None
