@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from hvrepl.cli import main
 from hvrepl.lab.lab import Lab, parse_duration
-from hvrepl.lab.labfile import LabError, check_topology, load_topology
+from hvrepl.lab.labfile import LabError, check_topology, host_topology, load_topology
 from hvrepl.lab.process import is_running
 
 
@@ -146,3 +146,16 @@ def test_disk_full_and_revoke_unknown(lab: Lab) -> None:
     assert result["free_bytes"] <= 1024
     with pytest.raises(LabError, match="404"):
         lab.revoke("Hyper-v-prim", thumbprint="AB" * 20)
+
+
+def test_host_topology_keeps_every_simulator_key() -> None:
+    """The topology handed to a host keeps its pre-filled hosts entries (a lab can start with a wrong one)."""
+    host = {
+        "name": "Hyper-v-prim",
+        "address": "192.168.101.209",
+        "hosts_entries": [["192.168.101.99", "hyper-v-repl.test.net"]],
+        "winrm": {"url": "https://127.0.0.1:5986/wsman"},
+    }
+    topology = host_topology(host)
+    assert topology["hosts_entries"] == [["192.168.101.99", "hyper-v-repl.test.net"]]
+    assert "winrm" not in topology
