@@ -11,6 +11,7 @@ handle is refused with NotModelledError naming it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
@@ -100,10 +101,24 @@ class ExpressionMixin:
         if handler is None:
             if kind == "pipeline":
                 return self.eval_pipeline_value(node)
+            statement = getattr(self, f"stmt_{kind}", None)
+            if statement is not None:
+                return self.eval_statement_value(statement, node)
             if kind == "ERROR":
                 raise NotModelledError(f"the syntax '{self.source.node_text(node)[:40]}'")
             raise NotModelledError(f"the expression '{kind}'")
         return handler(node)
+
+    def eval_statement_value(self: Interpreter, run: Callable[[Node, list[Any]], None], node: Node) -> Any:
+        """A statement used as a value (``$x = if …``, ``@{k = foreach …}``): its output, collected as ``$( … )`` does.
+
+        PowerShell's grammar takes a whole statement on the right of ``=`` and as a hash-literal value;
+        one output object gives the object, several an array, none ``$null``.
+        """
+        out: list[Any] = []
+        run(node, out)
+        out = [o for o in out if o is not VOID]
+        return None if not out else out[0] if len(out) == 1 else out
 
     def _binary(self: Interpreter, node: Node) -> Any:
         children = [c for c in node.children if c.type != "comment"]
