@@ -67,28 +67,43 @@ class CommandMixin:
         redirects = [
             self._redirection(r) for r in redirections for r in (r.named_children if r.type == "redirections" else [r])
         ]
-        with self.redirected(redirects) as sink:
-            current: list[Any] | None = None
-            for index, element in enumerate(elements):
-                if element.type == "command":
-                    current = self.run_command(element, current)
-                elif index == 0:
-                    if _is_silent(element):
-                        self.eval_expression(element)
-                        current = []
-                        continue
-                    value = self.eval_expression(element)
-                    current = [] if value is VOID else list(enumerate_value(value))
-                else:
-                    raise SimError(
-                        "Expressions are only allowed as the first element of a pipeline.",
-                        "ExpressionsMustBeFirstInPipeline",
-                        "ParserError",
-                        terminating=True,
-                        exception_type="System.Management.Automation.ParseException",
-                    )
+        has_command = any(element.type == "command" for element in elements)
+        if has_command:
+            self.pipeline_failures.append(False)
+        try:
+            with self.redirected(redirects) as sink:
+                current = self._run_elements(elements)
+        finally:
+            if has_command:
+                # $? after a pipeline is false when one of its own commands wrote an error, even under
+                # -ErrorAction SilentlyContinue; errors inside nested pipelines (@(…), $(…), arguments,
+                # function bodies) set only those pipelines' $? (about_Automatic_Variables).
+                self.last_ok = not self.pipeline_failures.pop()
         result = [o for o in (current or []) if o is not VOID]
         return sink(result)
+
+    def _run_elements(self: Interpreter, elements: list[Node]) -> list[Any] | None:
+        """The elements of a pipeline, in turn; the objects the last one outputs."""
+        current: list[Any] | None = None
+        for index, element in enumerate(elements):
+            if element.type == "command":
+                current = self.run_command(element, current)
+            elif index == 0:
+                if _is_silent(element):
+                    self.eval_expression(element)
+                    current = []
+                    continue
+                value = self.eval_expression(element)
+                current = [] if value is VOID else list(enumerate_value(value))
+            else:
+                raise SimError(
+                    "Expressions are only allowed as the first element of a pipeline.",
+                    "ExpressionsMustBeFirstInPipeline",
+                    "ParserError",
+                    terminating=True,
+                    exception_type="System.Management.Automation.ParseException",
+                )
+        return current
 
     def eval_pipeline_value(self: Interpreter, node: Node | None) -> Any:
         """A pipeline used as a value (``$x = …``, ``if (…)``): an expression's own value, else its output."""
@@ -285,6 +300,7 @@ class CommandMixin:
         lines = result.stdout.replace("\r\n", "\n").split("\n")
         if lines and lines[-1] == "":
             lines.pop()
+        failed_before = bool(self.pipeline_failures) and self.pipeline_failures[-1]
         for line in [ln for ln in result.stderr.replace("\r\n", "\n").split("\n") if ln]:
             error = SimError(
                 line,
@@ -294,6 +310,9 @@ class CommandMixin:
                 exception_type="System.Management.Automation.RemoteException",
             )
             self.write_error_record(self.record(error, node, program), self.error_action())
+        if self.pipeline_failures:
+            # ASSUMPTION: a console program's $? follows its exit code, whatever it wrote on stderr.
+            self.pipeline_failures[-1] = failed_before or result.exit_code != 0
         self.last_ok = result.exit_code == 0
         return lines
 

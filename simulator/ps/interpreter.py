@@ -100,6 +100,8 @@ class Interpreter(ExpressionMixin, AccessMixin, CommandMixin, ScriptBlockMixin, 
         self.error_sinks: list[list[Any] | None] = []
         self.last_ok = True
         self.previous_ok = True
+        # One flag per running command pipeline: did one of ITS commands write an error? ($? after it)
+        self.pipeline_failures: list[bool] = []
         self.try_depth = 0
         self.output_encoding = "oem"
         self.stdin: Any = None
@@ -222,9 +224,15 @@ class Interpreter(ExpressionMixin, AccessMixin, CommandMixin, ScriptBlockMixin, 
             return str(common["ErrorAction"])
         return to_str(self.get_variable("ErrorActionPreference")) or "Continue"
 
+    def mark_failed(self) -> None:
+        """A command failed: ``$?`` is false, and so is the ``$?`` of the pipeline it runs in."""
+        self.last_ok = False
+        if self.pipeline_failures:
+            self.pipeline_failures[-1] = True
+
     def write_error_record(self, record: ErrorRecord, action: str, error_variable: list[Any] | None = None) -> None:
         """Handle a non-terminating error under ``action``."""
-        self.last_ok = False
+        self.mark_failed()
         if action.lower() == "stop":
             raise PSRuntimeError(record, True)
         if error_variable is not None:
@@ -239,7 +247,7 @@ class Interpreter(ExpressionMixin, AccessMixin, CommandMixin, ScriptBlockMixin, 
 
     def report(self, failure: PSRuntimeError) -> None:
         """An uncaught terminating error: written to the error stream and ``$Error``."""
-        self.last_ok = False
+        self.mark_failed()
         self.errors.insert(0, failure.record)
         sink = self.error_sinks[-1] if self.error_sinks else self.streams.errors
         if sink is not None:

@@ -116,7 +116,8 @@ def run_script(
             _fatal(interp, f"internal simulator error: {type(error).__name__}", "SimulatorInternalError")
             exit_code = 1
     if exit_code is None:
-        # ASSUMPTION (fact sheet §10.15): powershell.exe exits 1 when the last statement failed ($? false).
+        # Fact sheet §11: powershell.exe exits 1 when $? of the last statement is false (a statement-
+        # terminating error earlier in the script does not count once a later statement succeeds).
         exit_code = 0 if interp.last_ok else 1
     stdout = format_objects(out)
     streams = interp.streams

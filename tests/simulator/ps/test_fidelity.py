@@ -25,3 +25,32 @@ def test_indexing_null_is_a_null_array_error(ps: Run) -> None:
     assert result.exit_code == 1
     assert "Cannot index into a null array." in result.stderr
     assert "NullArray" in result.stderr
+
+
+_NO_EVENTS = "Get-WinEvent -LogName Microsoft-Windows-Hyper-V-VMMS-Admin -ErrorAction SilentlyContinue"
+
+
+def test_exit_code_follows_the_last_pipeline_not_a_nested_one(ps: Run) -> None:
+    result = ps(f"@({_NO_EVENTS} | Select-Object Id) | ConvertTo-Json")
+    assert (result.stdout, result.exit_code) == ("", 0)
+
+
+def test_silently_continue_still_makes_the_last_statement_fail(ps: Run) -> None:
+    result = ps(_NO_EVENTS)
+    assert (result.stderr, result.exit_code) == ("", 1)
+    assert lines(ps(f"{_NO_EVENTS} | Out-Null; $?")) == ["False"]
+
+
+def test_a_failed_statement_before_a_successful_one_exits_0(ps: Run) -> None:
+    assert ps(f"{_NO_EVENTS}; 'done'").exit_code == 0
+    assert ps("Get-Item C:\\nope; 'done'").exit_code == 0
+
+
+def test_a_function_writing_an_error_leaves_the_callers_status_true(ps: Run) -> None:
+    # about_Automatic_Variables: Write-Error inside a function sets $? false only inside it.
+    assert lines(ps('function f { Write-Error x 2>$null; "in $?" }; f; "out $?"')) == ["in False", "out True"]
+
+
+def test_exit_n_and_uncaught_throw_set_the_exit_code(ps: Run) -> None:
+    assert ps("'a'; exit 7").exit_code == 7
+    assert ps("throw 'boom'; 'never'").exit_code == 1
