@@ -111,12 +111,6 @@ def test_replica_disk_full_stops_then_recovers(lab6: Lab) -> None:
     assert _latest_failover_hash(lab6) == sha256_upper(bytes(disk))
 
 
-TORN_AFTER_KILL = (
-    "known gap in simulator/services/hyperv (helper E): apply_log writes received blocks into the replica's disk "
-    "as they arrive and keeps the new undo-slot map only in memory until the transaction saves; a kill -9 mid-apply "
-    "leaves the disk and the latest point's overlay torn after restart")
-
-
 @pytest.mark.slow
 def test_kill_9_mid_apply_leaves_the_last_complete_point(lab6: Lab) -> None:
     """kill -9 of the replica while it applies a cycle: after restart it holds the last complete point, exactly."""
@@ -125,6 +119,8 @@ def test_kill_9_mid_apply_leaves_the_last_complete_point(lab6: Lab) -> None:
     _write_random(lab6, disk, 0, 256 * 1024, seed=8)
     lab6.advance(FREQUENCY)
     complete = sha256_upper(bytes(disk))
+    point = recovery_points(lab6)[-1]
+    point_before = _latest_failover_hash(lab6, point)
     _write_random(lab6, disk, 1024 * 1024, 3 * 1024 * 1024, seed=9)
     lab6.control(PRIMARY, "replication/network/rate", {"bytes_per_second": SLOW_LINK})
     cycle, errors = _advance_in_background(lab6)
@@ -134,13 +130,12 @@ def test_kill_9_mid_apply_leaves_the_last_complete_point(lab6: Lab) -> None:
     cycle.join(60)
     restart_replica(lab6)
     lab6.control(REPLICA, "replication/clock/advance", {"seconds": FREQUENCY})
-    after_restart = {"latest point": _latest_failover_hash(lab6, recovery_points(lab6)[-1]),
-                     "latest": _latest_failover_hash(lab6)}
+    assert recovery_points(lab6)[-1] == point
+    after_restart = {"latest point": _latest_failover_hash(lab6, point), "latest": _latest_failover_hash(lab6)}
+    assert after_restart == {"latest point": point_before, "latest": complete}
     lab6.control(PRIMARY, "replication/network/rate", {"bytes_per_second": None})
     lab6.advance(FREQUENCY)
     assert _latest_failover_hash(lab6) == sha256_upper(bytes(disk)), "the next cycle did not repair the replica"
-    if after_restart != {"latest point": complete, "latest": complete}:
-        pytest.xfail(TORN_AFTER_KILL)  # reported as xfail (not hidden); passes once the apply is crash-safe
 
 
 @pytest.mark.slow

@@ -175,6 +175,7 @@ def write_guest_data(host: Host, vm_name: str, offset: int, data: bytes, disk: i
     Raises:
         SimError: unknown VM or disk, or a write past the end of the disk.
     """
+    from simulator.services.hyperv.crash_recovery import recover_vm  # noqa: PLC0415 - cycle
     from simulator.services.hyperv.state import find_vm, replication_of, vm_not_found  # noqa: PLC0415 - cycle
 
     with host.transaction():
@@ -190,6 +191,7 @@ def write_guest_data(host: Host, vm_name: str, offset: int, data: bytes, disk: i
             raise SimError(msg, "WriteOutOfRange", "InvalidArgument")
         path = host.real_path(record["path"])
         rep = replication_of(vm)
+        recover_vm(host, vm)
         if rep is not None and rep["mode"] == "Replica" and rep.get("failover_undo"):
             _save_pre_images(path, disk, offset, len(data), rep["failover_undo"], record["size_bytes"])
         write_at(path, offset, data)
@@ -199,11 +201,14 @@ def write_guest_data(host: Host, vm_name: str, offset: int, data: bytes, disk: i
 
 def read_guest_data(host: Host, vm_name: str, offset: int, length: int, disk: int = 0) -> bytes:
     """Bytes of a VM's virtual disk (for the control plane and tests)."""
+    from simulator.services.hyperv.crash_recovery import recover_vm  # noqa: PLC0415 - cycle
     from simulator.services.hyperv.state import find_vm, vm_not_found  # noqa: PLC0415 - cycle
 
     vm = find_vm(host, vm_name)
     if vm is None:
         raise vm_not_found(vm_name, "ReadGuestData")
+    with host.lock:
+        recover_vm(host, vm)
     with open(host.real_path(vm["disks"][disk]["path"]), "rb") as handle:
         handle.seek(offset)
         return handle.read(length)
@@ -236,6 +241,9 @@ def _save_pre_images(path: Path, index: int, offset: int, length: int, point: di
     store = undo_path(path, point["id"])
     store.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "rb") as disk, open(store, "ab") as undo:
+        end = undo.seek(0, os.SEEK_END)
+        if end % BLOCK_SIZE:  # a torn tail left by a crash: never let a slot straddle it
+            undo.write(bytes(BLOCK_SIZE - end % BLOCK_SIZE))
         for block in blocks_touched(offset, length):
             if str(block) in slots:
                 continue
@@ -266,11 +274,20 @@ def overlay_points(host: Host, disks: list[dict[str, Any]], points: list[dict[st
                     write_at(target, int(block) * BLOCK_SIZE, data)
 
 
+DROPPED_SUFFIX = ".dropped"
+
+
 def drop_undo(host: Host, disks: list[dict[str, Any]], point: dict[str, Any]) -> None:
-    """Delete a recovery point's undo files."""
+    """Retire a recovery point's undo files.
+
+    They are renamed aside, not deleted: until the state that no longer names the point is saved, a
+    crash must find them again (:func:`simulator.services.hyperv.crash_recovery.recover_vm` renames a
+    retired store back while the saved state still names its point, and deletes it otherwise).
+    """
     for disk_key in point.get("undo", {}):
         store = undo_path(host.real_path(disks[int(disk_key)]["path"]), point["id"])
-        store.unlink(missing_ok=True)
+        if store.exists():
+            store.replace(store.with_name(store.name + DROPPED_SUFFIX))
 
 
 # ------------------------------------------------------------------------ crash-safe apply (journal)

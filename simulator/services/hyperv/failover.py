@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.core.errors import SimError
 from simulator.ps.api import Invocation, Param, cmdlet
 from simulator.ps.objects import PSObject
+from simulator.services.hyperv.crash_recovery import recover_host
 from simulator.services.hyperv.disks import drop_undo, overlay_points, sparse_copy
 from simulator.services.hyperv.events import EVENT_FAILOVER, vmms_event
 from simulator.services.hyperv.objects import SNAPSHOT_OBJECT_TYPE, vm_object
@@ -84,6 +85,7 @@ def start_vm_failover(inv: Invocation) -> list[PSObject]:
     -CimSession, -Credential, -WhatIf/-Confirm.
     """
     command = "StartVMFailover"
+    recover_host(inv.host)
     targets, point = _split_input(inv, command)
     out = []
     for vm in targets:
@@ -189,6 +191,7 @@ def complete_vm_failover(inv: Invocation) -> list[PSObject]:
     Not modelled: -AsJob, -ComputerName, -CimSession, -Credential, -WhatIf/-Confirm.
     """
     command = "CompleteVMFailover"
+    recover_host(inv.host)
     out = []
     for vm in resolve_vms(inv, command, "VMName"):
         rep = vm.get("replication")
@@ -235,6 +238,7 @@ def stop_vm_failover(inv: Invocation) -> list[PSObject]:
     Not modelled: -AsJob, -ComputerName, -CimSession, -Credential, -WhatIf/-Confirm.
     """
     command = "StopVMFailover"
+    recover_host(inv.host)
     out = []
     for vm in resolve_vms(inv, command, "VMName"):
         rep = vm.get("replication")

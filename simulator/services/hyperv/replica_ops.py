@@ -19,6 +19,7 @@ from pathlib import PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import SimError
+from simulator.services.hyperv.crash_recovery import recover_vm
 from simulator.services.hyperv.disks import (
     BLOCK_SIZE,
     apply_journal,
@@ -28,7 +29,6 @@ from simulator.services.hyperv.disks import (
     decode_blocks,
     drop_undo,
     read_block,
-    recover_journal,
     stage,
 )
 from simulator.services.hyperv.events import EVENT_INVALID_STATE, vmms_event
@@ -92,7 +92,7 @@ def _replica_vm(host: Host, peer: PeerIdentity, payload: dict[str, Any], states:
     vm = find_vm_by_id(host, str(payload.get("vm_id", "")))
     rep = vm.get("replication") if vm else None
     if vm is not None and rep is not None:
-        recover_journal(host, vm["disks"], rep.get("last_journal"), rep.get("incarnation", ""))
+        recover_vm(host, vm)
     if vm is None or rep is None or rep["mode"] != "Replica":
         _drain(data)
         raise hyperv_error(f"The Replica server has no replica virtual machine with ID '{payload.get('vm_id')}'",

@@ -102,12 +102,10 @@ _RECOVERED: set[str] = set()
 
 def _recover_interrupted_applies(host: Host, records: list[dict[str, Any]]) -> None:
     """Once per process and host: roll back replication cycles a crash left half-applied."""
-    from simulator.services.hyperv.disks import recover_journal  # noqa: PLC0415 - disks imports this module
+    from simulator.services.hyperv.crash_recovery import recover_vm  # noqa: PLC0415 - it imports this module
 
     for vm in records:
-        rep = vm.get("replication")
-        if rep and rep.get("mode") == "Replica":
-            recover_journal(host, vm["disks"], rep.get("last_journal"), rep.get("incarnation", ""))
+        recover_vm(host, vm)
 
 
 def default_server_settings() -> dict[str, Any]:

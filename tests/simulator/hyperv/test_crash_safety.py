@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,7 +12,17 @@ from simulator.core.errors import SimError
 from simulator.core.host import Host
 from simulator.services.hyperv import read_guest_data, write_guest_data
 from simulator.services.hyperv import state as hv_state
-from simulator.services.hyperv.disks import apply_journal, encode_blocks, iter_journal, stage, write_at
+from simulator.services.hyperv.disks import (
+    BLOCK_SIZE,
+    apply_journal,
+    apply_records,
+    drop_undo,
+    encode_blocks,
+    iter_journal,
+    stage,
+    undo_path,
+    write_at,
+)
 from simulator.services.hyperv.scheduler import run_due
 from simulator.services.hyperv.state import find_vm, new_guid
 from simulator.services.replication.api import REPLICA_OPERATIONS, PeerIdentity
@@ -97,3 +109,74 @@ def test_journal_of_an_earlier_relationship_is_not_rolled_back(pair: Pair) -> No
     restarted = Host.open(pair.replica.state_dir)
     assert read_guest_data(restarted, "VM01", MIB, 9) == b"old cycle"
     assert not any((pair.replica.state_dir).rglob("*.ready"))
+
+
+def _point_store(pair: Pair) -> tuple[dict[str, Any], Path]:
+    """After one cycle: the replica's latest recovery point (with pre-images) and its undo store file."""
+    write_guest_data(pair.primary, "VM01", 0, b"cycle one")
+    pair.primary.clock.advance(30)
+    assert run_due(pair.primary)["sent"] == 1
+    replica_vm = find_vm(pair.replica, "VM01")
+    assert replica_vm is not None
+    point = replica_vm["replication"]["points"][-1]
+    assert point["undo"]
+    return point, undo_path(pair.replica.real_path(replica_vm["disks"][0]["path"]), point["id"])
+
+
+def _restart(pair: Pair) -> Host:
+    hv_state._RECOVERED.discard(str(pair.replica.state_dir))  # a new process opens the host
+    restarted = Host.open(pair.replica.state_dir)
+    call(restarted, "Get-VM")
+    return restarted
+
+
+def test_point_pruned_by_an_unsaved_state_keeps_its_undo_store(pair: Pair) -> None:
+    replicating(pair)
+    point, store = _point_store(pair)
+    content = store.read_bytes()
+    replica_vm = find_vm(pair.replica, "VM01")
+    assert replica_vm is not None
+    drop_undo(pair.replica, replica_vm["disks"], point)  # pruned in memory; the crash comes before the save
+    assert not store.exists()
+    _restart(pair)
+    assert store.read_bytes() == content
+
+
+def test_point_pruned_by_a_saved_state_loses_its_undo_store(pair: Pair) -> None:
+    replicating(pair)
+    point, store = _point_store(pair)
+    replica_vm = find_vm(pair.replica, "VM01")
+    assert replica_vm is not None
+    with pair.replica.transaction():
+        drop_undo(pair.replica, replica_vm["disks"], point)
+        replica_vm["replication"]["points"].remove(point)
+    _restart(pair)
+    assert not any(store.parent.iterdir())
+
+
+def test_pre_images_the_saved_state_does_not_know_are_trimmed(pair: Pair) -> None:
+    replicating(pair)
+    point, store = _point_store(pair)
+    saved_size = store.stat().st_size
+    assert saved_size == (max(point["undo"]["0"].values()) + 1) * BLOCK_SIZE
+    with open(store, "ab") as undo:  # a crash while appending the pre-images of a rolled-back cycle
+        undo.write(b"p" * (BLOCK_SIZE + 1000))
+    _restart(pair)
+    assert store.stat().st_size == saved_size
+
+
+def test_a_torn_undo_tail_never_misaligns_the_next_slot(pair: Pair) -> None:
+    replicating(pair)
+    point, store = _point_store(pair)
+    with open(store, "ab") as undo:
+        undo.write(b"t" * 1000)
+    replica_vm = find_vm(pair.replica, "VM01")
+    assert replica_vm is not None
+    disk = pair.replica.real_path(replica_vm["disks"][0]["path"])
+    block = 40
+    expected = disk.read_bytes()[block * BLOCK_SIZE:(block + 1) * BLOCK_SIZE]
+    apply_records(pair.replica, replica_vm["disks"], iter([(0, block * BLOCK_SIZE, b"new" * 100)]), point)
+    slot = point["undo"]["0"][str(block)]
+    with open(store, "rb") as undo:
+        undo.seek(slot * BLOCK_SIZE)
+        assert undo.read(BLOCK_SIZE) == expected
