@@ -1,13 +1,16 @@
 """Out-Default: how objects reaching the end of a script are printed (strings as is, objects as tables or lists).
 
 A simplified Windows PowerShell 5.1 formatter: up to four properties give a table with a header and
-dashes, more give a ``Name : Value`` list; consecutive objects of one type share one table. Scripts
+dashes, more give a ``Name : Value`` list; objects carrying a labelled default view
+(``hidden["table_view"]``, from format.ps1xml) always give that table; consecutive objects of one
+type share one table. Format-Table/Format-List reuse :func:`table_lines` and :func:`list_lines`. Scripts
 that need exact data print JSON, which this module leaves untouched.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from simulator.ps.dates import default_text, long_text
@@ -46,31 +49,80 @@ def _display_props(obj: PSObject) -> list[str]:
     return list(obj.default_display) if obj.default_display else obj.names()
 
 
+def table_view(obj: Any) -> list[tuple[str, Callable[[Any], Any]]] | None:
+    """The labelled default table view an object carries (``hidden["table_view"]``), as (label, getter)."""
+    if not isinstance(obj, PSObject):
+        return None
+    view = obj.hidden.get("table_view")
+    if not view:
+        return None
+    columns: list[tuple[str, Callable[[Any], Any]]] = []
+    for entry in view:
+        label, prop = entry[0], entry[1]
+        divisor = entry[2] if len(entry) > 2 else None
+        columns.append((label, _getter(prop, divisor)))
+    return columns
+
+
+def _getter(prop: str, divisor: int | None = None) -> Callable[[Any], Any]:
+    def get(obj: Any) -> Any:
+        value = obj.get(prop) if isinstance(obj, PSObject) else obj.get(prop) if isinstance(obj, dict) else None
+        if divisor and isinstance(value, int | float) and not isinstance(value, bool):
+            # ASSUMPTION: format.ps1xml divides bytes by 1MB in a script block ($_.X / 1MB): a double.
+            return value / divisor
+        return value
+
+    return get
+
+
+def default_columns(first: Any) -> list[tuple[str, Callable[[Any], Any]]]:
+    """The columns Out-Default shows for objects like ``first``: its table view, else its display properties."""
+    view = table_view(first)
+    if view is not None:
+        return view
+    return [(name, _getter(name)) for name in _display_props(first)]
+
+
 def _table(objects: list[PSObject | dict[str, Any]]) -> list[str]:
     first = objects[0]
-    names = _display_props(first) if isinstance(first, PSObject) else ["Name", "Value"]
-    raw: list[list[Any]] = []
-    for obj in objects:
-        if isinstance(obj, PSObject):
-            raw.append([obj.get(n) for n in names])
-        else:
-            raw.extend([[k, v] for k, v in obj.items()])
+    if isinstance(first, PSObject):
+        # ASSUMPTION: Hyper-V's format.ps1xml views left-align every column (as Get-VM shows on Windows).
+        return table_lines(objects, default_columns(first), align_numbers=table_view(first) is None)
+    rows = [[k, v] for obj in objects if isinstance(obj, dict) for k, v in obj.items()]
+    return table_lines(rows, [("Name", lambda r: r[0]), ("Value", lambda r: r[1])], min_first_width=30)
+
+
+def table_lines(
+    objects: list[Any],
+    columns: list[tuple[str, Callable[[Any], Any]]],
+    *,
+    hide_headers: bool = False,
+    min_first_width: int = 0,
+    align_numbers: bool = True,
+) -> list[str]:
+    """A table of ``objects`` under ``columns`` (label, getter): blank line, headings, dashes, rows, 2 blanks.
+
+    Numeric columns are right-aligned (unless ``align_numbers`` is false); every column is as wide as its widest cell.
+    """
+    names = [label for label, _ in columns]
+    raw = [[get(obj) for _, get in columns] for obj in objects]
     rows = [[_cell(v) for v in row] for row in raw]
     numeric = [
-        any(r[i] is not None for r in raw)
+        align_numbers
+        and any(r[i] is not None for r in raw)
         and all(isinstance(r[i], int | float) and not isinstance(r[i], bool) for r in raw if r[i] is not None)
         for i in range(len(names))
     ]
     widths = [max(len(n), *(len(r[i]) for r in rows)) if rows else len(n) for i, n in enumerate(names)]
-    if not isinstance(first, PSObject):
-        widths[0] = max(widths[0], 30) if rows else widths[0]
+    if widths and rows:
+        widths[0] = max(widths[0], min_first_width)
 
     def row_text(cells: list[str]) -> str:
         return " ".join(
             c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
-    lines = ["", row_text(names), row_text(["-" * len(n) for n in names])]
+    lines = [""] if hide_headers else ["", row_text(names), row_text(["-" * len(n) for n in names])]
     lines += [row_text(r) for r in rows]
     lines += ["", ""]
     return lines
@@ -107,7 +159,7 @@ def format_objects(objects: list[Any]) -> str:
     def flush() -> None:
         if not group:
             return
-        if isinstance(group[0], dict) or len(_display_props(group[0])) <= 4:
+        if isinstance(group[0], dict) or table_view(group[0]) is not None or len(_display_props(group[0])) <= 4:
             lines.extend(_table(group))
         else:
             lines.extend(_list(group))
