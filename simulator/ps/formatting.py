@@ -129,14 +129,29 @@ def table_lines(
 
 
 def _list(objects: list[PSObject]) -> list[str]:
+    return list_lines(objects, _display_props)
+
+
+def list_lines(objects: list[Any], names_of: Callable[[Any], list[str]]) -> list[str]:
+    """``Name : Value`` blocks, one per object, separated by blank lines (Format-List's layout)."""
     lines: list[str] = [""]
     for obj in objects:
-        names = _display_props(obj)
+        names = names_of(obj)
         width = max((len(n) for n in names), default=0)
-        lines += [f"{n.ljust(width)} : {_cell(obj.get(n))}" for n in names]
+        values = [obj.get(n) if isinstance(obj, PSObject | dict) else None for n in names]
+        lines += [f"{n.ljust(width)} : {_cell(v)}" for n, v in zip(names, values, strict=True)]
         lines.append("")
     lines.append("")
     return lines
+
+
+def display_properties(obj: Any) -> list[str]:
+    """The properties Out-Default / Format-List show by default (the default display set, else all)."""
+    if isinstance(obj, PSObject):
+        return _display_props(obj)
+    if isinstance(obj, dict):
+        return [to_str(k) for k in obj]
+    return []
 
 
 def _flatten(objects: list[Any]) -> list[Any]:

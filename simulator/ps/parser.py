@@ -3,7 +3,8 @@
 Two pre-passes: curly quotes (‘ ’ ‚ ‛ and “ ” „), which PowerShell accepts as string delimiters, become
 ASCII quotes where they delimit strings; and bare words in command-argument lists
 (``Select-Object Name, Thumbprint``), which the grammar rejects, are quoted when that is the only
-reason the parse failed. Syntax errors are reported the way PowerShell's parser reports them.
+reason the parse failed (likewise ``param()``/``switch`` line breaks and parentheses around ``1MB``
+literals after an arithmetic operator). Syntax errors are reported the way PowerShell's parser reports them.
 """
 
 from __future__ import annotations
@@ -267,6 +268,16 @@ def _switch_breaks(text: str, mask: list[bool]) -> list[tuple[int, str]]:
     return inserts
 
 
+def _multiplier_parens(text: str, mask: list[bool]) -> list[tuple[int, str]]:
+    """Parentheses around ``1MB``-style literals after ``/ * % +`` (the grammar rejects ``$x / 1MB``)."""
+    inserts: list[tuple[int, str]] = []
+    for match in re.finditer(r"[/*%+]\s*(\d+(?:\.\d+)?(?:kb|mb|gb|tb|pb))(?![\w.])", text, re.I):
+        start, end = match.span(1)
+        if all(mask[match.start() : end]):
+            inserts += [(start, "("), (end, ")")]
+    return inserts
+
+
 def _apply(text: str, inserts: list[tuple[int, str]]) -> tuple[str, list[int]]:
     """Insert strings at offsets; returns the new text and the offsets (in it) of inserted characters."""
     out: list[str] = []
@@ -413,7 +424,8 @@ def parse(script: str) -> Source:
             scan.text,
             _bareword_quotes(scan.text, scan.code_mask)
             + _param_breaks(scan.text, scan.code_mask)
-            + _switch_breaks(scan.text, scan.code_mask),
+            + _switch_breaks(scan.text, scan.code_mask)
+            + _multiplier_parens(scan.text, scan.code_mask),
         )
         if inserted:
             retry = parser.parse(rewritten.encode("utf-8"))

@@ -160,13 +160,20 @@ def out_null(inv: Invocation) -> None:
     Param("Width", "int"),
     collects_input=True,
     summary="Format objects as text.",
-    not_modelled="-Width (ignored)",
+    not_modelled="re-laying out tables for -Width (longer lines are cut instead)",
 )
 def out_string(inv: Invocation) -> Iterable[Any]:
-    """Out-String: the formatted text of the input (one string, or lines with -Stream). Not modelled: -Width."""
+    """Out-String: the formatted text of the input (one string, or lines with -Stream).
+
+    Not modelled: -Width re-laying out tables (ASSUMPTION: lines longer than -Width are cut to it, as
+    PowerShell cuts a table's last column).
+    """
 
     objects = inv.input_objects or ([inv.get("InputObject")] if inv.has("InputObject") else [])
     text = format_objects(objects)
+    width = inv.get("Width") if inv.has("Width") else None
+    if width is not None and width > 0 and text:
+        text = "".join(line[:width].rstrip() + "\r\n" for line in text.split("\r\n")[:-1])
     if inv.get("Stream"):
         return text.rstrip("\r\n").split("\r\n") if text else []
     return [text]

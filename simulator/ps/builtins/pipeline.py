@@ -132,7 +132,8 @@ def foreach_object(inv: Invocation) -> Iterable[Any]:
     return results
 
 
-def _calculated(spec: dict[str, Any]) -> tuple[str, Any]:
+def calculated_property(spec: dict[str, Any]) -> tuple[str, Any]:
+    """A calculated property ``@{Name/Label = …; Expression = …}``: its name and expression."""
     name = None
     expression = None
     for key, value in spec.items():
@@ -164,7 +165,8 @@ def _calculated(spec: dict[str, Any]) -> tuple[str, Any]:
     return name, expression
 
 
-def _evaluate(inv: Invocation, item: Any, expression: Any) -> Any:
+def evaluate_property(inv: Invocation, item: Any, expression: Any) -> Any:
+    """The value of a property name or script block for ``item`` ($_ bound to it)."""
     if isinstance(expression, ScriptBlock):
         return _single(inv.session.invoke(expression, item))
     return property_value(item, to_str(expression))
@@ -219,8 +221,8 @@ def select_object(inv: Invocation) -> Iterable[Any]:
             selected = PSObject([f"Selected.{_type_name(item)}", "System.Management.Automation.PSCustomObject"])
             for spec in properties:
                 if isinstance(spec, dict):
-                    name, expression = _calculated(spec)
-                    selected.set(name, _evaluate(inv, item, expression))
+                    name, expression = calculated_property(spec)
+                    selected.set(name, evaluate_property(inv, item, expression))
                     continue
                 for name in _property_names(item, to_str(spec)):
                     if name.lower() not in excluded:
@@ -296,7 +298,7 @@ def sort_object(inv: Invocation) -> Iterable[Any]:
     case = bool(inv.get("CaseSensitive"))
 
     def key_values(item: Any) -> list[Any]:
-        return [_evaluate(inv, item, expr) for expr, _desc in keys] if keys else [item]
+        return [evaluate_property(inv, item, expr) for expr, _desc in keys] if keys else [item]
 
     decorated = [(key_values(item), item) for item in items]
 
@@ -380,7 +382,7 @@ def group_object(inv: Invocation) -> Iterable[Any]:
     groups: dict[str, list[Any]] = {}
     labels: dict[str, str] = {}
     for item in _items(inv):
-        values = [_evaluate(inv, item, p) for p in inv.get("Property") or []] or [item]
+        values = [evaluate_property(inv, item, p) for p in inv.get("Property") or []] or [item]
         label = ", ".join(to_str(v) for v in values)
         groups.setdefault(label.lower(), []).append(item)
         labels.setdefault(label.lower(), label)

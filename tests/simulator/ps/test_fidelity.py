@@ -99,3 +99,53 @@ def test_objects_without_a_view_keep_the_four_column_rule(ps: Run) -> None:
     out = lines(ps("[pscustomobject]@{A = 1; B = 2; C = 3; D = 4; E = 5}"))
     assert "A : 1" in out
     assert _headings(lines(ps("[pscustomobject]@{A = 1; B = 2}"))) == ["A", "B"]
+
+
+def test_format_table_renders_the_default_view_of_the_replication_server(ps: Run) -> None:
+    piped, plain = ps("Get-VMReplicationServer | Format-Table"), ps("Get-VMReplicationServer")
+    assert piped.exit_code == 0
+    assert piped.stdout == plain.stdout
+    assert _headings(lines(piped))[0] == "RepEnabled"
+
+
+def test_format_table_properties_and_calculated_columns(ps: Run) -> None:
+    out = lines(ps('Get-VM | Format-Table Name, @{Label = "MB"; Expression = {$_.MemoryAssigned / 1MB}} -AutoSize'))
+    assert _headings(out) == ["Name", "MB"]
+    memory_mb = int(lines(ps("(Get-VM VM01).MemoryAssigned / 1MB"))[0])
+    assert ["VM01", str(memory_mb)] in [line.split() for line in out]
+
+
+def test_format_table_hide_table_headers(ps: Run) -> None:
+    out = [line for line in lines(ps("Get-VM | ft Name, State -HideTableHeaders -Wrap")) if line]
+    assert out == [line for line in lines(ps("(Get-VM VM01).Name + ' ' + (Get-VM VM01).State")) if line]
+
+
+def test_format_list_chosen_and_all_properties(ps: Run) -> None:
+    assert [line for line in lines(ps("Get-VM | Format-List Name, State")) if line] == [
+        "Name  : VM01",
+        "State : Running",
+    ]
+    every = lines(ps("Get-VM | fl *"))
+    names = lines(ps("(Get-VM VM01).PSObject.Properties | ForEach-Object { $_.Name }"))
+    assert [line.split(" : ")[0].strip() for line in every if " : " in line] == names
+
+
+def test_format_output_passes_through_out_string(ps: Run) -> None:
+    text = lines(ps("[pscustomobject]@{A = 1; B = 'x'} | Format-Table | Out-String"))
+    assert text[1:4] == ["A B", "- -", "1 x"]
+
+
+def test_out_string_width_cuts_long_lines(ps: Run) -> None:
+    out = lines(ps("Get-VM | Out-String -Width 12 -Stream"))
+    assert out and all(len(line) <= 12 for line in out)
+    assert any(len(line) > 12 for line in lines(ps("Get-VM | Out-String -Stream")))
+
+
+def test_format_table_group_by_is_refused_loudly(ps: Run) -> None:
+    result = ps("Get-VM | Format-Table -GroupBy State")
+    assert result.exit_code == 1
+    assert "not modelled by the simulator" in result.stderr
+
+
+def test_a_multiplier_literal_after_an_operator_parses(ps: Run) -> None:
+    assert lines(ps("$x = 10MB; $x/1MB; $x / 1MB; 2 * 1KB + 1KB; '1MB'")) == ["10", "10", "3072", "1MB"]
