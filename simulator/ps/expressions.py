@@ -281,7 +281,7 @@ class ExpressionMixin:
     def type_literal_name(self: Interpreter, node: Node) -> str:
         """``[System.Text.Encoding]`` -> ``System.Text.Encoding``."""
         return (
-            re.sub(r"\s+", "", self.source.node_text(node)).strip("[]")
+            re.sub(r"\s+", "", self.source.node_text(node)).removeprefix("[").removesuffix("]")
             if node.type == "type_literal"
             else self.source.node_text(node)
         )

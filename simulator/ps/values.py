@@ -396,7 +396,9 @@ def cast(value: Any, type_name: str) -> Any:
     """
     key = type_name.lower().replace(" ", "")
     key = key.removeprefix("system.")
-    if key in {"int", "int32", "long", "int64", "uint32", "uint64", "byte", "int16", "uint16"}:
+    if key == "byte":
+        return to_bytes([value])[0]
+    if key in {"int", "int32", "long", "int64", "uint32", "uint64", "int16", "uint16"}:
         return to_int(value, full_type_name(key))
     if key in {"double", "float", "single", "decimal"}:
         return float(to_number(value, full_type_name(key)))
@@ -415,7 +417,7 @@ def cast(value: Any, type_name: str) -> Any:
     if key in {"int[]", "int32[]", "long[]"}:
         return [to_int(v) for v in as_list(value)]
     if key == "byte[]":
-        return to_bytes(value)
+        return None if value is None else to_bytes(value)
     if key in {"hashtable", "collections.hashtable"}:
         if isinstance(value, dict):
             return value

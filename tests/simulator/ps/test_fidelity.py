@@ -149,3 +149,25 @@ def test_format_table_group_by_is_refused_loudly(ps: Run) -> None:
 
 def test_a_multiplier_literal_after_an_operator_parses(ps: Run) -> None:
     assert lines(ps("$x = 10MB; $x/1MB; $x / 1MB; 2 * 1KB + 1KB; '1MB'")) == ["10", "10", "3072", "1MB"]
+
+
+def test_byte_array_cast_of_an_array_gives_bytes(ps: Run) -> None:
+    out = lines(ps("$b = [byte[]]@(1, 2, 255); $b.GetType().FullName; $b.Count; $b[2]; ([int[]]@(1, '2'))[1] + 1"))
+    assert out == ["System.Byte[]", "3", "255", "3"]
+
+
+def test_byte_array_cast_of_null_is_null(ps: Run) -> None:
+    assert lines(ps("$n = [byte[]]$null; $null -eq $n")) == ["True"]
+
+
+def test_byte_array_cast_of_text_fails_as_windows(ps: Run) -> None:
+    result = ps("[byte[]]'a'")
+    assert result.exit_code == 1
+    assert 'Cannot convert value "a" to type "System.Byte".' in result.stderr
+
+
+def test_byte_out_of_range_fails(ps: Run) -> None:
+    for script in ("[byte]300", "[byte[]]@(1, 300)"):
+        result = ps(script)
+        assert result.exit_code == 1
+        assert "too large or too small for an unsigned byte" in result.stderr
