@@ -333,30 +333,72 @@ def _common_value(name: str, value: Any, spec: CmdletSpec) -> Any:
     return value
 
 
+def _native(value: Any, kind: str) -> bool:
+    """Whether ``value`` already is of the parameter type, so binding it needs no conversion."""
+    if kind in {"object", "object[]"}:
+        return True
+    element = kind.removesuffix("[]")
+    items = value if kind.endswith("[]") and isinstance(value, list | tuple) else [value]
+    checks: dict[str, Any] = {
+        "string": lambda v: isinstance(v, str),
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "bool": lambda v: isinstance(v, bool),
+        "switch": lambda v: isinstance(v, bool),
+        "securestring": lambda v: isinstance(v, SecureString),
+    }
+    check = checks.get(element)
+    return check is not None and bool(items) and all(check(v) for v in items)
+
+
 def bind_pipeline(spec: CmdletSpec, bound: dict[str, Any], item: Any) -> dict[str, Any] | None:
-    """Bind one pipeline object (ByValue first, then ByPropertyName); None when nothing accepts it."""
-    args = dict(bound)
-    for param in spec.params:
-        if param.from_pipeline and param.name not in bound:
-            try:
-                args[param.name] = validate(convert(item, param, spec), param, spec)
-            except ParameterBindingError:
-                raise
-            except SimError:
-                continue
+    """Bind one pipeline object; None when nothing accepts it.
+
+    PowerShell's order: ByValue without conversion, ByPropertyName without conversion, ByValue with
+    conversion, ByPropertyName with conversion. So a piped FileInfo binds its ``PSPath`` (a string) to
+    ``-LiteralPath`` (alias PSPath) before it would be converted to a string for ``-Path``.
+    """
+    for exact in (True, False):
+        args = _bind_by_value(spec, bound, item, exact)
+        if args is not None:
             return args
+        args = _bind_by_property(spec, bound, item, exact)
+        if args is not None:
+            return args
+    return None
+
+
+def _bind_by_value(spec: CmdletSpec, bound: dict[str, Any], item: Any, exact: bool) -> dict[str, Any] | None:
+    for param in spec.params:
+        if not param.from_pipeline or param.name in bound or (exact and not _native(item, param.type)):
+            continue
+        try:
+            value = validate(convert(item, param, spec), param, spec)
+        except ParameterBindingError:
+            raise
+        except SimError:
+            continue
+        return {**bound, param.name: value}
+    return None
+
+
+def _bind_by_property(spec: CmdletSpec, bound: dict[str, Any], item: Any, exact: bool) -> dict[str, Any] | None:
+    if not isinstance(item, PSObject | dict):
+        return None
+    args = dict(bound)
     matched = False
-    if isinstance(item, PSObject | dict):
-        for param in spec.params:
-            if not param.from_pipeline_by_property or param.name in bound:
+    for param in spec.params:
+        if not param.from_pipeline_by_property or param.name in bound:
+            continue
+        for key in (param.name, *param.aliases):
+            present = item.has(key) if isinstance(item, PSObject) else key in item
+            if not present:
                 continue
-            for key in (param.name, *param.aliases):
-                present = item.has(key) if isinstance(item, PSObject) else key in item
-                if present:
-                    value = item.get(key)
-                    args[param.name] = validate(convert(value, param, spec), param, spec)
-                    matched = True
-                    break
+            value = item.get(key)
+            if exact and not _native(value, param.type):
+                break
+            args[param.name] = validate(convert(value, param, spec), param, spec)
+            matched = True
+            break
     return args if matched else None
 
 

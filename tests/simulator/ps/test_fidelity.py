@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from simulator import services
+from simulator.ps import api
+from simulator.ps.binder import bind_pipeline
+from simulator.ps.objects import PSObject
 from tests.simulator.ps.conftest import Run, lines
 
 _ONE_CERT = (
@@ -171,3 +175,35 @@ def test_byte_out_of_range_fails(ps: Run) -> None:
         result = ps(script)
         assert result.exit_code == 1
         assert "too large or too small for an unsigned byte" in result.stderr
+
+
+def _path_spec(name: str) -> api.CmdletSpec:
+    services.load_all()
+    return api.CMDLETS[name.lower()]
+
+
+def test_a_piped_item_binds_its_pspath_to_literal_path_before_path() -> None:
+    item = PSObject(
+        "System.IO.FileInfo",
+        {"Name": "[a].txt", "PSPath": "Microsoft.PowerShell.Core\\FileSystem::C:\\x\\[a].txt"},
+    )
+    for command in ("Remove-Item", "Get-Content", "Get-Item"):
+        args = bind_pipeline(_path_spec(command), {}, item)
+        assert args is not None
+        assert args.get("LiteralPath") == ["Microsoft.PowerShell.Core\\FileSystem::C:\\x\\[a].txt"], command
+        assert "Path" not in args
+
+
+def test_a_piped_string_still_binds_to_path() -> None:
+    assert bind_pipeline(_path_spec("Get-Item"), {}, "C:\\x") == {"Path": ["C:\\x"]}
+
+
+def test_piped_items_reach_remove_item_and_get_content(ps: Run) -> None:
+    script = (
+        "New-Item C:\\x -ItemType Directory | Out-Null; Set-Content C:\\x\\f.txt hello; "
+        "Set-Content -LiteralPath 'C:\\x\\[a].txt' -Value bracket; "
+        "Get-Item C:\\x\\f.txt | Get-Content; Get-Item -LiteralPath 'C:\\x\\[a].txt' | Get-Content; "
+        "Get-ChildItem C:\\x | Remove-Item; @(Get-ChildItem C:\\x).Count"
+    )
+    result = ps(script)
+    assert (lines(result), result.exit_code) == (["hello", "bracket", "0"], 0)
