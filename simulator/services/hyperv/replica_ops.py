@@ -15,6 +15,7 @@ import hashlib
 import logging
 import math
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from simulator.services.hyperv.disks import (
     data_blocks,
     decode_blocks,
     drop_undo,
+    prefetch,
     read_block,
     stage,
 )
@@ -178,7 +180,8 @@ def initial_replication(host: Host, peer: PeerIdentity, payload: dict[str, Any],
     for disk in vm["disks"]:  # a copy interrupted earlier must not leave its blocks behind
         create_sparse(host.real_path(disk["path"]), 0)
         create_sparse(host.real_path(disk["path"]), int(disk["size_bytes"]))
-    applied = apply_records(host, vm["disks"], decode_blocks(data or iter(())), None)
+    with closing(prefetch(data or iter(()))) as incoming:  # closed before the listener drains the rest
+        applied = apply_records(host, vm["disks"], decode_blocks(incoming), None)
     at = parse_time(payload.get("at")) or now(host)
     rep["state"] = "Replicating"
     rep["last_replication_time"] = iso(at)
@@ -243,7 +246,8 @@ def apply_log(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: Ite
             _drain(data)
             raise
     journal_id = f"{rep.get('incarnation', '')}_{new_guid()}"
-    stage(host, vm["disks"], decode_blocks(data or iter(())), journal_id)
+    with closing(prefetch(data or iter(()))) as incoming:  # closed before the listener drains the rest
+        stage(host, vm["disks"], decode_blocks(incoming), journal_id)
     for key in ("frequency", "recovery_history", "vss_frequency"):
         if key in payload:
             rep[key] = payload[key]

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import SimError
-from simulator.services.hyperv.disks import BLOCK_SIZE, data_blocks, encode_blocks, read_block
+from simulator.services.hyperv.disks import BLOCK_SIZE, data_blocks, encode_blocks, prefetch, read_block
 from simulator.services.hyperv.events import vmms_event
 from simulator.services.hyperv.replication_objects import replicated_indices
 from simulator.services.hyperv.state import iso
@@ -63,7 +64,8 @@ def send_initial(channel: Channel, host: Host, vm: dict[str, Any], at: dt.dateti
     """Send every data block of the replicated disks; returns the bytes the replica applied."""
     stream = encode_blocks([(position, path, data_blocks(path)) for position, _, path in disk_files(host, vm)],
                            skip_zero=True, compress=bool((vm.get("replication") or {}).get("compression", True)))
-    reply, _ = channel.call("initial_replication", {"vm_id": vm["id"], "at": iso(at)}, stream)
+    with closing(prefetch(stream)) as chunks:  # stops the reader thread if the send fails
+        reply, _ = channel.call("initial_replication", {"vm_id": vm["id"], "at": iso(at)}, chunks)
     return int(reply.get("applied", 0))
 
 
@@ -88,7 +90,8 @@ def send_delta(channel: Channel, host: Host, vm: dict[str, Any], dirty: dict[str
     """Send the changed blocks of one or more cycles (``payload``: first, count, final, resync)."""
     disks = [(position, path, dirty.get(str(index), [])) for position, index, path in disk_files(host, vm)]
     stream = encode_blocks(disks, compress=bool((vm.get("replication") or {}).get("compression", True)))
-    reply, _ = channel.call("apply_log", {"vm_id": vm["id"], **payload}, stream)
+    with closing(prefetch(stream)) as chunks:  # stops the reader thread if the send fails
+        reply, _ = channel.call("apply_log", {"vm_id": vm["id"], **payload}, chunks)
     return int(reply.get("applied", 0))
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,11 +15,13 @@ from hypothesis import strategies as st
 from simulator.core.errors import SimError
 from simulator.services.hyperv.disks import (
     BLOCK_SIZE,
+    COPY_CHUNK,
     create_sparse,
     data_blocks,
     decode_blocks,
     encode_blocks,
     mark_dirty,
+    prefetch,
     sparse_copy,
     write_at,
 )
@@ -91,3 +96,41 @@ def test_dirty_tracking_covers_every_written_byte(offset: int, length: int) -> N
     assert blocks[0] * BLOCK_SIZE <= offset < (blocks[0] + 1) * BLOCK_SIZE
     assert blocks[-1] * BLOCK_SIZE <= offset + length - 1 < (blocks[-1] + 1) * BLOCK_SIZE
     assert blocks == list(range(blocks[0], blocks[-1] + 1))
+
+
+def test_stream_chunks_fill_but_never_exceed_a_wire_frame(tmp_path: Path) -> None:
+    disk = tmp_path / "d.vhdx"
+    create_sparse(disk, 40 * BLOCK_SIZE)
+    write_at(disk, 0, os.urandom(40 * BLOCK_SIZE))
+    chunks = list(encode_blocks([(0, disk, range(40))]))
+    assert all(len(c) <= COPY_CHUNK for c in chunks)
+    assert len(chunks) == 3  # 15 records of 64 KiB + header fit in 1 MiB
+    assert sum(1 for _ in decode_blocks(chunks)) == 40
+
+
+def test_prefetch_passes_chunks_in_order_and_raises_the_producers_error() -> None:
+    def chunks() -> Iterator[bytes]:
+        yield from (bytes([i]) for i in range(20))
+        raise SimError("disk read failed", "ReadFailed", "ReadError")
+
+    seen: list[bytes] = []
+    with pytest.raises(SimError, match="disk read failed"):
+        seen.extend(prefetch(chunks(), depth=2))
+    assert seen == [bytes([i]) for i in range(20)]
+
+
+def test_prefetch_closed_early_stops_its_producer() -> None:
+    produced: list[int] = []
+
+    def endless() -> Iterator[bytes]:
+        while True:
+            produced.append(1)
+            yield b"x"
+
+    stream = prefetch(endless(), depth=2)
+    assert next(stream) == b"x"
+    stream.close()
+    count = len(produced)
+    time.sleep(0.3)
+    assert len(produced) == count
+    assert not [t for t in threading.enumerate() if t.name == "block-stream-prefetch"]
