@@ -52,11 +52,19 @@ def test_docker_lab_up_winrm_down(tmp_path: Path) -> None:
 
 @pytest.mark.docker
 @pytest.mark.slow
-def test_walkthrough_replicates_between_containers() -> None:
-    """The walkthrough scenario with each host in its own container: replication crosses the lab network."""
+@pytest.mark.parametrize(
+    "name",
+    ["walkthrough", "root-not-trusted-on-replica", "missing-hosts-entry", "firewall-rule-disabled"],
+)
+def test_scenario_on_the_docker_backend(name: str) -> None:
+    """The walkthrough and three failure scenarios with each host in its own container.
+
+    Replication crosses the lab network between containers; each failure must show up exactly as the
+    scenario file expects (same step, host and error id as on the process backend).
+    """
     from hvrepl.scenario.model import load_scenario  # noqa: PLC0415 - only here
     from hvrepl.scenario.runner import run_scenario  # noqa: PLC0415 - same
 
-    path = Path(__file__).resolve().parents[2] / "scenarios" / "walkthrough.yaml"
+    path = Path(__file__).resolve().parents[2] / "scenarios" / f"{name}.yaml"
     result = run_scenario(load_scenario(path), backend="docker")
     assert result.passed, f"[{result.phase}] {result.reason}"
