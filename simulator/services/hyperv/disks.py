@@ -36,6 +36,7 @@ COPY_CHUNK = 1024 * 1024
 RECORD_HEADER = struct.Struct(">HQIB")
 FLAG_ZLIB = 1
 ZERO_BLOCK = bytes(BLOCK_SIZE)
+MAX_PROBE_BACKOFF = 8
 TRACKING_STATES = frozenset({"ReadyForInitialReplication", "InitialReplicationInProgress", "Replicating",
                              "Suspended", "Error", "PreparedForFailover"})
 
@@ -113,6 +114,7 @@ def encode_blocks(disks: Sequence[tuple[int, Path, Iterable[int]]], *, skip_zero
     the channel sends few large frames rather than one per 64 KiB block.
     """
     probe = zlib.compressobj(1) if compress else None
+    skip = backoff = 0  # after incompressible samples, probe only every 2nd, 4th … 8th block
     batch: list[bytes] = []
     batched = 0
     for index, path, blocks in disks:
@@ -123,10 +125,18 @@ def encode_blocks(disks: Sequence[tuple[int, Path, Iterable[int]]], *, skip_zero
                 if not data or (skip_zero and data == ZERO_BLOCK[: len(data)]):
                     continue
                 flags = 0
-                if probe is not None and _worth_compressing(probe, data):
+                if probe is not None and skip:
+                    skip -= 1
+                elif probe is not None and _worth_compressing(probe, data):
+                    backoff = 0
                     packed = zlib.compress(data, 1)
                     if len(packed) < len(data):
                         data, flags = packed, FLAG_ZLIB
+                elif probe is not None:
+                    # ASSUMPTION: runs of incompressible blocks (random or encrypted data) are common and
+                    # long; a compressible block right after one may go uncompressed (only costs wire bytes).
+                    backoff = min(MAX_PROBE_BACKOFF, max(1, backoff * 2))
+                    skip = backoff - 1
                 if batched + RECORD_HEADER.size + len(data) > COPY_CHUNK:  # one wire frame holds up to 1 MiB
                     yield b"".join(batch)
                     batch, batched = [], 0
