@@ -5,30 +5,11 @@ Arguments are passed as the binder would hand them over (canonical names, conver
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.core.errors import SimError
 from simulator.core.host import Host
 from simulator.ps import api
-
-
-@dataclass
-class FakeSession:
-    """Just enough of the interpreter: collects errors and warnings, has a current location."""
-
-    location: str = "C:\\Users\\Administrator"
-    errors: list[SimError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def write_error(self, error: SimError) -> None:
-        self.errors.append(error)
-
-    def write_warning(self, text: str) -> None:
-        self.warnings.append(text)
-
-    def invoke(self, block: Any, dollar_underscore: Any = None, args: list[Any] | None = None) -> list[Any]:
-        raise NotImplementedError
+from tests.simulator.fake_session import FakeSession
 
 
 def call(host: Host, name: str, *, session: FakeSession | None = None, **args: Any) -> list[Any]:

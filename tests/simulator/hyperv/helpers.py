@@ -6,33 +6,11 @@ tests exercise the handlers' own rules; binder rules are tested through the runn
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.core.errors import SimError
 from simulator.core.host import Host
 from simulator.ps.api import Invocation, find_cmdlet
-
-
-@dataclass
-class FakeSession:
-    """Collects non-terminating errors and warnings instead of an interpreter."""
-
-    errors: list[SimError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def write_error(self, error: SimError) -> None:
-        self.errors.append(error)
-
-    def write_warning(self, text: str) -> None:
-        self.warnings.append(text)
-
-    def invoke(self, block: Any, dollar_underscore: Any = None, args: list[Any] | None = None) -> list[Any]:
-        raise NotImplementedError
-
-    @property
-    def location(self) -> str:
-        return "C:\\Users\\Administrator"
+from tests.simulator.fake_session import FakeSession
 
 
 def call(host: Host, name: str, session: FakeSession | None = None, input_object: Any = None,

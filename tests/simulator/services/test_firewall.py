@@ -13,29 +13,12 @@ from simulator.core.host import Host
 from simulator.ps.api import Invocation, find_cmdlet
 from simulator.ps.objects import PSEnum, PSObject
 from simulator.services import firewall, load_all
+from tests.simulator.fake_session import FakeSession
 
 load_all()
 
 HTTPS_DISPLAY = "Hyper-V Replica HTTPS Listener (TCP-In)"
 HTTP_DISPLAY = "Hyper-V Replica HTTP Listener (TCP-In)"
-
-
-class FakeSession:
-    """The interpreter services a handler uses, recording non-terminating errors."""
-
-    location = "C:\\Users\\Administrator"
-
-    def __init__(self) -> None:
-        self.errors: list[SimError] = []
-
-    def write_error(self, error: SimError) -> None:
-        self.errors.append(error)
-
-    def write_warning(self, text: str) -> None:
-        del text
-
-    def invoke(self, block: Any, dollar_underscore: Any = None, args: list[Any] | None = None) -> list[Any]:
-        raise AssertionError("not used")
 
 
 def call(host: Host, name: str, session: FakeSession | None = None, input_object: Any = None, **args: Any) -> list[Any]:

@@ -14,29 +14,9 @@ from simulator.services import hostsfile, identity
 from simulator.services.identity import cmdlets, commands, dns
 from simulator.services.registry.reg_command import reg
 from tests.conftest import make_host
+from tests.simulator.fake_session import FakeSession
 
 TCPIP = r"HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters"
-
-
-class FakeSession:
-    """The interpreter services a cmdlet handler may use, recording errors and warnings."""
-
-    def __init__(self) -> None:
-        self.errors: list[SimError] = []
-        self.warnings: list[str] = []
-
-    def write_error(self, error: SimError) -> None:
-        self.errors.append(error)
-
-    def write_warning(self, text: str) -> None:
-        self.warnings.append(text)
-
-    def invoke(self, block: Any, dollar_underscore: Any = None, args: list[Any] | None = None) -> list[Any]:
-        raise NotImplementedError
-
-    @property
-    def location(self) -> str:
-        return "C:\\Users\\Administrator"
 
 
 def call(host, name: str, **args: Any) -> tuple[list[Any], FakeSession]:

@@ -12,25 +12,9 @@ from simulator.ps.api import CMDLETS, Invocation, find_cmdlet
 from simulator.ps.objects import PSObject
 from simulator.services import load_all
 from simulator.services.filesystem.paths import strip_qualifier
+from tests.simulator.fake_session import FakeSession
 
 load_all()
-
-
-class FakeSession:
-    """The interpreter services a handler uses, recording non-terminating errors."""
-
-    def __init__(self, location: str = "C:\\Users\\Administrator") -> None:
-        self.location = location
-        self.errors: list[SimError] = []
-
-    def write_error(self, error: SimError) -> None:
-        self.errors.append(error)
-
-    def write_warning(self, text: str) -> None:
-        del text
-
-    def invoke(self, block: Any, dollar_underscore: Any = None, args: list[Any] | None = None) -> list[Any]:
-        raise AssertionError("not used")
 
 
 def call(host: Host, name: str, session: FakeSession | None = None, input_object: Any = None, **args: Any) -> list[Any]:

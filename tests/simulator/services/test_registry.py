@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,31 +13,11 @@ from simulator.services import registry
 from simulator.services.registry.provider import REGISTRY_PROVIDER
 from simulator.services.registry.reg_command import reg
 from tests.conftest import make_host
+from tests.simulator.fake_session import FakeSession
 
 REPLICATION = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization\Replication"
 REPLICATION_LONG = r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization\Replication"
 TCPIP = r"HKLM:\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters"
-
-
-class FakeSession:
-    """The interpreter services a cmdlet handler may use, recording errors and warnings."""
-
-    def __init__(self) -> None:
-        self.errors: list[SimError] = []
-        self.warnings: list[str] = []
-
-    def write_error(self, error: SimError) -> None:
-        self.errors.append(error)
-
-    def write_warning(self, text: str) -> None:
-        self.warnings.append(text)
-
-    def invoke(self, block: Any, dollar_underscore: Any = None, args: list[Any] | None = None) -> list[Any]:
-        raise NotImplementedError
-
-    @property
-    def location(self) -> str:
-        return "C:\\Users\\Administrator"
 
 
 def run_reg(host, *argv: str, stdin: str = "") -> CmdResult:
