@@ -49,6 +49,18 @@ class Source:
         """Map an offset in the parsed text to the original script."""
         return offset - bisect.bisect_left(self.inserted, offset)
 
+    def reads_input(self) -> bool:
+        """The script names the automatic variable ``$input`` anywhere (code or expandable string)."""
+        stack = [self.tree.root_node] if self.tree is not None else []
+        while stack:
+            node = stack.pop()
+            if node.type in {"variable", "braced_variable"}:
+                name = (node.text or b"").decode("utf-8", "replace").lower()
+                if name in {"$input", "${input}"}:
+                    return True
+            stack.extend(node.children)
+        return False
+
     def node_text(self, node: Node) -> str:
         """The node's source text."""
         return node.text.decode("utf-8") if node.text is not None else ""

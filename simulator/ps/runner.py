@@ -92,6 +92,11 @@ def run_script(
     interp = Interpreter(host, source)
     if env:
         interp.environment.update(env)
+    if callable(stdin) and source.reads_input():
+        # Reading WinRS stdin waits until the client closes it. Wait here, before the host lock is
+        # taken: a client killed before it sent End must not stall every other shell of the host (on
+        # Windows only that one powershell.exe waits, until WinRM closes the idle shell).
+        stdin = stdin()
     interp.stdin = stdin
     out: list[Any] = []
     exit_code: int | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 
 import pytest
 import winrm
@@ -268,3 +269,25 @@ def test_encoded_command_reads_stdin_as_input(running_host: RunningHost) -> None
     protocol.send_command_input(shell_id, command_id, "first\r\nsecret-value\r\n", end=True)
     assert protocol.get_command_output(shell_id, command_id) == (b"2\r\nsecret-value\r\n", b"", 0)
     protocol.close_shell(shell_id)
+
+
+@pytest.mark.parametrize("launch", ["powershell -encodedcommand {encoded}", "powershell.exe -NoProfile -"])
+def test_command_waiting_for_stdin_does_not_stall_other_shells(running_host: RunningHost, launch: str) -> None:
+    """A client that died before sending stdin End leaves one process waiting; other shells still work."""
+    protocol = _protocol(running_host)
+    orphan = protocol.open_shell()
+    script = "Set-Content -Path C:\\Windows\\Temp\\orphan.txt -Value @($input)"
+    encoded = base64.b64encode(script.encode("utf-16-le")).decode()
+    protocol.run_command(orphan, launch.format(encoded=encoded))  # no stdin ever sent
+    fast = Protocol(https_url(running_host), transport="ssl", username=credentials(running_host)[0],
+                    password=credentials(running_host)[1], ca_trust_path=running_host.info["ca_bundle"],
+                    read_timeout_sec=15, operation_timeout_sec=10)
+    shell_id = fast.open_shell()
+    command_id = fast.run_command(shell_id, "powershell -NoProfile -Command \"Write-Output alive\"")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        output = pool.submit(fast.get_command_output, shell_id, command_id)
+        try:
+            assert output.result(timeout=30) == (b"alive\r\n", b"", 0)
+        finally:
+            protocol.close_shell(orphan)  # ends the waiting process (and, before the fix, the stall)
+    fast.close_shell(shell_id)
