@@ -2,7 +2,8 @@
 Complete-VMFailover and Stop-VMFailover (fact sheet §1.8).
 
 Failing over to an older recovery point rewrites the replica's disks from the points' undo stores and
-keeps what it overwrote, so Stop-VMFailover can put the latest state back.
+keeps what it overwrote, so Stop-VMFailover can put the latest state back. Both rewrites go through
+:mod:`~simulator.services.hyperv.failover_journal`, so a kill -9 in the middle never leaves a torn disk.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from simulator.ps.objects import PSObject
 from simulator.services.hyperv.crash_recovery import recover_host
 from simulator.services.hyperv.disks import drop_undo, overlay_points, sparse_copy
 from simulator.services.hyperv.events import EVENT_FAILOVER, vmms_event
+from simulator.services.hyperv.failover_journal import overlay_journalled, retire_test_folder
 from simulator.services.hyperv.objects import SNAPSHOT_OBJECT_TYPE, vm_object
 from simulator.services.hyperv.replication import fqid, invalid_state, not_enabled, wrap
 from simulator.services.hyperv.replication_admin import cycle_payload
@@ -131,12 +133,11 @@ def _failover(host: Host, vm: dict[str, Any], rep: dict[str, Any], point: dict[s
     # Pre-images of every block changed from here on (the point's overlay, then guest writes) let
     # Stop-VMFailover put the replica back exactly as it was.
     undo: dict[str, Any] = {"id": f"failover-{new_guid()}", "undo": {}}
-    rep["failover_undo"] = undo
-    rep["failover_point"] = None
     if point is not None:
         newer_first = list(reversed(points[points.index(point):]))
-        overlay_points(host, vm["disks"], newer_first, [host.real_path(d["path"]) for d in vm["disks"]], save_to=undo)
-        rep["failover_point"] = point["id"]
+        overlay_journalled(host, vm, newer_first, save_to=undo)
+    rep["failover_undo"] = undo
+    rep["failover_point"] = point["id"] if point is not None else None
     rep["state"] = "FailedOverWaitingCompletion"
     rep["failed_over_type"] = "Planned" if rep.get("prepared_by_primary") else "Regular"
     vmms_event(host, EVENT_FAILOVER, "Information",
@@ -214,11 +215,10 @@ def _remove_test_vm(host: Host, rep: dict[str, Any]) -> None:
     rep["test_vm_id"] = None
     if test_vm is None:
         return
-    for disk in test_vm["disks"]:
-        path = host.real_path(disk["path"])
-        path.unlink(missing_ok=True)
-        if path.parent.exists() and not any(path.parent.iterdir()):
-            path.parent.rmdir()
+    # Renamed aside, not deleted: until the state without the test VM is saved, a crash must find its disks
+    # again (crash recovery renames them back, or deletes them once the removal is saved).
+    for folder in {host.real_path(disk["path"]).parent for disk in test_vm["disks"]}:
+        retire_test_folder(folder)
     vms(host).remove(test_vm)
 
 
@@ -254,7 +254,7 @@ def stop_vm_failover(inv: Invocation) -> list[PSObject]:
             vm["started_at"] = None
             undo = rep.get("failover_undo")
             if undo:
-                overlay_points(inv.host, vm["disks"], [undo], [inv.host.real_path(d["path"]) for d in vm["disks"]])
+                overlay_journalled(inv.host, vm, [undo])
                 drop_undo(inv.host, vm["disks"], undo)
             rep.update(state="Replicating", failover_undo=None, failover_point=None, failed_over_type="None")
         else:

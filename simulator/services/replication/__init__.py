@@ -72,8 +72,18 @@ def _tick(host: Host, stop: threading.Event) -> None:
             log.exception("replication tick failed on %s", host.info.get("name"))
 
 
+def _recover_hyperv(host: Host) -> None:
+    """Repair what a crash left half-written on the Hyper-V side before the listener accepts cycles."""
+    try:
+        crash_recovery = importlib.import_module("simulator.services.hyperv.crash_recovery")
+    except ModuleNotFoundError:
+        return  # Hyper-V is optional (helper E)
+    crash_recovery.recover_at_start(host)
+
+
 def on_host_start(host: Host, runtime: Any, *, tick: bool = True) -> None:
     """Start the replication listener and the scheduler tick of a serving host."""
+    _recover_hyperv(host)
     state_dir = Path(_runtime_value(runtime, "state_dir") or host.state_dir)
     address = str(_runtime_value(runtime, "address", "bind_address", "host_address")
                   or host.info.get("address") or "127.0.0.1")

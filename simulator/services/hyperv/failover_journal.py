@@ -1,0 +1,267 @@
+"""Crash-safe failover overlays: Start-VMFailover to a recovery point and Stop-VMFailover rewrite the replica's
+VHDs in place, so they are staged like replication cycles (new bytes and pre-images fsynced, then a ``.ready``
+marker) and a kill -9 mid-write is rolled back to what the saved state says.
+
+Each overlay gets a per-VM sequence number; it commits when the VM record's ``failover_journal_seq`` reaches
+it *and that state is saved*. :func:`recover_failover_journals` deletes journals the saved ``state.json``
+shows committed, rolls back (newest first) those the in-memory state does not know (a crash or a failed
+write), and leaves alone those committed in memory but not saved yet (a later statement of the same script).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import struct
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simulator.core.host import STATE_FILE
+from simulator.services.hyperv.disks import (
+    BLOCK_SIZE,
+    _save_pre_images,  # the undo-store format is disks.py's: reused, not duplicated
+    undo_path,
+    write_at,
+)
+
+if TYPE_CHECKING:
+    from simulator.core.host import Host
+
+log = logging.getLogger(__name__)
+
+SEQ_KEY = "failover_journal_seq"
+FAULT_PAUSE_ENV = "HVSIM_FAULT_FAILOVER_PAUSE_AFTER_WRITES"
+FAULT_PAUSED_MARKER = "fault-failover-paused"
+FAILOVER_UNDO_PREFIX = "failover-"
+TEST_FOLDER_PREFIX = "Test-"
+REMOVED_SUFFIX = ".removed"
+RECORD = struct.Struct(">HQI")  # disk index, offset, length; then the bytes
+
+
+def iter_records(path: Path) -> Iterator[tuple[int, int, bytes]]:
+    """``(disk index, offset, bytes)`` records of a journal file."""
+    with open(path, "rb") as handle:
+        while header := handle.read(RECORD.size):
+            index, offset, length = RECORD.unpack(header)
+            yield index, offset, handle.read(length)
+
+
+def journal_folder(host: Host, vm: dict[str, Any]) -> Path:
+    """Where a VM stages failover overlays (beside its first disk)."""
+    return host.real_path(vm["disks"][0]["path"]).parent / ".failover-journal"
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _overlay_records(host: Host, vm: dict[str, Any], points: list[dict[str, Any]]) -> Iterator[tuple[int, int, bytes]]:
+    """``(disk, offset, bytes)`` the overlay of ``points`` (newest first) writes: per block, the oldest point's."""
+    disks = vm["disks"]
+    final: dict[tuple[int, int], tuple[str, int]] = {}
+    for point in points:
+        for disk_key, slots in point.get("undo", {}).items():
+            for block, slot in slots.items():
+                final[(int(disk_key), int(block))] = (point["id"], int(slot))
+    handles: dict[tuple[str, int], Any] = {}
+    try:
+        for (index, block), (point_id, slot) in sorted(final.items()):
+            handle = handles.get((point_id, index))
+            if handle is None:
+                store = undo_path(host.real_path(disks[index]["path"]), point_id)
+                handle = handles[(point_id, index)] = open(store, "rb")  # noqa: SIM115 - closed below
+            handle.seek(slot * BLOCK_SIZE)
+            size = int(disks[index]["size_bytes"])
+            yield index, block * BLOCK_SIZE, handle.read(BLOCK_SIZE)[: max(0, size - block * BLOCK_SIZE)]
+    finally:
+        for handle in handles.values():
+            handle.close()
+
+
+def _stage(host: Host, vm: dict[str, Any], folder: Path, journal_id: str,
+           records: Iterator[tuple[int, int, bytes]]) -> None:
+    """Write the overlay's bytes and the bytes they replace, fsynced, then the ``.ready`` marker."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data_file, pre_file = folder / f"{journal_id}.data", folder / f"{journal_id}.pre"
+    try:
+        with open(data_file, "wb") as out:
+            for index, offset, data in records:
+                out.write(RECORD.pack(index, offset, len(data)) + data)
+            out.flush()
+            os.fsync(out.fileno())
+        with open(pre_file, "wb") as out:
+            for index, offset, data in iter_records(data_file):
+                with open(host.real_path(vm["disks"][index]["path"]), "rb") as disk:
+                    disk.seek(offset)
+                    before = disk.read(len(data)).ljust(len(data), b"\0")
+                out.write(RECORD.pack(index, offset, len(before)) + before)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        _delete_journal(folder, journal_id)
+        raise
+    (folder / f"{journal_id}.ready").touch()
+    _fsync(folder)
+
+
+def _delete_journal(folder: Path, journal_id: str) -> None:
+    (folder / f"{journal_id}.ready").unlink(missing_ok=True)  # the marker first: a half-deleted journal is inert
+    for suffix in (".data", ".pre"):
+        (folder / f"{journal_id}{suffix}").unlink(missing_ok=True)
+
+
+def _fault_pause(host: Host, written: int) -> None:
+    """Test hook: with the env variable set to N, stop for good after the N-th block write (to be killed -9)."""
+    limit = os.environ.get(FAULT_PAUSE_ENV)
+    if not limit or written != int(limit):
+        return
+    log.warning("fault injection: failover overlay paused after %d block writes (pid %d)", written, os.getpid())
+    (host.state_dir / FAULT_PAUSED_MARKER).write_text(str(os.getpid()), encoding="utf-8")
+    threading.Event().wait()  # holds the host lock until the test kills the process
+
+
+def _apply(host: Host, vm: dict[str, Any], data_file: Path, save_to: dict[str, Any] | None) -> None:
+    disks = vm["disks"]
+    handles: dict[int, Any] = {}
+    written = 0
+    try:
+        for index, offset, data in iter_records(data_file):
+            path = host.real_path(disks[index]["path"])
+            if save_to is not None:
+                _save_pre_images(path, index, offset, len(data), save_to, int(disks[index]["size_bytes"]))
+            handle = handles.get(index)
+            if handle is None:
+                handle = handles[index] = open(path, "r+b", buffering=0)  # noqa: SIM115 - closed below
+            handle.seek(offset)
+            handle.write(data)
+            written += 1
+            _fault_pause(host, written)
+        for handle in handles.values():
+            os.fsync(handle.fileno())
+    finally:
+        for handle in handles.values():
+            handle.close()
+
+
+def overlay_journalled(host: Host, vm: dict[str, Any], points: list[dict[str, Any]],
+                       save_to: dict[str, Any] | None = None) -> None:
+    """Overlay the undo stores of ``points`` (newest first) onto ``vm``'s own disks, crash-safely.
+
+    With ``save_to`` (a point-like dict), the blocks overwritten are first saved as its pre-images. On
+    success the VM record's sequence number names this overlay (committed once the caller's state is
+    saved); on an error the disks are rolled back before it propagates.
+    """
+    if not vm["disks"]:
+        return
+    seq = int(vm.get(SEQ_KEY, 0)) + 1
+    journal_id = f"{vm['id']}_{seq:010d}"
+    folder = journal_folder(host, vm)
+    _stage(host, vm, folder, journal_id, _overlay_records(host, vm, points))
+    try:
+        _apply(host, vm, folder / f"{journal_id}.data", save_to)
+    except BaseException:
+        _roll_back(host, vm, folder, journal_id)
+        raise
+    vm[SEQ_KEY] = seq
+
+
+def _roll_back(host: Host, vm: dict[str, Any], folder: Path, journal_id: str) -> None:
+    log.warning("rolling back an interrupted failover overlay of '%s' on %s", vm.get("name"), host.info.get("name"))
+    for index, offset, data in iter_records(folder / f"{journal_id}.pre"):
+        write_at(host.real_path(vm["disks"][index]["path"]), offset, data)
+    for disk in vm["disks"]:
+        _fsync(host.real_path(disk["path"]))
+    _delete_journal(folder, journal_id)
+
+
+class SavedState:
+    """The host's last saved ``state.json``, read at most once and only when a decision needs it."""
+
+    def __init__(self, host: Host) -> None:
+        self._path = host.state_dir / STATE_FILE
+        self._vms: dict[str, dict[str, Any]] | None = None
+
+    def vm(self, vm_id: str) -> dict[str, Any] | None:
+        """The saved record of a VM, or None (never saved, or not in the saved state)."""
+        if self._vms is None:
+            try:
+                state = json.loads(self._path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                state = {}
+            self._vms = {str(v.get("id", "")).lower(): v for v in state.get("hyperv", {}).get("vms", [])}
+        return self._vms.get(vm_id.lower())
+
+
+def recover_failover_journals(host: Host, vm: dict[str, Any], saved: SavedState) -> None:
+    """Delete ``vm``'s committed failover journals and roll back interrupted ones (see the module docstring)."""
+    if not vm.get("disks"):
+        return
+    folder = journal_folder(host, vm)
+    if not folder.is_dir():
+        return
+    prefix = f"{vm['id']}_"
+    ready = sorted((p.stem for p in folder.glob(f"{prefix}*.ready")), reverse=True)
+    if ready:
+        saved_vm = saved.vm(vm["id"])
+        saved_seq = int((saved_vm or {}).get(SEQ_KEY, 0))
+        memory_seq = int(vm.get(SEQ_KEY, 0))
+        for journal_id in ready:  # newest first, so stacked overlays unwind in order
+            seq = int(journal_id[len(prefix):])
+            if seq <= saved_seq:
+                _delete_journal(folder, journal_id)
+            elif seq > memory_seq:
+                _roll_back(host, vm, folder, journal_id)
+    staged = {p.stem for p in folder.glob(f"{prefix}*") if p.suffix in {".data", ".pre"}}
+    for journal_id in staged - set(ready):  # staging cut off before its marker: the VHDs were never touched
+        _delete_journal(folder, journal_id)
+
+
+def remove_stray_failover_files(host: Host, vm: dict[str, Any], known_vm_ids: set[str], saved: SavedState) -> None:
+    """Delete what an interrupted failover cmdlet left that the state does not know.
+
+    Failover undo stores the VM's record does not name (a Start-VMFailover rolled back), test-failover
+    disk folders of test VMs that do not exist (a test failover cut off before its state was saved), and
+    folders of removed test VMs (Stop-VMFailover renames them aside; they come back while the saved state
+    still names the test VM).
+    """
+    failover_undo = (vm.get("replication") or {}).get("failover_undo") or {}
+    named = f"{failover_undo.get('id')}.undo" if failover_undo.get("id") else None
+    folders: set[Path] = set()
+    for disk in vm.get("disks") or []:
+        path = host.real_path(disk["path"])
+        folders.add(path.parent)
+        store_folder = undo_path(path, "_").parent
+        if store_folder.is_dir():
+            for store in store_folder.glob(f"{FAILOVER_UNDO_PREFIX}*.undo"):
+                if store.name != named:
+                    log.warning("deleting an unsaved failover undo store on %s", host.info.get("name"))
+                    store.unlink(missing_ok=True)
+    if (vm.get("replication") or {}).get("mode") != "Replica":
+        return
+    for folder in folders:
+        for test_folder in folder.glob(f"{TEST_FOLDER_PREFIX}*"):
+            test_id = test_folder.name[len(TEST_FOLDER_PREFIX):]
+            if test_id.endswith(REMOVED_SUFFIX):
+                test_id = test_id[: -len(REMOVED_SUFFIX)]
+                if saved.vm(test_id) is not None and test_id.lower() in known_vm_ids:
+                    test_folder.replace(folder / f"{TEST_FOLDER_PREFIX}{test_id}")
+                elif saved.vm(test_id) is None:
+                    shutil.rmtree(test_folder, ignore_errors=True)
+            elif test_folder.is_dir() and test_id.lower() not in known_vm_ids:
+                log.warning("deleting the disks of an unsaved test failover on %s", host.info.get("name"))
+                shutil.rmtree(test_folder, ignore_errors=True)
+
+
+def retire_test_folder(folder: Path) -> None:
+    """Rename a test VM's disk folder aside (Stop-VMFailover); recovery deletes it once the removal is saved."""
+    with contextlib.suppress(FileNotFoundError):
+        folder.replace(folder.with_name(folder.name + REMOVED_SUFFIX))
