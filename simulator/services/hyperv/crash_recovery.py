@@ -64,8 +64,9 @@ def recover_vm(host: Host, vm: dict[str, Any], saved: SavedState | None = None) 
             point_id = retired.name[: -len(UNDO_SUFFIX + DROPPED_SUFFIX)]
             if point_id in named:  # pruned by a state that was never saved: the point still exists
                 retired.replace(folder / f"{point_id}{UNDO_SUFFIX}")
-            else:
+            elif point_id not in _stores_in_use((saved.vm(vm["id"]) or {}).get("replication") or {}):
                 retired.unlink(missing_ok=True)
+            # else: retired by this process's state, which is not saved yet; a crash must still find it
         for point_id, record in named.items():
             store = folder / f"{point_id}{UNDO_SUFFIX}"
             slots = record.get("undo", {}).get(str(index), {})

@@ -17,10 +17,20 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path, PureWindowsPath
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
+from simulator.core.host import Host
+from simulator.services import replication as replication_service
+from simulator.services.hyperv import state as hv_state
+from simulator.services.hyperv import write_guest_data
+from simulator.services.hyperv.crash_recovery import recover_at_start, recover_host
 from simulator.services.hyperv.failover_journal import FAULT_PAUSE_ENV, FAULT_PAUSED_MARKER
+from simulator.services.hyperv.scheduler import run_due
+from simulator.services.hyperv.state import find_vm
+from simulator.services.replication import listener, network
 from tests.acceptance4.lab import REPLICA, Lab
 from tests.acceptance6.lab6 import (
     DISK_BYTES,
@@ -34,6 +44,8 @@ from tests.acceptance6.lab6 import (
     sha256_upper,
     start_lab6,
 )
+from tests.simulator.hyperv.conftest import Pair
+from tests.simulator.hyperv.helpers import call
 
 HOUR = 3600
 PAUSE_AFTER = 3  # block writes of the overlay that reach the disk before the kill
@@ -163,3 +175,114 @@ def test_kill_9_mid_stop_failover_leaves_the_failed_over_disk(lab: Lab, monkeypa
     assert file_sha256(lab, REPLICA, replica_disk(lab)) == after
     lab.ok(REPLICA, "Stop-VMFailover -VMName VM01")
     assert file_sha256(lab, REPLICA, replica_disk(lab)) == before
+
+
+# ------------------------------------------------------------------------------------------- in process
+MIB = 1024 * 1024
+
+
+def _in_process_points(pair: Pair) -> tuple[Any, str]:
+    """VM01 replicated, a zero point then data an hour later; (the older point's object, the latest digest)."""
+    pair.enable(ReplicationFrequencySec=300, RecoveryHistory=2)
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    for offset in (0, 3 * MIB, 9 * MIB):
+        write_guest_data(pair.primary, "VM01", offset, bytes([offset % 251 + 1]) * 300000)
+    pair.primary.clock.advance(3600)
+    run_due(pair.primary)
+    points = call(pair.replica, "Get-VMSnapshot", VMName=["VM01"], SnapshotType="Replica")
+    assert len(points) == 2
+    return points[0], _vm_digest(pair.replica, "VM01")
+
+
+def _vm_digest(host: Host, name: str) -> str:
+    vm = find_vm(host, name)
+    assert vm is not None
+    return hashlib.sha256(host.real_path(vm["disks"][0]["path"]).read_bytes()).hexdigest()
+
+
+def _crash_before_saving(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on the replica's state is never saved (the process dies before its transaction ends)."""
+    monkeypatch.setattr(pair.replica, "save", lambda: False)
+
+
+def _reopen(pair: Pair) -> Host:
+    """A new process opens the replica's state folder (nothing has recovered it yet)."""
+    hv_state._RECOVERED.discard(str(pair.replica.state_dir))
+    return Host.open(pair.replica.state_dir)
+
+
+def test_two_overlays_of_one_unsaved_script_unwind_newest_first(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    point, latest = _in_process_points(pair)
+    call(pair.replica, "Start-VMFailover", VMRecoverySnapshot=point)
+    failed_over = _vm_digest(pair.replica, "VM01")
+    assert failed_over != latest
+    _crash_before_saving(pair, monkeypatch)
+    with pair.replica.transaction():  # one script, never saved: undo the failover, then fail over again
+        call(pair.replica, "Stop-VMFailover", VMName=["VM01"])
+        assert _vm_digest(pair.replica, "VM01") == latest
+        call(pair.replica, "Start-VMFailover", VMRecoverySnapshot=point)
+        recover_host(pair.replica)  # a later cmdlet's recovery must not undo what this script did
+        assert _vm_digest(pair.replica, "VM01") == failed_over
+    # both overlays are rolled back, the second first (the other order would leave the latest state)
+    restarted = _reopen(pair)
+    recover_at_start(restarted)
+    assert _vm_digest(restarted, "VM01") == failed_over  # the saved state: failed over to the point
+    call(restarted, "Stop-VMFailover", VMName=["VM01"])
+    assert _vm_digest(restarted, "VM01") == latest
+
+
+def test_unsaved_test_failover_leaves_no_disks(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    point, _latest = _in_process_points(pair)
+    _crash_before_saving(pair, monkeypatch)
+    call(pair.replica, "Start-VMFailover", VMRecoverySnapshot=point, AsTest=True)
+    test_vm = find_vm(pair.replica, "VM01 - Test")
+    assert test_vm is not None
+    test_folder = pair.replica.real_path(test_vm["disks"][0]["path"]).parent
+    assert test_folder.is_dir()
+    restarted = _reopen(pair)
+    recover_at_start(restarted)
+    assert not test_folder.exists()
+    assert find_vm(restarted, "VM01 - Test") is None
+    call(restarted, "Start-VMFailover", VMRecoverySnapshot=call(restarted, "Get-VMSnapshot", VMName=["VM01"],
+                                                                  SnapshotType="Replica")[0], AsTest=True)
+    assert find_vm(restarted, "VM01 - Test") is not None
+
+
+def test_test_vm_removed_by_an_unsaved_stop_keeps_its_disks(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    point, _latest = _in_process_points(pair)
+    call(pair.replica, "Start-VMFailover", VMRecoverySnapshot=point, AsTest=True)
+    test_digest = _vm_digest(pair.replica, "VM01 - Test")
+    test_vm = find_vm(pair.replica, "VM01 - Test")
+    assert test_vm is not None
+    test_folder = pair.replica.real_path(test_vm["disks"][0]["path"]).parent
+    with monkeypatch.context() as unsaved:
+        unsaved.setattr(pair.replica, "save", lambda: False)
+        call(pair.replica, "Stop-VMFailover", VMName=["VM01"])
+        assert find_vm(pair.replica, "VM01 - Test") is None
+    restarted = _reopen(pair)
+    recover_at_start(restarted)
+    assert _vm_digest(restarted, "VM01 - Test") == test_digest
+    call(restarted, "Stop-VMFailover", VMName=["VM01"])  # saved this time: the disks go at the next recovery
+    recover_host(restarted)
+    assert not any(test_folder.parent.glob(f"{test_folder.name}*"))
+
+
+def test_host_start_hook_repairs_the_disk_before_anything_reads_hyperv(
+        pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    point, latest = _in_process_points(pair)
+    _crash_before_saving(pair, monkeypatch)
+    call(pair.replica, "Start-VMFailover", VMRecoverySnapshot=point)
+    assert _vm_digest(pair.replica, "VM01") != latest
+    restarted = _reopen(pair)
+    disk = restarted.real_path(restarted.state["hyperv"]["vms"][0]["disks"][0]["path"])
+    assert hashlib.sha256(disk.read_bytes()).hexdigest() != latest
+    monkeypatch.setattr(listener, "start", lambda host, runtime: None)  # no sockets: only the hook's own work
+    monkeypatch.setattr(network, "register_runtime", lambda runtime: None)
+    replication_service.on_host_start(restarted, SimpleNamespace(state_dir=restarted.state_dir), tick=False)
+    assert hashlib.sha256(disk.read_bytes()).hexdigest() == latest
+
+
+def test_recovery_at_start_leaves_a_host_without_hyperv_alone(tmp_path: Path) -> None:
+    host = Host(state_dir=tmp_path, state={"format": 1, "info": {"name": "plain"}})
+    recover_at_start(host)
+    assert "hyperv" not in host.state
