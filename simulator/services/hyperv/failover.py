@@ -17,7 +17,7 @@ from simulator.ps.objects import PSObject
 from simulator.services.hyperv.crash_recovery import recover_host
 from simulator.services.hyperv.disks import drop_undo, overlay_points, sparse_copy
 from simulator.services.hyperv.events import EVENT_FAILOVER, vmms_event
-from simulator.services.hyperv.failover_journal import overlay_journalled, retire_test_folder
+from simulator.services.hyperv.failover_journal import new_test_folder, overlay_journalled, retire_test_folder
 from simulator.services.hyperv.objects import SNAPSHOT_OBJECT_TYPE, vm_object
 from simulator.services.hyperv.replication import fqid, invalid_state, not_enabled, wrap
 from simulator.services.hyperv.replication_admin import cycle_payload
@@ -163,6 +163,7 @@ def _test_failover(host: Host, vm: dict[str, Any], rep: dict[str, Any], point: d
     for disk in vm["disks"]:
         folder, _, filename = disk["path"].rpartition("\\")
         path = f"{folder}\\Test-{test_vm['id']}\\{filename}"
+        new_test_folder(host.real_path(path).parent)
         sparse_copy(host.real_path(disk["path"]), host.real_path(path))
         targets.append(host.real_path(path))
         test_vm["disks"].append({"name": disk["name"], "path": path, "size_bytes": disk["size_bytes"],

@@ -40,6 +40,7 @@ FAULT_PAUSED_MARKER = "fault-failover-paused"
 FAILOVER_UNDO_PREFIX = "failover-"
 TEST_FOLDER_PREFIX = "Test-"
 REMOVED_SUFFIX = ".removed"
+UNSAVED_MARKER = ".unsaved-test-failover"
 RECORD = struct.Struct(">HQI")  # disk index, offset, length; then the bytes
 
 
@@ -202,7 +203,12 @@ class SavedState:
 
 
 def recover_failover_journals(host: Host, vm: dict[str, Any], saved: SavedState) -> None:
-    """Delete ``vm``'s committed failover journals and roll back interrupted ones (see the module docstring)."""
+    """Delete ``vm``'s committed failover journals and roll back interrupted ones (see the module docstring).
+
+    ASSUMPTION: a host crash in the middle of Start-/Stop-VMFailover leaves the replica VM, after VMMS
+    starts again, as it was before the cmdlet (its AVHDX chain is switched only at the end), never half
+    rewritten; the simulator rolls back to whatever its saved state says.
+    """
     if not vm.get("disks"):
         return
     folder = journal_folder(host, vm)
@@ -228,8 +234,9 @@ def recover_failover_journals(host: Host, vm: dict[str, Any], saved: SavedState)
 def remove_stray_failover_files(host: Host, vm: dict[str, Any], known_vm_ids: set[str], saved: SavedState) -> None:
     """Delete what an interrupted failover cmdlet left that the state does not know.
 
-    Failover undo stores the VM's record does not name (a Start-VMFailover rolled back), test-failover
-    disk folders of test VMs that do not exist (a test failover cut off before its state was saved), and
+    Failover undo stores neither the VM's record nor the saved state names (a Start-VMFailover rolled back),
+    test-failover disk folders still marked unsaved whose test VM does not exist (a test failover cut off
+    before its state was saved; the marker goes once the saved state names the test VM), and
     folders of removed test VMs (Stop-VMFailover renames them aside; they come back while the saved state
     still names the test VM).
     """
@@ -242,7 +249,7 @@ def remove_stray_failover_files(host: Host, vm: dict[str, Any], known_vm_ids: se
         store_folder = undo_path(path, "_").parent
         if store_folder.is_dir():
             for store in store_folder.glob(f"{FAILOVER_UNDO_PREFIX}*.undo"):
-                if store.name != named:
+                if store.name != named and store.stem not in _saved_failover_undo(saved, vm):
                     log.warning("deleting an unsaved failover undo store on %s", host.info.get("name"))
                     store.unlink(missing_ok=True)
     if (vm.get("replication") or {}).get("mode") != "Replica":
@@ -256,9 +263,26 @@ def remove_stray_failover_files(host: Host, vm: dict[str, Any], known_vm_ids: se
                     test_folder.replace(folder / f"{TEST_FOLDER_PREFIX}{test_id}")
                 elif saved.vm(test_id) is None:
                     shutil.rmtree(test_folder, ignore_errors=True)
-            elif test_folder.is_dir() and test_id.lower() not in known_vm_ids:
-                log.warning("deleting the disks of an unsaved test failover on %s", host.info.get("name"))
-                shutil.rmtree(test_folder, ignore_errors=True)
+            elif (test_folder / UNSAVED_MARKER).exists():
+                if saved.vm(test_id) is not None:
+                    (test_folder / UNSAVED_MARKER).unlink()
+                elif test_id.lower() not in known_vm_ids:
+                    # ASSUMPTION: after a host crash in the middle of Start-VMFailover -AsTest, VMMS does not
+                    # register the half-created test VM and its copied disks do not stay behind.
+                    log.warning("deleting the disks of an unsaved test failover on %s", host.info.get("name"))
+                    shutil.rmtree(test_folder, ignore_errors=True)
+
+
+def new_test_folder(folder: Path) -> None:
+    """Create a test VM's disk folder, marked as not saved yet (recovery deletes it if the state never names it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / UNSAVED_MARKER).touch()
+
+
+def _saved_failover_undo(saved: SavedState, vm: dict[str, Any]) -> set[str]:
+    rep = (saved.vm(vm["id"]) or {}).get("replication") or {}
+    undo = rep.get("failover_undo") or {}
+    return {str(undo["id"])} if undo.get("id") else set()
 
 
 def retire_test_folder(folder: Path) -> None:

@@ -151,6 +151,7 @@ def test_kill_9_mid_start_failover_to_an_older_point_leaves_the_disk_before_it(
     # Repaired by the process start itself: nothing has read the Hyper-V state through WinRM or control yet.
     assert _digest(disk) == before
     assert "rolling back an interrupted failover overlay" in lab.hosts[REPLICA].stderr_text()
+    assert not list(disk.parent.glob(".*.rp/failover-*")), "the rolled-back failover's undo store stayed"
     assert _replica_state(lab) == "Replicating"  # what the saved state says: the failover never happened
     lab.ok(REPLICA, f"Start-VMFailover -VMRecoverySnapshot (Get-VMSnapshot -VMName VM01 -Id '{point}')")
     assert file_sha256(lab, REPLICA, replica_disk(lab)) == after
@@ -245,7 +246,10 @@ def test_unsaved_test_failover_leaves_no_disks(pair: Pair, monkeypatch: pytest.M
     assert find_vm(restarted, "VM01 - Test") is None
     call(restarted, "Start-VMFailover", VMRecoverySnapshot=call(restarted, "Get-VMSnapshot", VMName=["VM01"],
                                                                   SnapshotType="Replica")[0], AsTest=True)
-    assert find_vm(restarted, "VM01 - Test") is not None
+    saved_test_vm = find_vm(restarted, "VM01 - Test")
+    assert saved_test_vm is not None
+    recover_host(restarted)  # saved this time: its disks stay
+    assert restarted.real_path(saved_test_vm["disks"][0]["path"]).is_file()
 
 
 def test_test_vm_removed_by_an_unsaved_stop_keeps_its_disks(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
