@@ -6,6 +6,9 @@ Each overlay gets a per-VM sequence number; it commits when the VM record's ``fa
 it *and that state is saved*. :func:`recover_failover_journals` deletes journals the saved ``state.json``
 shows committed, rolls back (newest first) those the in-memory state does not know (a crash or a failed
 write), and leaves alone those committed in memory but not saved yet (a later statement of the same script).
+:func:`remove_stray_failover_files` removes the failover undo stores and test-failover disks a crash left
+unnamed. ``HVSIM_FAULT_FAILOVER_PAUSE_AFTER_WRITES=N`` (tests only) stops an overlay for good after N block
+writes, so a test can kill -9 the host process mid-write.
 """
 
 from __future__ import annotations
