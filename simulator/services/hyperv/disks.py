@@ -2,9 +2,9 @@
 
 A VM's disk is a sparse file of its full size under the host's drive folder (never written out
 byte by byte). Writes through :func:`write_guest_data` mark 64 KiB blocks dirty while the VM is a
-replication primary. Replication moves disks as a *block stream*: records of
-``disk index (u16) · offset (u64) · length (u32) · flags (u8, 1 = zlib) · bytes``, produced lazily
-block by block and parsed from arbitrarily cut chunks, so no disk is ever held in memory whole.
+replication primary. Replication moves disks as a *block stream*
+(:mod:`simulator.services.hyperv.blockstream`), produced lazily and parsed from arbitrarily cut
+chunks, so no disk is ever held in memory whole.
 
 Replica recovery points use undo stores: the replica's disk always holds the latest state, and each
 point keeps the pre-images of blocks overwritten after it was taken (first overwrite only). The
@@ -16,27 +16,23 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
-import struct
-import threading
-import zlib
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import SimError
+from simulator.services.hyperv.blockstream import (
+    BLOCK_SIZE,
+    COPY_CHUNK,
+    RECORD_HEADER,
+    BlockData,
+)
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
 
 log = logging.getLogger(__name__)
 
-BLOCK_SIZE = 64 * 1024
-COPY_CHUNK = 1024 * 1024
-RECORD_HEADER = struct.Struct(">HQIB")
-FLAG_ZLIB = 1
-ZERO_BLOCK = bytes(BLOCK_SIZE)
-MAX_PROBE_BACKOFF = 8
 TRACKING_STATES = frozenset({"ReadyForInitialReplication", "InitialReplicationInProgress", "Replicating",
                              "Suspended", "Error", "PreparedForFailover"})
 
@@ -102,124 +98,6 @@ def read_block(handle: Any, block: int, size: int) -> bytes:
     offset = block * BLOCK_SIZE
     handle.seek(offset)
     return bytes(handle.read(min(BLOCK_SIZE, max(0, size - offset))))
-
-
-def encode_blocks(disks: Sequence[tuple[int, Path, Iterable[int]]], *, skip_zero: bool = False,
-                  compress: bool = False) -> Iterator[bytes]:
-    """The block stream for ``(disk index, file, block indices)``, in chunks of about :data:`COPY_CHUNK` bytes.
-
-    ``skip_zero`` leaves out all-zero blocks (initial replication: the replica's new disk is sparse);
-    a delta must send them, since a guest may have zeroed data. ``compress`` (CompressionEnabled)
-    deflates each block whose compressed form is smaller. Records are batched into ~1 MiB chunks so
-    the channel sends few large frames rather than one per 64 KiB block.
-    """
-    probe = zlib.compressobj(1) if compress else None
-    skip = backoff = 0  # after incompressible samples, probe only every 2nd, 4th … 8th block
-    batch: list[bytes] = []
-    batched = 0
-    for index, path, blocks in disks:
-        size = path.stat().st_size
-        with open(path, "rb", buffering=0) as handle:
-            for block in blocks:
-                data = read_block(handle, block, size)
-                if not data or (skip_zero and data == ZERO_BLOCK[: len(data)]):
-                    continue
-                flags = 0
-                if probe is not None and skip:
-                    skip -= 1
-                elif probe is not None and _worth_compressing(probe, data):
-                    backoff = 0
-                    packed = zlib.compress(data, 1)
-                    if len(packed) < len(data):
-                        data, flags = packed, FLAG_ZLIB
-                elif probe is not None:
-                    # ASSUMPTION: runs of incompressible blocks (random or encrypted data) are common and
-                    # long; a compressible block right after one may go uncompressed (only costs wire bytes).
-                    backoff = min(MAX_PROBE_BACKOFF, max(1, backoff * 2))
-                    skip = backoff - 1
-                if batched + RECORD_HEADER.size + len(data) > COPY_CHUNK:  # one wire frame holds up to 1 MiB
-                    yield b"".join(batch)
-                    batch, batched = [], 0
-                batch.append(RECORD_HEADER.pack(index, block * BLOCK_SIZE, len(data), flags))
-                batch.append(data)
-                batched += RECORD_HEADER.size + len(data)
-    if batch:
-        yield b"".join(batch)
-
-
-def _worth_compressing(probe: Any, data: bytes) -> bool:
-    """Skip blocks whose first 2 KiB do not compress (random or already compressed data).
-
-    ``probe`` is one deflate stream reused for every sample (a full flush resets its history), which
-    costs a quarter of a fresh ``zlib.compress`` per block.
-    """
-    sample = data[:2048]
-    packed = len(probe.compress(sample)) + len(probe.flush(zlib.Z_FULL_FLUSH))
-    return packed < 0.9 * len(sample)
-
-
-def prefetch(chunks: Iterable[bytes], depth: int = 4) -> Generator[bytes, None, None]:
-    """Produce ``chunks`` in a background thread, up to ``depth`` ahead, so disk reads and compression
-    overlap the TLS sends of the consumer. Stopping early (the consumer failed) stops the producer too.
-    """
-    pipe: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: tuple[str, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                pipe.put(item, timeout=0.2)
-            except queue.Full:
-                continue
-            return True
-        return False
-
-    def produce() -> None:
-        try:
-            for chunk in chunks:
-                if not put(("chunk", chunk)):
-                    return
-        except BaseException as error:  # handed to the consumer, which raises it
-            put(("error", error))
-            return
-        put(("end", None))
-
-    worker = threading.Thread(target=produce, daemon=True, name="block-stream-prefetch")
-    worker.start()
-    try:
-        while True:
-            kind, value = pipe.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
-        worker.join()
-
-
-def decode_blocks(chunks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
-    """Parse a block stream cut into arbitrary chunks into ``(disk index, offset, data)``."""
-    pending = b""
-    for chunk in chunks:
-        buffer = pending + chunk if pending else chunk
-        view = memoryview(buffer)
-        position = 0
-        end = len(buffer)
-        while end - position >= RECORD_HEADER.size:
-            index, offset, length, flags = RECORD_HEADER.unpack_from(view, position)
-            start = position + RECORD_HEADER.size
-            if end - start < length:
-                break
-            data = view[start:start + length]
-            position = start + length
-            yield index, offset, zlib.decompress(data) if flags & FLAG_ZLIB else bytes(data)
-        pending = bytes(view[position:])
-        view.release()
-    if pending:
-        msg = "the replication block stream ended inside a record"
-        raise SimError(f"{msg} (0x80004004).", "ReplicationStreamTruncated", "InvalidData", hresult=0x80004004)
 
 
 def write_at(path: Path, offset: int, data: bytes) -> None:
@@ -296,7 +174,7 @@ def undo_path(disk_file: Path, point_id: str) -> Path:
     return disk_file.parent / f".{disk_file.name}.rp" / f"{point_id}.undo"
 
 
-def apply_records(host: Host, disks: list[dict[str, Any]], records: Iterable[tuple[int, int, bytes]],
+def apply_records(host: Host, disks: list[dict[str, Any]], records: Iterable[tuple[int, int, BlockData]],
                   point: dict[str, Any] | None) -> int:
     """Write received records into the replica's disks, saving pre-images into ``point``'s undo store.
 
@@ -398,7 +276,8 @@ def iter_journal(path: Path) -> Iterator[tuple[int, int, bytes]]:
             yield index, offset, handle.read(length)
 
 
-def stage(host: Host, disks: list[dict[str, Any]], records: Iterable[tuple[int, int, bytes]], journal_id: str) -> None:
+def stage(host: Host, disks: list[dict[str, Any]], records: Iterable[tuple[int, int, BlockData]],
+          journal_id: str) -> None:
     """Write a whole incoming cycle, and the bytes it will overwrite, to disk before touching the VHDs.
 
     A stream that breaks off leaves only staging files (removed here); a crash after the ``.ready``

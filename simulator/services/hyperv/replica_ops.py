@@ -20,6 +20,7 @@ from pathlib import PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import SimError
+from simulator.services.hyperv.blockstream import decode_blocks, prefetch
 from simulator.services.hyperv.crash_recovery import recover_vm
 from simulator.services.hyperv.disks import (
     BLOCK_SIZE,
@@ -27,9 +28,7 @@ from simulator.services.hyperv.disks import (
     apply_records,
     create_sparse,
     data_blocks,
-    decode_blocks,
     drop_undo,
-    prefetch,
     read_block,
     stage,
 )

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import SimError
-from simulator.services.hyperv.disks import BLOCK_SIZE, data_blocks, encode_blocks, prefetch, read_block
+from simulator.services.hyperv.blockstream import encode_blocks, prefetch
+from simulator.services.hyperv.disks import BLOCK_SIZE, data_blocks, read_block
 from simulator.services.hyperv.events import vmms_event
 from simulator.services.hyperv.replication_objects import replicated_indices
 from simulator.services.hyperv.state import iso

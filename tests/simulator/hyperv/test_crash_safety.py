@@ -12,12 +12,12 @@ from simulator.core.errors import SimError
 from simulator.core.host import Host
 from simulator.services.hyperv import read_guest_data, write_guest_data
 from simulator.services.hyperv import state as hv_state
+from simulator.services.hyperv.blockstream import encode_blocks
 from simulator.services.hyperv.disks import (
     BLOCK_SIZE,
     apply_journal,
     apply_records,
     drop_undo,
-    encode_blocks,
     iter_journal,
     stage,
     undo_path,

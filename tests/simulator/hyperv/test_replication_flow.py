@@ -12,7 +12,8 @@ from simulator.core.errors import ParameterBindingError, SimError
 from simulator.core.host import Host
 from simulator.services.filesystem import set_capacity
 from simulator.services.hyperv import read_guest_data, write_guest_data
-from simulator.services.hyperv.disks import BLOCK_SIZE, RECORD_HEADER, sparse_copy
+from simulator.services.hyperv.blockstream import RECORD_HEADER
+from simulator.services.hyperv.disks import BLOCK_SIZE, sparse_copy
 from simulator.services.hyperv.scheduler import run_due
 from simulator.services.hyperv.state import find_vm
 from simulator.services.hyperv.vm_cmdlets import seed_vms
