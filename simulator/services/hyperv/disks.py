@@ -27,6 +27,7 @@ from simulator.services.hyperv.blockstream import (
     RECORD_HEADER,
     BlockData,
 )
+from simulator.services.hyperv.vhdwriter import VhdWriter
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
@@ -178,25 +179,23 @@ def apply_records(host: Host, disks: list[dict[str, Any]], records: Iterable[tup
                   point: dict[str, Any] | None) -> int:
     """Write received records into the replica's disks, saving pre-images into ``point``'s undo store.
 
-    Each disk's file is resolved and opened once, not per record. Returns the number of bytes applied.
+    Each disk's file is resolved and opened once, not per record, and written unbuffered where the
+    file system allows it (:mod:`simulator.services.hyperv.vhdwriter`). Returns the bytes applied.
     """
     applied = 0
-    handles: dict[int, Any] = {}
-    paths: dict[int, Path] = {}
+    writers: dict[int, VhdWriter] = {}
     try:
         for index, offset, data in records:
-            handle = handles.get(index)
-            if handle is None:
-                paths[index] = host.real_path(disks[index]["path"])
-                handle = handles[index] = open(paths[index], "r+b", buffering=0)  # noqa: SIM115 - closed below
+            writer = writers.get(index)
+            if writer is None:
+                writer = writers[index] = VhdWriter(host.real_path(disks[index]["path"]))
             if point is not None:
-                _save_pre_images(paths[index], index, offset, len(data), point, disks[index]["size_bytes"])
-            handle.seek(offset)
-            handle.write(data)
+                _save_pre_images(writer.path, index, offset, len(data), point, disks[index]["size_bytes"])
+            writer.write(offset, data)
             applied += len(data)
     finally:
-        for handle in handles.values():
-            handle.close()
+        for writer in writers.values():
+            writer.close()
     return applied
 
 

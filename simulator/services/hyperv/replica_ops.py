@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import logging
 import math
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import PureWindowsPath
 from typing import TYPE_CHECKING, Any
@@ -45,7 +44,7 @@ from simulator.services.hyperv.state import (
     vms,
     windows_time,
 )
-from simulator.services.replication.api import PeerIdentity, replica_operation
+from simulator.services.replication.api import DataStream, PeerIdentity, replica_operation
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
@@ -82,13 +81,13 @@ def check_space(host: Host, windows_path: str, needed: int, vm_name: str) -> Non
     raise hyperv_error(message, "ReplicaStorageFull", "WriteError", hresult=E_DISK_FULL, target=windows_path)
 
 
-def _drain(data: Iterator[bytes] | None) -> None:
+def _drain(data: DataStream | None) -> None:
     for _ in data or ():
         pass
 
 
 def _replica_vm(host: Host, peer: PeerIdentity, payload: dict[str, Any], states: set[str],
-                data: Iterator[bytes] | None, operation: str) -> tuple[dict[str, Any], dict[str, Any]]:
+                data: DataStream | None, operation: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The replica VM named by ``payload['vm_id']``, checked for mode, trust group and state."""
     vm = find_vm_by_id(host, str(payload.get("vm_id", "")))
     rep = vm.get("replication") if vm else None
@@ -113,7 +112,7 @@ def _replica_vm(host: Host, peer: PeerIdentity, payload: dict[str, Any], states:
 
 
 @replica_operation("ping")
-def ping(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: Iterator[bytes] | None) -> Reply:
+def ping(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: DataStream | None) -> Reply:
     """Answer a connection test (Test-VMReplicationConnection)."""
     _drain(data)
     return {"ok": True, "primary_server": peer.fqdn, "trust_group": peer.trust_group}, None
@@ -138,7 +137,7 @@ def new_replica_record(peer: PeerIdentity, payload: dict[str, Any], state: str, 
 
 
 @replica_operation("create_replica_vm")
-def create_replica_vm(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: Iterator[bytes] | None) -> Reply:
+def create_replica_vm(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: DataStream | None) -> Reply:
     """Create the replica VM (same Id, Off, WaitingForInitialReplication) with empty sparse disks."""
     _drain(data)
     vm_id = str(payload["vm_id"])
@@ -167,7 +166,7 @@ def create_replica_vm(host: Host, peer: PeerIdentity, payload: dict[str, Any], d
 
 @replica_operation("initial_replication")
 def initial_replication(host: Host, peer: PeerIdentity, payload: dict[str, Any],
-                        data: Iterator[bytes] | None) -> Reply:
+                        data: DataStream | None) -> Reply:
     """Receive the full disk contents (block stream) and start replicating."""
     vm, rep = _replica_vm(host, peer, payload, {"WaitingForInitialReplication"}, data, "initial replication")
     if vm["disks"]:
@@ -235,7 +234,7 @@ def point_times(first: dt.datetime, count: int, frequency: int, last_point: dt.d
 
 
 @replica_operation("apply_log")
-def apply_log(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: Iterator[bytes] | None) -> Reply:
+def apply_log(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: DataStream | None) -> Reply:
     """Apply one or more replication cycles' changed blocks; keep points; mark a planned failover's final send."""
     vm, rep = _replica_vm(host, peer, payload, {"Replicating"}, data, "apply replication log")
     if vm["disks"]:
@@ -294,7 +293,7 @@ def disk_hashes(host: Host, disks: list[dict[str, Any]]) -> tuple[list[int], byt
 
 
 @replica_operation("block_hashes")
-def block_hashes(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: Iterator[bytes] | None) -> Reply:
+def block_hashes(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: DataStream | None) -> Reply:
     """Hashes of the replica's disk blocks, so a resynchronizing primary sends only differing blocks."""
     vm, _rep = _replica_vm(host, peer, payload, {"Replicating"}, data, "resynchronization")
     counts, hashes = disk_hashes(host, vm["disks"])
@@ -303,7 +302,7 @@ def block_hashes(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: 
 
 @replica_operation("reverse_replication")
 def reverse_replication(host: Host, peer: PeerIdentity, payload: dict[str, Any],
-                        data: Iterator[bytes] | None) -> Reply:
+                        data: DataStream | None) -> Reply:
     """Turn this host's former primary VM into the replica of the peer (Set-VMReplication -Reverse on the peer)."""
     _drain(data)
     vm = find_vm_by_id(host, str(payload["vm_id"]))
@@ -328,7 +327,7 @@ def reverse_replication(host: Host, peer: PeerIdentity, payload: dict[str, Any],
 
 
 @replica_operation("replica_status")
-def replica_status(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: Iterator[bytes] | None) -> Reply:
+def replica_status(host: Host, peer: PeerIdentity, payload: dict[str, Any], data: DataStream | None) -> Reply:
     """The replica VM's replication state (or that it does not exist)."""
     _drain(data)
     vm = find_vm_by_id(host, str(payload.get("vm_id", "")))

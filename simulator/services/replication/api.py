@@ -64,7 +64,8 @@ class Channel(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
-ReplicaOperation = Callable[["Host", PeerIdentity, dict[str, Any], Iterator[bytes] | None],
+DataStream = Iterator[bytes | bytearray]  # the chunks of a request's byte stream, as they arrive
+ReplicaOperation = Callable[["Host", PeerIdentity, dict[str, Any], DataStream | None],
                             tuple[dict[str, Any], bytes | None]]
 REPLICA_OPERATIONS: dict[str, ReplicaOperation] = {}
 

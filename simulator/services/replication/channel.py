@@ -138,7 +138,7 @@ def connect(host: Host, replica_server: str, port: int, thumbprint: str) -> TlsC
 def _handshake(host: Host, view: Any, own: Any, sock: socket.socket, server: str, names: list[str],
                peer_name: str) -> TlsChannel:
     sock.settimeout(IO_TIMEOUT_SECONDS)
-    plain = FrameConnection(sock, buffered=False)
+    plain = FrameConnection(sock)
     try:
         plain.send_json({"v": 1, "from": view.computer_name(), "from_fqdn": _safe_fqdn(view),
                          "from_address": str(host.info.get("virtual_address") or ""), "server_name": server,

@@ -160,7 +160,7 @@ class ReplicationListener:
 
     def _serve(self, conn: socket.socket, port: int) -> None:
         conn.settimeout(IO_TIMEOUT_SECONDS)
-        plain = FrameConnection(conn, buffered=False)
+        plain = FrameConnection(conn)
         try:
             preamble = plain.recv_json()
             caller_names = [str(preamble.get(k, "")) for k in ("from", "from_fqdn", "from_address")]

@@ -21,7 +21,7 @@ import socket
 import struct
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 CHUNK_SIZE = 1024 * 1024
 MAX_JSON = 16 * 1024 * 1024
@@ -74,14 +74,12 @@ class FrameConnection:
     """Frame I/O over a connected socket (plain or TLS)."""
 
     def __init__(self, sock: socket.socket, throttle: Throttle | None = None,
-                 check: Callable[[], None] | None = None, *, buffered: bool = True) -> None:
-        """``buffered=False`` for the plaintext preamble: never read past it into the TLS handshake."""
+                 check: Callable[[], None] | None = None) -> None:
+        """Frames are read with exact-size ``recv_into`` calls (no read-ahead), so a connection can
+        carry the plaintext preamble and then be wrapped in TLS without losing bytes."""
         self.sock = sock
         with contextlib.suppress(OSError):  # request/response frames: send each at once
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._reader: BinaryIO | None = (
-            sock.makefile("rb", buffering=CHUNK_SIZE + _HEADER.size)  # type: ignore[assignment]  # a BufferedReader
-            if buffered else None)
         self.throttle = throttle
         self.check = check or (lambda: None)
 
@@ -114,23 +112,23 @@ class FrameConnection:
         return total
 
     # ---------------------------------------------------------------- receiving
-    def _read_exact(self, size: int) -> bytes:
-        if self._reader is None:
-            buffer = bytearray()
-            while len(buffer) < size:
-                piece = self.sock.recv(size - len(buffer))
-                if not piece:
-                    break
-                buffer += piece
-            data: bytes | None = bytes(buffer)
-        else:
-            data = self._reader.read(size)
-        if data is None or len(data) != size:
-            msg = "connection closed by the peer"
-            raise WireError(msg)
-        return data
+    def _read_exact(self, size: int) -> bytearray:
+        """Exactly ``size`` bytes, received straight into the returned buffer (one copy, out of TLS)."""
+        buffer = bytearray(size)
+        view = memoryview(buffer)
+        received = 0
+        try:
+            while received < size:
+                count = self.sock.recv_into(view[received:])
+                if not count:
+                    msg = "connection closed by the peer"
+                    raise WireError(msg)
+                received += count
+        finally:
+            view.release()
+        return buffer
 
-    def recv_frame(self) -> tuple[bytes, bytes]:
+    def recv_frame(self) -> tuple[bytes, bytes | bytearray]:
         """The next frame's type and body."""
         kind, length = _HEADER.unpack(self._read_exact(_HEADER.size))
         if kind == JSON and length > MAX_JSON:
@@ -153,7 +151,7 @@ class FrameConnection:
             raise WireError(msg)
         return obj
 
-    def recv_stream(self) -> Iterator[bytes]:
+    def recv_stream(self) -> Iterator[bytes | bytearray]:
         """Yield the chunks of an incoming stream until its end frame."""
         while True:
             self.check()
@@ -166,8 +164,6 @@ class FrameConnection:
             yield body
 
     def close(self) -> None:
-        """Close the reader and the socket (never raises)."""
-        closers = [self.sock.close] if self._reader is None else [self._reader.close, self.sock.close]
-        for closer in closers:
-            with contextlib.suppress(OSError):
-                closer()
+        """Close the socket (never raises)."""
+        with contextlib.suppress(OSError):
+            self.sock.close()

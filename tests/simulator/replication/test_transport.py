@@ -334,7 +334,7 @@ def test_announced_certificate_must_be_the_one_presented(lab: Lab) -> None:
     leaf, leaf_key = make_host_cert(Issuer(ca_cert, ca_key), "intruder.test.net")
     address, port = network.read_listeners(lab.replica.state_dir)[443]
     sock = socket.create_connection((address, port), timeout=10)
-    FrameConnection(sock, buffered=False).send_json(
+    FrameConnection(sock).send_json(
         {"v": 1, "from": "Hyper-v-prim", "chain": [to_pem(ca_cert), to_pem(lab.root.cert)]})
     tls = client_context(leaf, leaf_key).wrap_socket(sock)
     frames = FrameConnection(tls)
