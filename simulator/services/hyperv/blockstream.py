@@ -68,8 +68,39 @@ class _ChunkBuilder:
         self.open_header = -1  # where the plain record that may still grow starts
         self.open_key = (-1, -1)  # (disk index, offset right after that record)
 
-    def room_for_block(self) -> bool:
-        return self.position + RECORD_HEADER.size + BLOCK_SIZE <= COPY_CHUNK
+    def blocks_that_fit(self) -> int:
+        """How many more whole blocks fit (as one new record)."""
+        return max(0, (COPY_CHUNK - self.position - RECORD_HEADER.size) // BLOCK_SIZE)
+
+    def put_plain(self, index: int, offset: int, data: memoryview | bytes) -> None:
+        """Append plain bytes, growing the open record when they continue it."""
+        start = self.plain_start(index, offset)
+        self.view[start:start + len(data)] = data
+        self.commit_plain(index, offset, start, len(data))
+
+    def put_packed(self, index: int, offset: int, packed: bytes) -> None:
+        """Append one deflated block as a record of its own."""
+        RECORD_HEADER.pack_into(self.view, self.position, index, offset, len(packed), FLAG_ZLIB)
+        body = self.position + RECORD_HEADER.size
+        self.view[body:body + len(packed)] = packed
+        self.position = body + len(packed)
+        self.open_key = (-1, -1)
+
+    def plain_start(self, index: int, offset: int) -> int:
+        """Where plain bytes at ``offset`` go: right after the open record they continue, else after a new header."""
+        extends = self.open_key == (index, offset)
+        return self.position if extends else self.position + RECORD_HEADER.size
+
+    def commit_plain(self, index: int, offset: int, start: int, length: int) -> None:
+        """Account for ``length`` plain bytes already placed at ``start`` (see :meth:`plain_start`)."""
+        if start == self.position:  # continues the open record
+            _, record_offset, record_length, _ = RECORD_HEADER.unpack_from(self.view, self.open_header)
+            RECORD_HEADER.pack_into(self.view, self.open_header, index, record_offset, record_length + length, 0)
+        else:
+            self.open_header = self.position
+            RECORD_HEADER.pack_into(self.view, self.position, index, offset, length, 0)
+        self.position = start + length
+        self.open_key = (index, offset + length)
 
     def take(self) -> bytearray:
         """The finished chunk (the builder must not be used afterwards)."""
@@ -78,38 +109,60 @@ class _ChunkBuilder:
         return self.buffer
 
 
-def _add_block(builder: _ChunkBuilder, handle: Any, index: int, block: int, size: int, *, skip_zero: bool,
-               probe: _CompressionProbe | None) -> None:
-    """Read one block into the chunk and keep it as plain bytes, deflated bytes, or drop it (all zero)."""
-    offset = block * BLOCK_SIZE
-    length = min(BLOCK_SIZE, max(0, size - offset))
+def _runs(blocks: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """``(first block, count)`` for each run of consecutive block indices."""
+    first = previous = -2
+    for block in blocks:
+        if block == previous + 1:
+            previous = block
+            continue
+        if first >= 0:
+            yield first, previous - first + 1
+        first = previous = block
+    if first >= 0:
+        yield first, previous - first + 1
+
+
+def _add_run(builder: _ChunkBuilder, handle: Any, index: int, first: int, count: int, size: int, *,
+             skip_zero: bool, probe: _CompressionProbe | None) -> None:
+    """Read ``count`` consecutive blocks straight into the chunk with one call.
+
+    The common case (no all-zero block to drop, nothing worth deflating) leaves the bytes where they
+    landed, as one plain record; otherwise the run is copied out and placed block by block.
+    """
+    offset = first * BLOCK_SIZE
+    length = min(count * BLOCK_SIZE, max(0, size - offset))
     if length == 0:
         return
-    extends = builder.open_key == (index, offset)
-    start = builder.position if extends else builder.position + RECORD_HEADER.size
-    target = builder.view[start:start + length]
+    start = builder.plain_start(index, offset)
     handle.seek(offset)
-    got = handle.readinto(target)
-    target = target[:got]
-    if not got or (skip_zero and builder.buffer.startswith(ZERO_BLOCK[:got], start)):
+    got = handle.readinto(builder.view[start:start + length])
+    kinds = []
+    for at in range(0, got, BLOCK_SIZE):
+        block = builder.view[start + at:start + min(at + BLOCK_SIZE, got)]
+        if skip_zero and builder.buffer.startswith(ZERO_BLOCK[:len(block)], start + at):
+            kinds.append("zero")
+        elif probe is not None and probe.worth_compressing(block):
+            kinds.append("deflate")
+        else:
+            kinds.append("plain")
+    if all(kind == "plain" for kind in kinds):
+        if got:
+            builder.commit_plain(index, offset, start, got)  # the bytes are in place already
         return
-    if probe is not None and probe.worth_compressing(target):
-        packed = zlib.compress(target, 1)
-        if len(packed) < got:
-            RECORD_HEADER.pack_into(builder.view, builder.position, index, offset, len(packed), FLAG_ZLIB)
-            body = builder.position + RECORD_HEADER.size
-            builder.view[body:body + len(packed)] = packed
-            builder.position = body + len(packed)
+    data = bytes(builder.view[start:start + got])  # the slow path rewrites the area the run was read into
+    for number, kind in enumerate(kinds):
+        block = memoryview(data)[number * BLOCK_SIZE:(number + 1) * BLOCK_SIZE]
+        block_offset = offset + number * BLOCK_SIZE
+        if kind == "zero":
             builder.open_key = (-1, -1)
-            return
-    if extends:
-        _, record_offset, record_length, _ = RECORD_HEADER.unpack_from(builder.view, builder.open_header)
-        RECORD_HEADER.pack_into(builder.view, builder.open_header, index, record_offset, record_length + got, 0)
-    else:
-        builder.open_header = builder.position
-        RECORD_HEADER.pack_into(builder.view, builder.position, index, offset, got, 0)
-    builder.position = start + got
-    builder.open_key = (index, offset + got)
+            continue
+        if kind == "deflate":
+            packed = zlib.compress(block, 1)
+            if len(packed) < len(block):
+                builder.put_packed(index, block_offset, packed)
+                continue
+        builder.put_plain(index, block_offset, block)
 
 
 def encode_blocks(disks: Sequence[tuple[int, Path, Iterable[int]]], *, skip_zero: bool = False,
@@ -126,11 +179,17 @@ def encode_blocks(disks: Sequence[tuple[int, Path, Iterable[int]]], *, skip_zero
     for index, path, blocks in disks:
         size = path.stat().st_size
         with open(path, "rb", buffering=0) as handle:
-            for block in blocks:
-                if not builder.room_for_block():
-                    yield builder.take()
-                    builder = _ChunkBuilder()
-                _add_block(builder, handle, index, block, size, skip_zero=skip_zero, probe=probe)
+            for first, count in _runs(blocks):
+                done = 0
+                while done < count:
+                    room = builder.blocks_that_fit()
+                    if room == 0:
+                        yield builder.take()
+                        builder = _ChunkBuilder()
+                        continue
+                    step = min(room, count - done)
+                    _add_run(builder, handle, index, first + done, step, size, skip_zero=skip_zero, probe=probe)
+                    done += step
     if builder.position:
         yield builder.take()
 
