@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import signal
 import sys
 import tempfile
@@ -105,6 +106,10 @@ def run(args: argparse.Namespace) -> int:
                 _say("\nLab stopped.")
             elif lab is not None:
                 _say(f"\nLab left running: hvrepl lab --state-dir {lab.directory} status | down")
+            if ok and not getattr(args, "keep", False):
+                shutil.rmtree(workdir, ignore_errors=True)  # ~65 MiB of host state a passing demo no longer needs
+            else:
+                _say(f"Lab state, plan and host logs kept in {workdir}")
     _say("Demo succeeded: VM01 replicates from Hyper-v-prim to Hyper-v-repl." if ok else "Demo FAILED.")
     return 0 if ok else 1
 

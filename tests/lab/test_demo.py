@@ -35,6 +35,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     leftovers = [p for p in Path("/proc").glob("[0-9]*/cmdline")
                  if str(tmp_path).encode() in _read(p) and b"simulator" in _read(p)]
     assert not leftovers
+    assert not list(tmp_path.glob("hvrepl-demo-*"))  # a passing demo removes its lab state
 
 
 def _read(path: Path) -> bytes:
@@ -66,6 +67,8 @@ def test_demo_interrupted_takes_the_lab_down(tmp_path: Path) -> None:
     assert demo.returncode == 1, output
     assert "Lab stopped." in output
     assert "Demo FAILED." in output
+    kept = list(tmp_path.glob("hvrepl-demo-*"))
+    assert len(kept) == 1 and f"kept in {kept[0]}" in output  # a failed demo keeps its state to look at
     leftovers = [p for p in Path("/proc").glob("[0-9]*/cmdline")
                  if str(tmp_path).encode() in _read(p) and b"simulator" in _read(p)]
     assert not leftovers
