@@ -147,11 +147,18 @@ def write_guest_data(host: Host, vm_name: str, offset: int, data: bytes, disk: i
         path = host.real_path(record["path"])
         rep = replication_of(vm)
         recover_vm(host, vm)
+        recorded = False
         if rep is not None and rep["mode"] == "Replica" and rep.get("failover_undo"):
             _save_pre_images(path, disk, offset, len(data), rep["failover_undo"], record["size_bytes"])
-        write_at(path, offset, data)
+            recorded = True
         if rep is not None and rep["mode"] == "Primary" and rep["state"] in TRACKING_STATES:
             mark_dirty(rep, disk, offset, len(data))
+            recorded = True
+        if recorded:
+            # The pre-image / change-tracking mark is saved before the bytes change: a kill -9 between the
+            # two leaves a record of a write that did not happen (harmless), never a write nobody knows of.
+            host.save()
+        write_at(path, offset, data)
 
 
 def read_guest_data(host: Host, vm_name: str, offset: int, length: int, disk: int = 0) -> bytes:

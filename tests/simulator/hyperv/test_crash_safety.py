@@ -180,3 +180,49 @@ def test_a_torn_undo_tail_never_misaligns_the_next_slot(pair: Pair) -> None:
     with open(store, "rb") as undo:
         undo.seek(slot * BLOCK_SIZE)
         assert undo.read(BLOCK_SIZE) == expected
+
+
+class _Killed(BaseException):
+    """Stands for a kill -9 right after the guest's bytes reached the disk."""
+
+
+def _kill_after_the_disk_write(monkeypatch: pytest.MonkeyPatch, host: Host) -> None:
+    """The next guest write reaches the disk, then the process 'dies': nothing is saved after it."""
+    from simulator.services.hyperv import disks  # noqa: PLC0415 - the module whose write we interrupt
+
+    real_write = disks.write_at
+
+    def write_then_die(path: Path, offset: int, data: bytes) -> None:
+        real_write(path, offset, data)
+        monkeypatch.setattr(host, "save", lambda: False)  # a dead process saves nothing more
+        raise _Killed
+
+    monkeypatch.setattr(disks, "write_at", write_then_die)
+
+
+def test_guest_write_killed_before_the_save_is_still_replicated(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The change-tracking mark is durable before the bytes change, so the next cycle carries them."""
+    replicating(pair)
+    with monkeypatch.context() as patch, pytest.raises(_Killed):
+        _kill_after_the_disk_write(patch, pair.primary)
+        write_guest_data(pair.primary, "VM01", 3 * MIB, b"written just before the crash")
+    hv_state._RECOVERED.discard(str(pair.primary.state_dir))
+    restarted = pair.lab.add(Host.open(pair.primary.state_dir), PRIMARY_FQDN)
+    restarted.clock.advance(30)
+    assert run_due(restarted)["sent"] == 1
+    assert read_guest_data(pair.replica, "VM01", 3 * MIB, 29) == b"written just before the crash"
+    assert disk_digest(pair.replica) == disk_digest(restarted)
+
+
+def test_guest_write_on_a_failed_over_replica_killed_before_the_save_is_undone(
+        pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pre-image is durable before the bytes change, so Stop-VMFailover still restores the block."""
+    replicating(pair)
+    before = disk_digest(pair.replica)
+    call(pair.replica, "Start-VMFailover", VMName=["VM01"])
+    with monkeypatch.context() as patch, pytest.raises(_Killed):
+        _kill_after_the_disk_write(patch, pair.replica)
+        write_guest_data(pair.replica, "VM01", 0, b"guest on the failed-over replica")
+    restarted = _restart(pair)
+    call(restarted, "Stop-VMFailover", VMName=["VM01"])
+    assert disk_digest(restarted) == before
