@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -266,7 +266,8 @@ def journal_dir(host: Host, disks: list[dict[str, Any]]) -> Path:
     return host.real_path(disks[0]["path"]).parent / ".journal"
 
 
-def _fsync_file(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync a file or a folder by path."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -283,14 +284,15 @@ def iter_journal(path: Path) -> Iterator[tuple[int, int, bytes]]:
 
 
 def stage(host: Host, disks: list[dict[str, Any]], records: Iterable[tuple[int, int, BlockData]],
-          journal_id: str) -> None:
+          journal_id: str, folder: Path | None = None) -> None:
     """Write a whole incoming cycle, and the bytes it will overwrite, to disk before touching the VHDs.
 
     A stream that breaks off leaves only staging files (removed here); a crash after the ``.ready``
     marker is rolled back from the pre-images by :func:`recover_journal`, so the replica's disks are
-    always at a complete cycle, never torn.
+    always at a complete cycle, never torn. ``folder`` defaults to :func:`journal_dir` (the failover
+    overlays stage in a folder of their own, with their own commit rule).
     """
-    folder = journal_dir(host, disks)
+    folder = folder or journal_dir(host, disks)
     folder.mkdir(parents=True, exist_ok=True)
     data_file, pre_file = folder / f"{journal_id}.data", folder / f"{journal_id}.pre"
     try:
@@ -312,22 +314,38 @@ def stage(host: Host, disks: list[dict[str, Any]], records: Iterable[tuple[int, 
         pre_file.unlink(missing_ok=True)
         raise
     (folder / f"{journal_id}.ready").touch()
-    _fsync_file(folder)
+    fsync_path(folder)
 
 
-def apply_journal(host: Host, disks: list[dict[str, Any]], journal_id: str, point: dict[str, Any] | None) -> int:
-    """Apply a staged cycle to the VHDs (pre-images into ``point``'s undo store); returns the bytes applied."""
+def apply_journal(host: Host, disks: list[dict[str, Any]], journal_id: str, point: dict[str, Any] | None,
+                  folder: Path | None = None, after_each: Callable[[int], None] | None = None) -> int:
+    """Apply a staged journal to the VHDs (pre-images into ``point``'s undo store), then fsync them.
+
+    ``after_each(n)`` runs after the n-th record is written (a test's fault hook). Returns the bytes applied.
+    """
     touched: set[int] = set()
 
     def records() -> Iterator[tuple[int, int, bytes]]:
-        for record in iter_journal(journal_dir(host, disks) / f"{journal_id}.data"):
+        for count, record in enumerate(iter_journal((folder or journal_dir(host, disks)) / f"{journal_id}.data"), 1):
             touched.add(record[0])
             yield record
+            if after_each is not None:
+                after_each(count)
 
     applied = apply_records(host, disks, records(), point)
     for index in touched:
-        _fsync_file(host.real_path(disks[index]["path"]))
+        fsync_path(host.real_path(disks[index]["path"]))
     return applied
+
+
+def roll_back_journal(host: Host, disks: list[dict[str, Any]], folder: Path, journal_id: str) -> None:
+    """Write a staged journal's pre-images back into the VHDs and fsync them (the journal itself stays)."""
+    touched: set[int] = set()
+    for index, offset, data in iter_journal(folder / f"{journal_id}.pre"):
+        write_at(host.real_path(disks[index]["path"]), offset, data)
+        touched.add(index)
+    for index in touched:
+        fsync_path(host.real_path(disks[index]["path"]))
 
 
 def recover_journal(host: Host, disks: list[dict[str, Any]], committed: str | None, incarnation: str = "") -> None:
@@ -345,8 +363,7 @@ def recover_journal(host: Host, disks: list[dict[str, Any]], committed: str | No
         journal_id = ready.stem
         if journal_id != committed and journal_id.startswith(f"{incarnation}_"):
             log.warning("rolling back a replication cycle interrupted on %s", host.info.get("name"))
-            for index, offset, data in iter_journal(folder / f"{journal_id}.pre"):
-                write_at(host.real_path(disks[index]["path"]), offset, data)
+            roll_back_journal(host, disks, folder, journal_id)
         ready.unlink()
     for leftover in [*folder.glob("*.data"), *folder.glob("*.pre")]:
         leftover.unlink(missing_ok=True)

@@ -1,6 +1,7 @@
 """Crash-safe failover overlays: Start-VMFailover to a recovery point and Stop-VMFailover rewrite the replica's
-VHDs in place, so they are staged like replication cycles (new bytes and pre-images fsynced, then a ``.ready``
-marker) and a kill -9 mid-write is rolled back to what the saved state says.
+VHDs in place, so they are staged like replication cycles, with the same journal code (new bytes and pre-images
+fsynced, then a ``.ready`` marker; :func:`~simulator.services.hyperv.disks.stage`), in a folder of their own, and
+a kill -9 mid-write is rolled back to what the saved state says.
 
 Each overlay gets a per-VM sequence number; it commits when the VM record's ``failover_journal_seq`` reaches
 it *and that state is saved*. :func:`recover_failover_journals` deletes journals the saved ``state.json``
@@ -18,19 +19,13 @@ import json
 import logging
 import os
 import shutil
-import struct
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.host import STATE_FILE
-from simulator.services.hyperv.disks import (
-    BLOCK_SIZE,
-    _save_pre_images,  # the undo-store format is disks.py's: reused, not duplicated
-    undo_path,
-    write_at,
-)
+from simulator.services.hyperv.disks import BLOCK_SIZE, apply_journal, roll_back_journal, stage, undo_path
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
@@ -44,28 +39,11 @@ FAILOVER_UNDO_PREFIX = "failover-"
 TEST_FOLDER_PREFIX = "Test-"
 REMOVED_SUFFIX = ".removed"
 UNSAVED_MARKER = ".unsaved-test-failover"
-RECORD = struct.Struct(">HQI")  # disk index, offset, length; then the bytes
-
-
-def iter_records(path: Path) -> Iterator[tuple[int, int, bytes]]:
-    """``(disk index, offset, bytes)`` records of a journal file."""
-    with open(path, "rb") as handle:
-        while header := handle.read(RECORD.size):
-            index, offset, length = RECORD.unpack(header)
-            yield index, offset, handle.read(length)
 
 
 def journal_folder(host: Host, vm: dict[str, Any]) -> Path:
     """Where a VM stages failover overlays (beside its first disk)."""
     return host.real_path(vm["disks"][0]["path"]).parent / ".failover-journal"
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _overlay_records(host: Host, vm: dict[str, Any], points: list[dict[str, Any]]) -> Iterator[tuple[int, int, bytes]]:
@@ -91,32 +69,6 @@ def _overlay_records(host: Host, vm: dict[str, Any], points: list[dict[str, Any]
             handle.close()
 
 
-def _stage(host: Host, vm: dict[str, Any], folder: Path, journal_id: str,
-           records: Iterator[tuple[int, int, bytes]]) -> None:
-    """Write the overlay's bytes and the bytes they replace, fsynced, then the ``.ready`` marker."""
-    folder.mkdir(parents=True, exist_ok=True)
-    data_file, pre_file = folder / f"{journal_id}.data", folder / f"{journal_id}.pre"
-    try:
-        with open(data_file, "wb") as out:
-            for index, offset, data in records:
-                out.write(RECORD.pack(index, offset, len(data)) + data)
-            out.flush()
-            os.fsync(out.fileno())
-        with open(pre_file, "wb") as out:
-            for index, offset, data in iter_records(data_file):
-                with open(host.real_path(vm["disks"][index]["path"]), "rb") as disk:
-                    disk.seek(offset)
-                    before = disk.read(len(data)).ljust(len(data), b"\0")
-                out.write(RECORD.pack(index, offset, len(before)) + before)
-            out.flush()
-            os.fsync(out.fileno())
-    except BaseException:
-        _delete_journal(folder, journal_id)
-        raise
-    (folder / f"{journal_id}.ready").touch()
-    _fsync(folder)
-
-
 def _delete_journal(folder: Path, journal_id: str) -> None:
     (folder / f"{journal_id}.ready").unlink(missing_ok=True)  # the marker first: a half-deleted journal is inert
     for suffix in (".data", ".pre"):
@@ -133,29 +85,6 @@ def _fault_pause(host: Host, written: int) -> None:
     threading.Event().wait()  # holds the host lock until the test kills the process
 
 
-def _apply(host: Host, vm: dict[str, Any], data_file: Path, save_to: dict[str, Any] | None) -> None:
-    disks = vm["disks"]
-    handles: dict[int, Any] = {}
-    written = 0
-    try:
-        for index, offset, data in iter_records(data_file):
-            path = host.real_path(disks[index]["path"])
-            if save_to is not None:
-                _save_pre_images(path, index, offset, len(data), save_to, int(disks[index]["size_bytes"]))
-            handle = handles.get(index)
-            if handle is None:
-                handle = handles[index] = open(path, "r+b", buffering=0)  # noqa: SIM115 - closed below
-            handle.seek(offset)
-            handle.write(data)
-            written += 1
-            _fault_pause(host, written)
-        for handle in handles.values():
-            os.fsync(handle.fileno())
-    finally:
-        for handle in handles.values():
-            handle.close()
-
-
 def overlay_journalled(host: Host, vm: dict[str, Any], points: list[dict[str, Any]],
                        save_to: dict[str, Any] | None = None) -> None:
     """Overlay the undo stores of ``points`` (newest first) onto ``vm``'s own disks, crash-safely.
@@ -169,9 +98,10 @@ def overlay_journalled(host: Host, vm: dict[str, Any], points: list[dict[str, An
     seq = int(vm.get(SEQ_KEY, 0)) + 1
     journal_id = f"{vm['id']}_{seq:010d}"
     folder = journal_folder(host, vm)
-    _stage(host, vm, folder, journal_id, _overlay_records(host, vm, points))
+    stage(host, vm["disks"], _overlay_records(host, vm, points), journal_id, folder)
     try:
-        _apply(host, vm, folder / f"{journal_id}.data", save_to)
+        apply_journal(host, vm["disks"], journal_id, save_to, folder,
+                      after_each=lambda written: _fault_pause(host, written))
     except BaseException:
         _roll_back(host, vm, folder, journal_id)
         raise
@@ -180,10 +110,7 @@ def overlay_journalled(host: Host, vm: dict[str, Any], points: list[dict[str, An
 
 def _roll_back(host: Host, vm: dict[str, Any], folder: Path, journal_id: str) -> None:
     log.warning("rolling back an interrupted failover overlay of '%s' on %s", vm.get("name"), host.info.get("name"))
-    for index, offset, data in iter_records(folder / f"{journal_id}.pre"):
-        write_at(host.real_path(vm["disks"][index]["path"]), offset, data)
-    for disk in vm["disks"]:
-        _fsync(host.real_path(disk["path"]))
+    roll_back_journal(host, vm["disks"], folder, journal_id)
     _delete_journal(folder, journal_id)
 
 
