@@ -123,6 +123,13 @@ class AccessMixin:
 
     # ------------------------------------------------------------------ assignment
     def expr_assignment_expression(self: Interpreter, node: Node) -> Any:
+        """An assignment as a statement writes nothing to the pipeline."""
+        self.assignment_value(node)
+        return VOID
+
+    def assignment_value(self: Interpreter, node: Node) -> Any:
+        """Perform an assignment; the value stored, which is what the assignment yields where a value is
+        wanted (``$x = $y = 5``, ``($z = 3)``, ``if ($m = …)``)."""
         left = node.named_children[0]
         op = self.source.node_text(next(c for c in node.named_children if c.type == "assignement_operator"))
         value_node = node.child_by_field_name("value")
@@ -134,11 +141,10 @@ class AccessMixin:
             current = self.eval_expression(target)
             arithmetic = op[0]
             value = ARITHMETIC[arithmetic](current, value)
-        self.assign_to(target, value)
-        return VOID
+        return self.assign_to(target, value)
 
-    def assign_to(self: Interpreter, target: Node, value: Any) -> None:
-        """Store ``value`` into a variable, member, element or typed variable."""
+    def assign_to(self: Interpreter, target: Node, value: Any) -> Any:
+        """Store ``value`` into a variable, member, element or typed variable; the value stored."""
         while target.type in _PASS_THROUGH | {"left_assignment_expression"} and len(target.named_children) == 1:
             target = target.named_children[0]
         kind = target.type
@@ -146,14 +152,12 @@ class AccessMixin:
             value = None
         if kind in {"variable", "braced_variable"}:
             self.set_variable(self.variable_name(target), value)
-            return
+            return value
         if kind == "expression_with_unary_operator" and len(target.children) == 1:
-            self.assign_to(target.children[0], value)
-            return
+            return self.assign_to(target.children[0], value)
         if kind == "cast_expression":
             name = self.type_literal_name(target.named_children[0])
-            self.assign_to(target.named_children[1], cast(value, name))
-            return
+            return self.assign_to(target.named_children[1], cast(value, name))
         if kind == "member_access":
             name = self._member_name(target.named_children[-1])
             if self._is_static(target):
@@ -164,10 +168,10 @@ class AccessMixin:
                         if isinstance(value, PSObject) and value.hidden.get("codec") in {"utf-8", "utf-8-sig"}
                         else "oem"
                     )
-                    return
+                    return value
                 raise NotModelledError(f"assigning [{type_name}]::{name}")
             set_member(self.eval_expression(target.named_children[0]), name, value)
-            return
+            return value
         if kind == "element_access":
             container = self.eval_expression(target.named_children[0])
             index = self.eval_expression(target.named_children[1])
@@ -188,7 +192,7 @@ class AccessMixin:
                 raise null_index_error()
             else:
                 raise NotModelledError(f"assigning an element of a {type(container).__name__}")
-            return
+            return value
         raise NotModelledError(f"assignment to '{self.source.node_text(target)[:40]}'")
 
 

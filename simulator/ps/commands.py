@@ -114,6 +114,9 @@ class CommandMixin:
             value = self.eval_expression(node)
             return None if value is VOID else value
         elements, redirections = self._pipeline_parts(node)
+        if len(elements) == 1 and not redirections and elements[0].type == "assignment_expression":
+            value = self.assignment_value(elements[0])
+            return None if value is VOID else value
         if len(elements) == 1 and not redirections and elements[0].type not in {"command", "assignment_expression"}:
             value = self.eval_expression(elements[0])
             return None if value is VOID else value

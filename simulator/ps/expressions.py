@@ -11,7 +11,8 @@ handle is refused with NotModelledError naming it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
@@ -116,9 +117,23 @@ class ExpressionMixin:
         one output object gives the object, several an array, none ``$null``.
         """
         out: list[Any] = []
-        run(node, out)
+        with self.flushed_on_early_exit(out):
+            run(node, out)
         out = [o for o in out if o is not VOID]
         return None if not out else out[0] if len(out) == 1 else out
+
+    @contextmanager
+    def flushed_on_early_exit(self: Interpreter, captured: list[Any]) -> Iterator[None]:
+        """Output captured for a value goes to the enclosing statement's output when ``return``, ``break``,
+        ``continue``, ``exit`` or an error leaves the capture early (PowerShell's compiler flushes the
+        capture pipe into the previous pipe in a ``finally``): in a function,
+        ``$v = if ($c) { return 3 }`` returns 3 and ``$(1; 2; return 3)`` returns 1, 2, 3."""
+        try:
+            yield
+        except BaseException:
+            if self.statement_outputs:
+                self.statement_outputs[-1].extend(o for o in captured if o is not VOID)
+            raise
 
     def _binary(self: Interpreter, node: Node) -> Any:
         children = [c for c in node.children if c.type != "comment"]
@@ -234,7 +249,8 @@ class ExpressionMixin:
         out: list[Any] = []
         statements = node.child_by_field_name("statements")
         if statements is not None:
-            self.exec_statements(statements, out)
+            with self.flushed_on_early_exit(out):
+                self.exec_statements(statements, out)
         out = [o for o in out if o is not VOID]
         return None if not out else out[0] if len(out) == 1 else out
 

@@ -106,6 +106,9 @@ class Interpreter(ExpressionMixin, AccessMixin, CommandMixin, ScriptBlockMixin, 
         self.output_encoding = "oem"
         self.stdin: Any = None
         self.top_output: list[Any] | None = None
+        # The output list of each statement being run, innermost last: where output captured by a
+        # statement used as a value goes when control flow leaves it early (see eval_statement_value).
+        self.statement_outputs: list[list[Any]] = []
         self.stdin_lines: list[str] | None = None
         self.location = "C:\\Users\\Administrator"
         self.environment = dict(DEFAULT_ENVIRONMENT)
@@ -284,6 +287,7 @@ class Interpreter(ExpressionMixin, AccessMixin, CommandMixin, ScriptBlockMixin, 
         kind = node.type
         if kind in {"empty_statement", "comment"}:
             return
+        self.statement_outputs.append(out)
         try:
             handler = getattr(self, f"stmt_{kind}", None)
             if handler is None:
@@ -303,6 +307,8 @@ class Interpreter(ExpressionMixin, AccessMixin, CommandMixin, ScriptBlockMixin, 
                 wrapped.script_terminating = True
                 raise wrapped from None
             self.report(wrapped)
+        finally:
+            self.statement_outputs.pop()
 
     def not_modelled_node(self, node: Node) -> None:
         """Refuse a construct the interpreter does not implement."""

@@ -97,11 +97,62 @@ def test_a_statement_value_can_be_used_inside_a_function(sim_host: Host) -> None
 
 
 def test_a_terminating_error_inside_leaves_the_variable_unassigned(sim_host: Host) -> None:
+    # The output captured before the error is flushed to the enclosing output (the compiler's finally).
     script = (
         "$x = 'old'; try { $x = foreach ($i in 1..3) { if ($i -eq 2) { throw 'stop' }; $i } } catch { 'caught' }; $x"
     )
     result = run_script(sim_host, script)
-    assert result.stdout.split() == ["caught", "old"]
+    assert result.stdout.split() == ["1", "caught", "old"]
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ('$x = $y = 5; "$x $y"', ["5", "5"]),
+        ("$x = $y = $z = 'a'; \"$x$y$z\"", ["aaa"]),
+        ("$x = $y = 1, 2; $x.Count; $y.Count", ["2", "2"]),
+        ("[int]$x = $y = '7'; $x.GetType().Name; $y.GetType().Name", ["Int32", "String"]),
+        ("$x = ([string]$y = 4); $x.GetType().Name", ["String"]),
+        ('$n = 1; $x = ($n += 2); "$x $n"', ["3", "3"]),
+        ('$h = @{}; $x = $h.k = 9; "$x $($h.k)"', ["9", "9"]),
+        ("($z = 3)", ["3"]),
+        ("$z = 3", []),
+        ("if ($m = 'hit') { \"m=$m\" }", ["m=hit"]),
+        ("if ($m = $null) { 'yes' } else { 'no' }", ["no"]),
+    ],
+)
+def test_an_assignment_used_as_a_value_yields_the_value_stored(
+    sim_host: Host, script: str, expected: list[str]
+) -> None:
+    result = run_script(sim_host, script)
+    assert result.stderr == ""
+    assert result.stdout.split() == expected
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        # return inside a statement value leaves the function, and what it captured is the function's output
+        ("function f { $v = if ($true) { return 3 }; 'after' }; $w = f; \"w=$w\"", ["w=3"]),
+        ("function f { 'a'; $v = if ($true) { 'b'; return 'c' }; 'after' }; (f) -join ','", ["a,b,c"]),
+        ("function f { $x = $(1; 2; return 3); 'after' }; (f) -join ','", ["1,2,3"]),
+        ("function f { $q = foreach ($i in 1..3) { $i; return 'r' }; 'no' }; (f) -join ','", ["1,r"]),
+        ("function f { $h = @{k = switch (1) { 1 { return 'sw' } }}; 'no' }; f", ["sw"]),
+        ("function f { $a = if ($true) { 'x'; $b = if ($true) { 'y'; return 'z' } } }; (f) -join ','", ["x,y,z"]),
+        # break leaves the loop around the assignment; the captured output goes to the loop's output
+        ('$r = foreach ($i in 1..3) { $v = if ($i -eq 2) { "x$i"; break }; "v$i" }; $r -join \',\'', ["v1,x2"]),
+        ("foreach ($i in 1..2) { $v = if ($true) { \"c$i\"; continue }; 'skipped' }", ["c1", "c2"]),
+        # return at script level ends the script after writing the captured output
+        ("$z = if ($true) { 'top'; return }; 'unreached'", ["top"]),
+        ("1..2 | ForEach-Object { $v = if ($_ -eq 1) { return 'early' }; \"late$_\" }", ["early", "late2"]),
+    ],
+)
+def test_return_inside_a_statement_value_returns_the_captured_output(
+    sim_host: Host, script: str, expected: list[str]
+) -> None:
+    result = run_script(sim_host, script)
+    assert result.stderr == ""
+    assert result.stdout.split() == expected
 
 
 def test_non_terminating_errors_inside_are_reported_and_the_output_kept(sim_host: Host) -> None:
