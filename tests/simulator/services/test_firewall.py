@@ -12,6 +12,7 @@ from simulator.core.errors import ParameterBindingError, SimError
 from simulator.core.host import Host
 from simulator.ps.api import Invocation, find_cmdlet
 from simulator.ps.objects import PSEnum, PSObject
+from simulator.ps.runner import run_script
 from simulator.services import firewall, load_all
 from tests.simulator.fake_session import FakeSession
 
@@ -250,3 +251,54 @@ def test_script_pipeline_and_not_found_error_record(sim_host: Host) -> None:
     missing = run_script(sim_host, "Get-NetFirewallRule -Name NoSuchRule -ErrorAction Stop")
     assert missing.exit_code == 1
     assert "CmdletizationQuery_NotFound_Name,Get-NetFirewallRule" in missing.stderr
+
+
+SELECTORS = {
+    "Name": "VIRT-HVRHTTPSL-In-TCP-NoScope",
+    "DisplayName": HTTPS_DISPLAY,
+    "DisplayGroup": "Hyper-V Replica HTTPS",
+}
+
+
+@pytest.mark.parametrize("selector", sorted(SELECTORS))
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("Enable-NetFirewallRule @s", True),
+        ("Enable-NetFirewallRule @s; Disable-NetFirewallRule @s", False),
+        ("Set-NetFirewallRule @s -Enabled True", True),
+        ("Set-NetFirewallRule @s -Enabled True; Set-NetFirewallRule @s -Enabled False", False),
+    ],
+)
+def test_every_cmdlet_selects_by_name_display_name_and_display_group(
+    sim_host: Host, selector: str, script: str, expected: bool
+) -> None:
+    value = SELECTORS[selector]
+    result = run_script(
+        sim_host, f"$s = @{{ {selector} = '{value}' }}; {script}; (Get-NetFirewallRule @s).Enabled; $s.Count"
+    )
+    assert result.stderr == ""
+    assert result.stdout.split() == [str(expected), "1"]
+    assert firewall.port_open(sim_host, 443) is expected
+    assert not firewall.port_open(sim_host, 80)
+
+
+@pytest.mark.parametrize("selector", ["Name", "DisplayName", "DisplayGroup"])
+def test_each_selector_names_a_missing_rule_in_the_error(sim_host: Host, selector: str) -> None:
+    result = run_script(sim_host, f"Enable-NetFirewallRule -{selector} 'No such rule'")
+    assert result.exit_code != 0 or result.stderr
+    assert "No such rule" in result.stderr
+    assert not firewall.port_open(sim_host, 443)
+
+
+def test_new_rule_is_found_by_its_group_and_display_group(sim_host: Host) -> None:
+    result = run_script(
+        sim_host,
+        "New-NetFirewallRule -Name t1 -DisplayName 'T One' -Group 'TG' -Direction Inbound -Protocol TCP "
+        "-LocalPort 8080 -Action Allow | Out-Null; (Get-NetFirewallRule -DisplayGroup TG).Name; "
+        "(Get-NetFirewallRule -Group TG).DisplayName; Disable-NetFirewallRule -DisplayGroup TG; "
+        "(Get-NetFirewallRule -Name t1).Enabled",
+    )
+    assert result.stderr == ""
+    assert result.stdout.split("\r\n")[:3] == ["t1", "T One", "False"]
+    assert not firewall.port_open(sim_host, 8080)
