@@ -87,9 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="stop on the primary, send pending changes, fail over, reverse, start")
     kind.add_argument("--unplanned", dest="kind", action="store_const", const="unplanned",
                       help="fail over on the replica now (possible data loss) and commit")
-    p = sub.add_parser("reverse", help="after a failover, replicate back towards the original primary")
+    p = sub.add_parser("reverse", help="after an unplanned failover, replicate back towards the old primary",
+                       description="Reverse replication of a failed-over VM towards its old primary (nothing to do "
+                                   "when it already replicates back). The VM must be off on the old primary, which "
+                                   "becomes the replica: its disks are overwritten by a new initial replication.")
     _common(p)
     p.add_argument("--vm", required=True, help="the VM to reverse")
+    p.add_argument("--stop-old-primary", action="store_true",
+                   help="turn the VM off on the old primary if it runs there (after testing the connection); its "
+                        "changes since the failover are discarded. Without it, a running VM stops the command")
     p = sub.add_parser("doctor", help="run every check and explain each problem in plain words")
     _common(p)
     # Helper H's lab/demo/scenario commands; skipped only when that module does not exist (yet).
@@ -202,7 +208,7 @@ class Main:
             return 0
         if command in ("failover", "reverse"):
             done = (operations.failover(plan, sessions, args.vm, args.kind) if command == "failover"
-                    else operations.reverse(plan, sessions, args.vm))
+                    else operations.reverse(plan, sessions, args.vm, stop_old_primary=args.stop_old_primary))
             print(json.dumps({"ok": True, "done": done}) if args.json else "\n".join(done))
             return 0
         findings = doctor_module.diagnose(plan, sessions)

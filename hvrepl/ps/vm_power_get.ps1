@@ -1,0 +1,2 @@
+$vm = Get-VM -Name {{vm}}
+$result = @{ name = [string]$vm.Name; state = $vm.State.ToString() }
