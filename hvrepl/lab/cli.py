@@ -55,9 +55,14 @@ def add_commands(subparsers: Any) -> None:
         p = kinds.add_parser(name, help=text)
         p.add_argument("a")
         p.add_argument("b")
-    for name, text in (("host-down", "take HOST's replication down"), ("host-up", "bring HOST's replication back")):
-        p = kinds.add_parser(name, help=text)
-        p.add_argument("host")
+    down = kinds.add_parser("host-down", help="power HOST off: its process/container stops, WinRM and "
+                                              "replication fail as for a switched-off server")
+    down.add_argument("host")
+    down.add_argument("--hard", action="store_true", help="a power cut (SIGKILL / docker kill), not a shutdown")
+    kinds.add_parser("host-up", help="power HOST on again from its state folder").add_argument("host")
+    for name, text in (("replication-down", "stop only HOST's Hyper-V replication service (WinRM still answers)"),
+                       ("replication-up", "start HOST's replication service again")):
+        kinds.add_parser(name, help=text).add_argument("host")
     revoke = kinds.add_parser("revoke", help="revoke a certificate as HOST's revocation checks see it")
     revoke.add_argument("host", help="the host that checks the certificate")
     which = revoke.add_mutually_exclusive_group(required=True)

@@ -59,9 +59,15 @@ def _fault(lab: Lab, args: argparse.Namespace) -> str:
     if kind == "restore":
         lab.restore_link(args.a, args.b)
         return f"link {args.a} <-> {args.b} restored"
-    if kind in ("host-down", "host-up"):
-        lab.host_down(args.host, down=kind == "host-down")
-        return f"replication on {args.host} {'down' if kind == 'host-down' else 'up'}"
+    if kind == "host-down":
+        lab.host_down(args.host, hard=args.hard)
+        return f"{args.host} powered off{' (power cut)' if args.hard else ''}"
+    if kind == "host-up":
+        lab.host_up(args.host)
+        return f"{args.host} powered on"
+    if kind in ("replication-down", "replication-up"):
+        lab.replication_down(args.host, down=kind == "replication-down")
+        return f"replication service on {args.host} {'stopped' if kind == 'replication-down' else 'started'}"
     if kind == "revoke":
         serial = lab.revoke(args.host, thumbprint=args.thumbprint, serial=args.serial)
         return f"certificate {serial} revoked as {args.host} sees it"
@@ -77,6 +83,9 @@ def _print_status(lab: Lab) -> list[dict[str, object]]:
         faults = row.get("faults") or {}
         notes = [f"cut:{','.join(faults['cut'])}"] if faults.get("cut") else []
         notes += ["replication-down"] if faults.get("down") else []
+        notes += ["powered-off"] if row.get("powered_off") else []
+        listeners = row.get("listeners") or {}
+        notes += [f"tcp{port}->{v['port']}" for port, v in listeners.items() if str(port) != str(v.get("port"))]
         print(f"{row['name']:<15} {'up' if row['running'] else 'down':<8} {row['pid'] or '-'!s:>7} "
               f"{row['virtual_address'] or '-'!s:<16} {row['address'] or '-'!s:<16} {row['winrm'] or '-'}"
               + (f"  [{' '.join(notes)}]" if notes else "") + (f"  ({row['error']})" if row.get("error") else ""))

@@ -164,12 +164,13 @@ def _create(client: Any, image: str, python: str, network_name: str, entry: dict
     api.start(container["Id"])
 
 
-def _wait_ready(client: Any, entry: dict[str, Any]) -> None:
+def _wait_ready(client: Any, entry: dict[str, Any], starts: int = 1) -> None:
+    """Wait for the container's ``starts``-th ready line (a restarted container keeps its earlier log)."""
     api = client.api
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         logs = api.logs(entry["container"], stdout=True, stderr=True).decode(errors="replace")
-        if READY_PREFIX in logs:
+        if logs.count(READY_PREFIX) >= starts:
             break
         if api.inspect_container(entry["container"])["State"]["Status"] == "exited":
             raise LabError(f"container of {entry['name']} exited before it was ready; its log ends:\n{logs[-3000:]}")
@@ -184,7 +185,28 @@ def _wait_ready(client: Any, entry: dict[str, Any]) -> None:
         "winrm": {"url": f"{base}/wsman", "auth": "basic", "username": info["username"], "password": info["password"],
                   "ca_bundle": info["ca_bundle"]},
         "control_url": f"{base}/_sim",
+        "ports": {"5986": int(published["HostPort"])},  # published on 127.0.0.1; hosts reach each other on 443
     })
+
+
+def stop_host(entry: dict[str, Any], *, hard: bool = False) -> None:
+    """Stop one host's container, keeping it (and its state folder) for :func:`start_host`."""
+    api = _client().api
+    if hard:
+        api.kill(entry["container"])
+    else:
+        api.stop(entry["container"], timeout=15)
+    api.wait(entry["container"], timeout=30)
+
+
+def start_host(entry: dict[str, Any]) -> None:
+    """Start a stopped host's container again: same network address; WinRM may be published on a new port."""
+    client = _client()
+    api = client.api
+    starts = api.logs(entry["container"], stdout=True, stderr=True).decode(errors="replace").count(READY_PREFIX)
+    (Path(entry["state_dir"]) / "host.json").unlink(missing_ok=True)
+    api.start(entry["container"])
+    _wait_ready(client, entry, starts + 1)
 
 
 def stop(document: dict[str, Any]) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from hvrepl.lab import docker_backend, process
+from hvrepl.lab import docker_backend, power, process
 from hvrepl.lab.control import ControlClient
 from hvrepl.lab.labfile import (
     LabError,
@@ -123,14 +123,7 @@ class Lab:
                     process.stop_pid(popen.pid, directory / name, popen)
                 raise
             for entry in entries:
-                info = running[entry["name"]].info
-                entry.update({
-                    "fqdn": info.get("fqdn"), "os": info.get("os", entry.get("os")), "pid": info.get("pid"),
-                    "winrm": {"url": info["winrm"]["https_url"], "auth": "basic", "username": info["username"],
-                              "password": info["password"], "ca_bundle": info["ca_bundle"],
-                              "http_url": info["winrm"].get("http_url")},
-                    "control_url": info["control_url"],
-                })
+                process.record_started(entry, running[entry["name"]].info)
             write_lab_file(directory, document)
             return cls(directory, document, running)
         raise LabError(f"could not find free loopback addresses for the lab's ports after {PORT_ATTEMPTS} attempts")
@@ -170,6 +163,12 @@ class Lab:
                 return host
         raise LabError(f"the lab has no host {name!r} (hosts: {', '.join(h.name for h in self.hosts)})")
 
+    def forget_client(self, name: str) -> None:
+        """Drop the cached control-plane client of a host (it is stopping or moved)."""
+        client = self._clients.pop(name, None)
+        if client is not None:
+            client.close()
+
     def control(self, name: str) -> ControlClient:
         """The control-plane client of one host (cached)."""
         host = self.host(name)
@@ -179,6 +178,8 @@ class Lab:
 
     def is_alive(self, host: LabHost) -> bool:
         """The host's process is running (process backend) or its control plane answers (docker)."""
+        if power.is_powered_off(host.entry):
+            return False
         if self.document.get("backend") == "process" or host.pid:
             return bool(host.pid) and process.is_running(int(host.pid or 0), host.state_dir)
         try:
@@ -194,12 +195,15 @@ class Lab:
             row: dict[str, Any] = {"name": host.name, "fqdn": host.entry.get("fqdn"),
                                    "virtual_address": host.entry.get("virtual_address"),
                                    "address": host.entry.get("address"), "pid": host.pid,
-                                   "winrm": host.winrm.get("url"), "running": self.is_alive(host)}
+                                   "winrm": host.winrm.get("url"), "running": self.is_alive(host),
+                                   "powered_off": power.is_powered_off(host.entry), "ports": host.entry.get("ports")}
             if row["running"]:
                 try:
                     health = self.control(host.name).get("/health")
                     row["time"] = health.get("time")
-                    row["faults"] = self.control(host.name).get("/replication/status").get("faults")
+                    replication = self.control(host.name).get("/replication/status")
+                    row["faults"] = replication.get("faults")
+                    row["listeners"] = replication.get("listeners")
                 except LabError as exc:
                     row["error"] = str(exc)
             rows.append(row)
@@ -212,11 +216,17 @@ class Lab:
     # ------------------------------------------------------------------ snapshots and clock
     def snapshot(self, name: str) -> None:
         """Snapshot every host (state and drive files) under ``name``."""
+        off = [h.name for h in self.hosts if power.is_powered_off(h.entry)]
+        if off:
+            raise LabError(f"cannot snapshot while {', '.join(off)} is powered off (`hvrepl lab fault host-up`)")
         for host in self.hosts:
             self.control(host.name).post("/snapshot", {"name": name})
 
     def restore(self, name: str) -> None:
-        """Bring every host back to snapshot ``name``."""
+        """Bring every host back to snapshot ``name`` (hosts powered off are powered on first)."""
+        for host in self.hosts:
+            if power.is_powered_off(host.entry):
+                power.power_on(self, host.name)
         for host in self.hosts:
             self.control(host.name).post("/restore", {"name": name})
 
@@ -225,10 +235,15 @@ class Lab:
         self.restore(INITIAL_SNAPSHOT)
 
     def advance_clock(self, seconds: float) -> None:
-        """Advance every host's clock by ``seconds``, then run the replication cycles that fell due."""
-        for host in self.hosts:
+        """Advance every host's clock by ``seconds``, then run the replication cycles that fell due.
+
+        A powered-off host's clock is advanced when it powers on (see :mod:`hvrepl.lab.power`).
+        """
+        running = [h for h in self.hosts if not power.is_powered_off(h.entry)]
+        for host in running:
             self.control(host.name).post("/clock/advance", {"seconds": seconds})
-        for host in self.hosts:
+        power.note_missed_clock(self, seconds)
+        for host in running:
             self.control(host.name).post("/replication/run-due")
 
     # ------------------------------------------------------------------ faults
@@ -247,8 +262,16 @@ class Lab:
             for peer in (other.entry["virtual_address"], other.name):
                 self.control(one.name).post("/replication/network/restore", {"peer": peer})
 
-    def host_down(self, name: str, down: bool = True) -> None:
-        """Take a host's replication down (or back up)."""
+    def host_down(self, name: str, *, hard: bool = False) -> None:
+        """Power host ``name`` off: its process or container stops (WinRM and replication with it)."""
+        power.power_off(self, name, hard=hard)
+
+    def host_up(self, name: str) -> None:
+        """Power host ``name`` on again from its state folder (state, certificates and VMs kept)."""
+        power.power_on(self, name)
+
+    def replication_down(self, name: str, down: bool = True) -> None:
+        """Stop (or start again) only the Hyper-V replication service of a host that stays up (WinRM answers)."""
         self.control(name).post("/replication/host/down", {"down": down})
 
     def rate(self, name: str, bytes_per_second: int | None) -> None:

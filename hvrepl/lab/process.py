@@ -43,12 +43,17 @@ class HostProcess:
 
 
 def launch(name: str, state_dir: Path, topology_file: Path, address: str, lab_file: Path, *,
-           real_ports: bool) -> subprocess.Popen[bytes]:
-    """Start one host process (returns at once; see :func:`wait_ready`)."""
+           real_ports: bool, https_port: int | None = None, http_port: int | None = None) -> subprocess.Popen[bytes]:
+    """Start one host process (returns at once; see :func:`wait_ready`).
+
+    Ports: the real 5986/5985 with ``real_ports``, else free ones (0), unless given (a restart keeps its ports).
+    """
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     (state_dir / "host.out").unlink(missing_ok=True)
     (state_dir / "host.json").unlink(missing_ok=True)
-    https_port, http_port = (5986, 5985) if real_ports else (0, 0)
+    default_https, default_http = (5986, 5985) if real_ports else (0, 0)
+    https_port = default_https if https_port is None else https_port
+    http_port = default_http if http_port is None else http_port
     argv = [sys.executable, "-m", "simulator", "serve", "--name", name, "--state-dir", str(state_dir),
             "--address", address, "--https-port", str(https_port), "--http-port", str(http_port),
             "--topology", str(topology_file), "--lab-file", str(lab_file)]
@@ -97,12 +102,13 @@ def is_our_host(pid: int, state_dir: Path) -> bool:
     return "simulator" in words and "serve" in words and str(state_dir) in words
 
 
-def stop_pid(pid: int, state_dir: Path, popen: subprocess.Popen[bytes] | None = None, timeout: float = 15.0) -> bool:
-    """SIGTERM the host (SIGKILL after ``timeout``); False when it was not running."""
+def stop_pid(pid: int, state_dir: Path, popen: subprocess.Popen[bytes] | None = None, timeout: float = 15.0,
+             sig: signal.Signals = signal.SIGTERM) -> bool:
+    """Send ``sig`` (SIGTERM: an orderly stop) to the host, SIGKILL after ``timeout``; False when it was not running."""
     if popen is not None:
         if popen.poll() is not None:
             return False
-        popen.send_signal(signal.SIGTERM)
+        popen.send_signal(sig)
         try:
             popen.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -112,7 +118,7 @@ def stop_pid(pid: int, state_dir: Path, popen: subprocess.Popen[bytes] | None = 
         return True
     if not is_our_host(pid, state_dir):
         return False
-    os.kill(pid, signal.SIGTERM)
+    os.kill(pid, sig)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not is_our_host(pid, state_dir) or _is_zombie(pid):
@@ -121,6 +127,19 @@ def stop_pid(pid: int, state_dir: Path, popen: subprocess.Popen[bytes] | None = 
     log.warning("host pid %d ignored SIGTERM; killing it", pid)
     os.kill(pid, signal.SIGKILL)
     return True
+
+
+def record_started(entry: dict[str, Any], info: dict[str, Any]) -> None:
+    """Put what a started host published (host.json) into its lab.json entry: pid, WinRM, control URL, ports."""
+    winrm = info["winrm"]
+    entry.update({
+        "fqdn": info.get("fqdn"), "os": info.get("os", entry.get("os")), "pid": info.get("pid"),
+        "winrm": {"url": winrm["https_url"], "auth": "basic", "username": info["username"],
+                  "password": info["password"], "ca_bundle": info["ca_bundle"], "http_url": winrm.get("http_url")},
+        "control_url": info["control_url"],
+        # the port map: the Windows port -> where this host really listens (the same when real ports were free)
+        "ports": {"5986": winrm.get("https_port"), "5985": winrm.get("http_port")},
+    })
 
 
 def is_running(pid: int, state_dir: Path) -> bool:

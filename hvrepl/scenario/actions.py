@@ -24,6 +24,8 @@ from hvrepl.powershell import wrap
 from hvrepl.session import HostSession, Script
 from hvrepl.transfer import push_file, temp_path
 
+HOST_VALUED = ("host_down", "host_up", "replication_down", "replication_up")
+
 
 def action_kind(action: dict[str, Any]) -> str:
     """The action's key (ps, cut, clock …)."""
@@ -36,7 +38,7 @@ def action_host(action: dict[str, Any]) -> str | None:
     value = action[kind]
     if isinstance(value, dict):
         return value.get("host")
-    if kind in ("host_down", "host_up"):
+    if kind in HOST_VALUED:
         return str(value)
     return action.get("host")
 
@@ -77,11 +79,21 @@ def _restore_link(action: dict[str, Any], lab: Lab, sessions: dict[str, HostSess
 
 
 def _host_down(action: dict[str, Any], lab: Lab, sessions: dict[str, HostSession]) -> None:
-    lab.host_down(str(action["host_down"]), down=True)
+    """Power the host off (``hard: true``: a power cut); its WinRM and replication go away."""
+    lab.host_down(str(action["host_down"]), hard=bool(action.get("hard", False)))
 
 
 def _host_up(action: dict[str, Any], lab: Lab, sessions: dict[str, HostSession]) -> None:
-    lab.host_down(str(action["host_up"]), down=False)
+    lab.host_up(str(action["host_up"]))
+
+
+def _replication_down(action: dict[str, Any], lab: Lab, sessions: dict[str, HostSession]) -> None:
+    """Only the replication service stops; the host still answers WinRM."""
+    lab.replication_down(str(action["replication_down"]), down=True)
+
+
+def _replication_up(action: dict[str, Any], lab: Lab, sessions: dict[str, HostSession]) -> None:
+    lab.replication_down(str(action["replication_up"]), down=False)
 
 
 def _rate(action: dict[str, Any], lab: Lab, sessions: dict[str, HostSession]) -> None:
@@ -142,6 +154,7 @@ def _make_pfx(dns_name: str, password: str, encryption: str) -> bytes:
 
 ACTION_HANDLERS: dict[str, Any] = {
     "ps": _ps, "cut": _cut, "restore_link": _restore_link, "host_down": _host_down, "host_up": _host_up,
+    "replication_down": _replication_down, "replication_up": _replication_up,
     "clock": _clock, "rate": _rate, "revoke": _revoke, "disk_full": _disk_full, "wait": _wait,
     "import_pfx": _import_pfx,
 }

@@ -19,8 +19,8 @@ COMMANDS = ("run", "verify", "plan", "status", "none")
 PHASE_KEYS = {"name", "plan_patch", "before", "faults", "command", "allow_reboot", "health_timeout", "after",
               "expect", "winrm_password"}
 TOP_KEYS = PHASE_KEYS | {"description", "topology", "plan", "then", "timeout"}
-ACTIONS = {"ps", "cut", "restore_link", "host_down", "host_up", "clock", "revoke", "disk_full", "import_pfx", "wait",
-           "rate"}
+ACTIONS = {"ps", "cut", "restore_link", "host_down", "host_up", "replication_down", "replication_up", "clock",
+           "revoke", "disk_full", "import_pfx", "wait", "rate"}
 EXPECT_KEYS = {"outcome", "step", "host", "hresult", "fqid", "message", "remediation", "vms"}
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import stat
 from pathlib import Path
 
@@ -11,9 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hvrepl.cli import main
+from hvrepl.errors import HvreplError
 from hvrepl.lab.lab import Lab, parse_duration
 from hvrepl.lab.labfile import LabError, check_topology, host_topology, load_topology
 from hvrepl.lab.process import is_running
+from hvrepl.testing.plugin import LabHostHandle
+
+MARKER = "C:\\lab-test-marker.txt"
 
 
 @given(hours=st.integers(0, 1000), minutes=st.integers(0, 59), seconds=st.integers(0, 59))
@@ -98,12 +104,64 @@ def test_cut_shows_in_status_and_restore_lifts_it(lab: Lab) -> None:
 
 
 @pytest.mark.slow
-def test_host_down_and_reset(lab: Lab) -> None:
-    """host-down marks replication down; reset returns to the start state."""
-    lab.host_down("Hyper-v-repl")
+def test_replication_down_keeps_winrm_and_reset_lifts_it(lab: Lab) -> None:
+    """replication-down stops only the replication service: the host still answers WinRM; reset lifts it."""
+    lab.replication_down("Hyper-v-repl")
     assert {r["name"]: r["faults"]["down"] for r in lab.status()} == {"Hyper-v-prim": False, "Hyper-v-repl": True}
+    assert LabHostHandle(lab, "Hyper-v-repl").run_ps("$result = $env:COMPUTERNAME") == "HYPER-V-REPL"
     lab.reset()
     assert not any(r["faults"]["down"] for r in lab.status())
+
+
+def _clock(lab: Lab, name: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(str(lab.control(name).get("/health")["time"]))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hard", [False, True], ids=["shutdown", "power-cut"])
+def test_host_down_stops_the_host_and_host_up_brings_it_back_as_it_was(lab: Lab, hard: bool) -> None:
+    """host-down: the host's process is gone, WinRM and the control plane refuse, status says down.
+    host-up: same URL, same files, and the clock advances it missed while off."""
+    replica = LabHostHandle(lab, "Hyper-v-repl")
+    replica.run_ps(f"New-Item -Path '{MARKER}' -ItemType File -Value 'kept' | Out-Null")
+    pid, url = lab.host("Hyper-v-repl").pid, replica.winrm["url"]
+    assert pid is not None
+    lab.host_down("Hyper-v-repl", hard=hard)
+    assert not is_running(pid, lab.host("Hyper-v-repl").state_dir)
+    with pytest.raises(HvreplError):
+        replica.run_ps("$result = 1")
+    rows = {r["name"]: r for r in lab.status()}
+    assert (rows["Hyper-v-repl"]["running"], rows["Hyper-v-repl"]["powered_off"]) == (False, True)
+    assert rows["Hyper-v-prim"]["running"]
+    assert Lab.open(lab.directory).host("Hyper-v-repl").entry["power"]["state"] == "off"  # lab.json says so
+    lab.advance_clock(parse_duration("2d"))
+    lab.host_up("Hyper-v-repl")
+    assert lab.host("Hyper-v-repl").winrm["url"] == url
+    assert LabHostHandle(lab, "Hyper-v-repl").run_ps(f"$result = Get-Content -Path '{MARKER}'") == "kept"
+    gap = abs((_clock(lab, "Hyper-v-prim") - _clock(lab, "Hyper-v-repl")).total_seconds())
+    assert gap < 60, f"the replica's clock is {gap:.0f} s away from the primary's after power-on"
+    assert all(r["running"] for r in lab.status())
+
+
+@pytest.mark.slow
+def test_host_down_twice_and_up_while_up_are_refused(lab: Lab) -> None:
+    """Powering off an off host or on a running one says what to do instead."""
+    with pytest.raises(LabError, match="not powered off"):
+        lab.host_up("Hyper-v-prim")
+    lab.host_down("Hyper-v-prim")
+    with pytest.raises(LabError, match="already powered off"):
+        lab.host_down("Hyper-v-prim")
+    with pytest.raises(LabError, match="powered off"):
+        lab.snapshot("while-off")
+
+
+@pytest.mark.slow
+def test_reset_powers_an_off_host_back_on(lab: Lab) -> None:
+    """reset (and so the pytest plugin's restore) brings a powered-off host back up."""
+    lab.host_down("Hyper-v-prim", hard=True)
+    lab.reset()
+    assert all(r["running"] and not r["powered_off"] for r in lab.status())
+    assert LabHostHandle(lab, "Hyper-v-prim").run_ps("$result = $env:COMPUTERNAME") == "HYPER-V-PRIM"
 
 
 @pytest.mark.slow
@@ -111,6 +169,8 @@ def test_unknown_host_is_named(lab: Lab) -> None:
     """Faults on a host the lab does not have fail with the list of hosts."""
     with pytest.raises(LabError, match="Hyper-v-prim"):
         lab.host_down("nope")
+    with pytest.raises(LabError, match="Hyper-v-prim"):
+        lab.replication_down("nope")
 
 
 @pytest.mark.slow
@@ -126,6 +186,14 @@ def test_cli_up_status_down(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         assert "already running" in capsys.readouterr().err
         assert main(["lab", "--state-dir", lab_dir, "clock", "advance", "1h"]) == 0
         assert main(["lab", "--state-dir", lab_dir, "fault", "cut", "Hyper-v-prim", "Hyper-v-repl"]) == 0
+        capsys.readouterr()
+        assert main(["lab", "--state-dir", lab_dir, "fault", "host-down", "Hyper-v-repl"]) == 0
+        assert main(["lab", "--state-dir", lab_dir, "status"]) == 1  # a host is down
+        status = capsys.readouterr().out
+        assert re.search(r"Hyper-v-repl\s+down\b.*powered-off", status), status
+        assert re.search(r"Hyper-v-prim\s+up\b", status), status
+        assert main(["lab", "--state-dir", lab_dir, "fault", "host-up", "Hyper-v-repl"]) == 0
+        assert main(["lab", "--state-dir", lab_dir, "status"]) == 0
     finally:
         assert main(["lab", "--state-dir", lab_dir, "down"]) == 0
     assert main(["lab", "--state-dir", lab_dir, "status"]) == 1
