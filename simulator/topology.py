@@ -28,6 +28,20 @@ _HOSTS_NAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,
 _VM_KEYS = {"name", "generation", "state", "memory_mb", "disks", "checkpoints"}
 
 
+class _Yaml12BoolLoader(yaml.SafeLoader):
+    """SafeLoader reading only true/false as booleans (YAML 1.2): ``state: Off`` stays the VM state "Off"
+    instead of YAML 1.1's boolean false (so do on/off/yes/no and their capitalisations)."""
+
+
+_Yaml12BoolLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12BoolLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 class TopologyError(ValueError):
     """A topology file is unreadable or describes a host Windows could not have."""
 
@@ -41,7 +55,7 @@ def read_document(path: Path) -> Any:
     try:
         if Path(path).suffix.lower() == ".json":
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Yaml12BoolLoader)  # noqa: S506 - a SafeLoader subclass
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise TopologyError(f"{path}: not valid YAML/JSON: {exc}") from exc
 

@@ -270,3 +270,51 @@ def test_clock_rate_accelerates_and_keeps_what_elapsed(host: RunningHost) -> Non
     assert control(host, "POST", "/clock/rate", json={"rate": 1}).json()["rate"] == 1
     assert control(host, "GET", "/state").json()["clock"]["offset_seconds"] - before_offset >= 1000
     assert control(host, "POST", "/clock/rate", json={"rate": 0.5}).status_code == 422
+
+
+def test_every_serve_flag_on_the_command_line_shapes_the_host(tmp_path: Path) -> None:
+    """--name --state-dir --dns-suffix --address --os --topology given directly to ``serve`` (flags over
+    the file), host.json's fields and mode, and exactly one line on stdout from start to SIGTERM."""
+    topology = tmp_path / "topology.yaml"
+    topology.write_text(
+        "name: FROMFILE\nos: '2016'\ndns_suffix: null\naddress: 192.168.101.209\n"
+        "vms:\n  - name: VMX\n    generation: 2\n    state: Off\n    disks: [{name: VMX.vhdx, size_mb: 1}]\n",
+        encoding="utf-8",
+    )
+    address = f"127.0.{(time.time_ns() // 1000) % 200 + 20}.{(time.time_ns() // 7) % 200 + 20}"
+    state_dir = tmp_path / "state"
+    argv = [*SERVE, "--name", "FLAGHOST", "--state-dir", str(state_dir), "--dns-suffix", "flags.test",
+            "--address", address, "--os", "2022", "--topology", str(topology), "--https-port", "0",
+            "--http-port", "0"]
+    log_path = tmp_path / "host.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log_file, stdin=subprocess.DEVNULL)
+    try:
+        assert process.stdout is not None
+        ready = process.stdout.readline().decode("utf-8").strip()
+        assert ready, log_path.read_text(encoding="utf-8", errors="replace")
+        info = json.loads((state_dir / "host.json").read_text(encoding="utf-8"))
+        assert stat.S_IMODE((state_dir / "host.json").stat().st_mode) == 0o600
+        assert ready == f"hvsim ready FLAGHOST https://{address}:{info['winrm']['https_port']}/wsman"
+        assert (info["name"], info["fqdn"], info["address"], info["os"]) == (
+            "FLAGHOST", "FLAGHOST.flags.test", address, "2022")
+        assert info["virtual_address"] == "192.168.101.209"
+        assert info["winrm"]["https_url"] == f"https://{address}:{info['winrm']['https_port']}/wsman"
+        assert info["winrm"]["http_url"] == f"http://{address}:{info['winrm']['http_port']}/wsman"
+        assert info["username"] == "Administrator"
+        assert len(info["password"]) >= 16
+        assert "BEGIN CERTIFICATE" in Path(info["ca_bundle"]).read_text(encoding="ascii")
+        session = winrm.Session(info["winrm"]["https_url"], auth=(info["username"], info["password"]),
+                                transport="ssl", ca_trust_path=info["ca_bundle"])
+        assert session.run_cmd("hostname").std_out.strip() == b"FLAGHOST"
+        assert b"Primary Dns Suffix  . . . . . . . : flags.test" in session.run_cmd("ipconfig", ["/all"]).std_out
+        product = session.run_cmd("reg", ["query", r'"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"', "/v",
+                                          "ProductName"]).std_out
+        assert b"Windows Server 2022" in product
+        vms = session.run_ps("Get-VM | ForEach-Object { \"$($_.Name):$($_.State)\" }")
+        assert vms.std_out.split() == [b"VMX:Off"], vms.std_err
+    finally:
+        process.terminate()
+        rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert rest == b""  # the ready line is the only line the host prints
