@@ -14,6 +14,7 @@ from hvrepl.session import HostSession
 from hvrepl.steps.certificates import certificate_problems, parse_time
 from hvrepl.steps.firewall import RULE_NAME
 from hvrepl.steps.hosts_file import HOSTS_PATH, parse_entries
+from hvrepl.transfer import TEMP_FOLDER, TEMP_PATTERN
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ def diagnose_host(plan: Plan, host: str, session: HostSession) -> list[Finding]:
                                 "CRL, so replication fails with 0x80092012 or 0x80092013 — set "
                                 "revocation_check: disable"))
     certs = session.call("certs_get", names=[h.fqdn for h in plan.hosts()],
-                         thumbprints=list((plan.certificates.thumbprints or {}).values()))
+                         thumbprints=list((plan.certificates.thumbprints or {}).values()),
+                         temp_folder=TEMP_FOLDER, temp_pattern=TEMP_PATTERN)
     now = parse_time(str(certs["now"]))
     spec = next(h for h in plan.hosts() if h.name == host)
     given = (plan.certificates.thumbprints or {}).get(host)
@@ -76,7 +78,23 @@ def diagnose_host(plan: Plan, host: str, session: HostSession) -> list[Finding]:
         findings.append(Finding(host, "certificate", not problems,
                                 f"{cert['thumbprint']} valid until {cert['not_after'][:10]}"
                                 + ("" if not problems else ": " + "; ".join(problems))))
+    findings.append(_pfx_import(host, as_list(certs.get("temp"))))
     return findings
+
+
+def _pfx_import(host: str, leftovers: list[Any]) -> Finding:
+    """Temporary files of an interrupted certificate transfer (a PFX holds a private key)."""
+    if not leftovers:
+        return Finding(host, "PFX import", True,
+                       f"no certificate transfer files left in {TEMP_FOLDER}; hvrepl protects PFX files with "
+                       "3DES/SHA1, the form Server 2016 imports (an AES-256 PFX made elsewhere fails there with "
+                       "'The specified network password is not correct.')")
+    return Finding(host, "PFX import", False,
+                   f"files of an interrupted certificate transfer are left in {TEMP_FOLDER}: "
+                   f"{', '.join(map(str, leftovers))}; a .pfx among them holds a private key. `hvrepl run` "
+                   "removes them and finishes the import (or delete them). If an import failed with 'The "
+                   "specified network password is not correct.' on Server 2016, the PFX was AES-256 protected: "
+                   "export it with 3DES/SHA1 (TripleDES-SHA1)")
 
 
 def diagnose_checkpoints(plan: Plan, session: HostSession) -> list[Finding]:
@@ -128,7 +146,4 @@ def diagnose(plan: Plan, sessions: dict[str, HostSession]) -> list[Finding]:
                                     f"{exc}: {remediation_for(exc)}"))
         except HvreplError as exc:
             findings.append(Finding(h.name, "connection", False, f"{exc} {remediation_for(exc) or ''}".strip()))
-    findings.append(Finding("both", "PFX import", True,
-                            "hvrepl protects PFX files with 3DES/SHA1, the form Server 2016 imports; an AES-256 "
-                            "PFX made elsewhere fails there with 'The specified network password is not correct.'"))
     return findings

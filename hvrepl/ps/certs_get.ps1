@@ -10,4 +10,6 @@ foreach ($c in @(Get-ChildItem -Path Cert:\LocalMachine\My)) {
 }
 $root = @(Get-ChildItem -Path Cert:\LocalMachine\Root | ForEach-Object { [string]$_.Subject })
 $ca = @(Get-ChildItem -Path Cert:\LocalMachine\CA | ForEach-Object { [string]$_.Subject })
-$result = @{ now = (Get-Date).ToUniversalTime().ToString('o'); my = $my; root = $root; ca = $ca }
+# Temporary files of an interrupted run (a PFX among them holds a private key).
+$temp = @(Get-ChildItem -Path {{temp_folder}} -Filter {{temp_pattern}} -ErrorAction SilentlyContinue | ForEach-Object { [string]$_.Name })
+$result = @{ now = (Get-Date).ToUniversalTime().ToString('o'); my = $my; root = $root; ca = $ca; temp = $temp }

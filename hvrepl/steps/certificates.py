@@ -23,7 +23,7 @@ from hvrepl.plan import HostSpec
 from hvrepl.secrets import generate_password
 from hvrepl.session import HostSession, Script
 from hvrepl.steps.base import Diff, RunContext, Step
-from hvrepl.transfer import cleanup_temp, push_file, temp_path
+from hvrepl.transfer import TEMP_FOLDER, TEMP_PATTERN, cleanup_temp, push_file, temp_path
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,12 @@ class CertDiff(Diff):
     staged: dict[str, str] = field(default_factory=dict)
     leftovers: list[str] = field(default_factory=list)  # replica certificates (with key) left on the primary
     need_root: dict[str, bool] = field(default_factory=dict)
+    temp_files: dict[str, list[str]] = field(default_factory=dict)  # left by an interrupted run, per host
+
+    @property
+    def only_cleanup(self) -> bool:
+        """Nothing to make or import: only temporary files of an interrupted run to remove."""
+        return not any(self.new_cert.values()) and not any(self.need_root.values()) and not self.leftovers
 
 
 class Certificates(Step):
@@ -105,7 +111,8 @@ class Certificates(Step):
         names = [h.fqdn for h in ctx.plan.hosts()]
         # Given thumbprints are listed whatever their names, so a mismatch is reported as such.
         thumbs = list((ctx.plan.certificates.thumbprints or {}).values())
-        return {h.name: ctx.session(h).call("certs_get", names=names, thumbprints=thumbs) for h in ctx.plan.hosts()}
+        return {h.name: ctx.session(h).call("certs_get", names=names, thumbprints=thumbs, temp_folder=TEMP_FOLDER,
+                                            temp_pattern=TEMP_PATTERN) for h in ctx.plan.hosts()}
 
     def plan(self, ctx: RunContext, observed: dict[str, Any]) -> Diff | None:
         """Decide which certificates to make and which roots to import; None when all is in place.
@@ -116,9 +123,15 @@ class Certificates(Step):
         renew = ctx.plan.certificates.renew_within_days
         hosts = ctx.plan.hosts()
         best = {h.name: best_certificate(observed[h.name], h.fqdn, renew) for h in hosts}
+        temp_files = {h.name: [str(n) for n in _list(observed[h.name].get("temp"))] for h in hosts
+                      if _list(observed[h.name].get("temp"))}
         if mode == "existing":
             self._plan_existing(ctx, observed)
-            return None
+            if not temp_files:
+                return None
+            return CertDiff(before={"temporary files": temp_files}, after={"temporary files": "removed"},
+                            scripts=[Script.build("temp_cleanup", folder=TEMP_FOLDER, pattern=TEMP_PATTERN)],
+                            temp_files=temp_files)
         roots = {h.name: set(_list(observed[h.name].get("root"))) for h in hosts}
         diff = CertDiff(before={}, after={})
         for h in hosts:
@@ -147,13 +160,18 @@ class Certificates(Step):
             any_new = any(diff.new_cert.values())
             for h in hosts:
                 diff.need_root[h.name] = any_new
-        if not any(diff.new_cert.values()) and not any(diff.need_root.values()) and not diff.leftovers:
+        diff.temp_files = temp_files
+        if diff.only_cleanup and not diff.temp_files:
             return None
         diff.after = {h.name: ("new certificate" if diff.new_cert[h.name] else "keep") for h in hosts}
         diff.after["root imported on"] = [n for n, v in diff.need_root.items() if v]
         if diff.leftovers:
             diff.after["removed from the primary"] = diff.leftovers
-        diff.scripts = self._preview(ctx, diff)
+        if diff.temp_files:
+            diff.before["temporary files"] = diff.temp_files
+            diff.after["temporary files"] = "removed"
+        diff.scripts = [] if diff.only_cleanup else self._preview(ctx, diff)
+        diff.scripts.append(Script.build("temp_cleanup", folder=TEMP_FOLDER, pattern=TEMP_PATTERN))
         return diff
 
     def _plan_existing(self, ctx: RunContext, observed: dict[str, Any]) -> None:
@@ -206,6 +224,8 @@ class Certificates(Step):
         for session in sessions:
             cleanup_temp(session)
         try:
+            if diff.only_cleanup:
+                return
             if ctx.plan.certificates.mode == "testroot":
                 self._apply_testroot(ctx, diff)
             else:

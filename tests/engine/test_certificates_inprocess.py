@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from hvrepl.engine import run_steps
+from hvrepl.engine import error_json, run_steps
 from hvrepl.plan import parse_plan
+from hvrepl.remediation import describe
 from hvrepl.session import HostSession
 from hvrepl.steps import RunContext
 from hvrepl.steps.certificates import Certificates
@@ -124,3 +125,82 @@ def test_replica_key_left_on_the_primary_is_removed(pair: dict[str, Host]) -> No
     assert report.results[0].status == "changed", report.results[0].error
     assert [e.thumbprint for e in my_store(pair["Hyper-v-prim"])] == [ctx.thumbprints["Hyper-v-prim"]]
     assert run_steps(context(pair, "testroot"), [Certificates(ctx.plan.primary)]).results[0].status == "ok"
+
+
+def temp_files(host: Host) -> list[str]:
+    """hvrepl's temporary files in the host's C:\\Windows\\Temp (read from its file system)."""
+    temp = host.real_path("C:\\Windows\\Temp")
+    return sorted(p.name for p in temp.glob("hvrepl-*")) if temp.exists() else []
+
+
+@pytest.mark.parametrize("mode", ["testroot", "private-ca"])
+def test_temporary_pfx_removed_when_the_import_fails(pair: dict[str, Host], mode: str) -> None:
+    """The PFX is on the host when its import fails (wrong password): the file is removed all the same,
+    and the error carries the Windows HRESULT and the fix but never the password."""
+    ctx = context(pair, mode)
+    replica = ctx.sessions["Hyper-v-repl"].transport
+    original = replica.run_ps
+    seen_files: list[list[str]] = []
+
+    def wrong_password(script: str, *, stdin: str | None = None) -> Any:
+        if script.startswith("# hvrepl cert_import_pfx"):
+            seen_files.append(temp_files(pair["Hyper-v-repl"]))
+            stdin = "Not-The-Password-1\n"
+        return original(script, stdin=stdin)
+
+    replica.run_ps = wrong_password  # type: ignore[method-assign]  # test spy
+    report = run_steps(ctx, [Certificates(ctx.plan.primary)])
+    failed = report.failed
+    assert failed is not None and failed.error is not None
+    assert seen_files and any(name.endswith(".pfx") for name in seen_files[0]), seen_files
+    assert temp_files(pair["Hyper-v-repl"]) == []
+    assert temp_files(pair["Hyper-v-prim"]) == []
+    assert failed.error.hresult == "0x80070056"
+    assert "password" in (failed.error.remediation or "")
+    assert ctx.pfx_password is not None
+    assert ctx.pfx_password.reveal() not in describe(failed.error)
+    assert ctx.pfx_password.reveal() not in str(error_json(failed.error))
+
+
+def test_files_of_an_interrupted_transfer_are_removed_by_the_next_run(pair: dict[str, Host]) -> None:
+    """A run killed between the import and the clean-up leaves a PFX in Temp; the next run removes it."""
+    ctx = context(pair, "testroot")
+    run_steps(ctx, [Certificates(ctx.plan.primary)])
+    ctx.sessions["Hyper-v-repl"].transport.run_ps(
+        "Set-Content -Path 'C:\\Windows\\Temp\\hvrepl-0123456789ab.pfx' -Value 'key material'")
+    assert temp_files(pair["Hyper-v-repl"]) == ["hvrepl-0123456789ab.pfx"]
+    check = run_steps(context(pair, "testroot", check_mode=True), [Certificates(ctx.plan.primary)])
+    assert check.results[0].status == "would change"
+    assert temp_files(pair["Hyper-v-repl"]) == ["hvrepl-0123456789ab.pfx"]
+    report = run_steps(context(pair, "testroot"), [Certificates(ctx.plan.primary)])
+    assert report.results[0].status == "changed", report.results[0].error
+    assert temp_files(pair["Hyper-v-repl"]) == []
+    assert [e.thumbprint for e in my_store(pair["Hyper-v-repl"])] == [ctx.thumbprints["Hyper-v-repl"]]
+    assert run_steps(context(pair, "testroot"), [Certificates(ctx.plan.primary)]).results[0].status == "ok"
+
+
+def test_existing_mode_triad(pair: dict[str, Host]) -> None:
+    """Mode existing with installed thumbprints: nothing to change, never creates; a thumbprint whose issuer
+    the peer does not trust stops the step naming the host and the problem."""
+    made = context(pair, "private-ca")
+    run_steps(made, [Certificates(made.plan.primary)])
+    before = {name: [e.thumbprint for e in my_store(h)] for name, h in pair.items()}
+    data = plan_dict(certificates={"mode": "existing", "thumbprints": dict(made.thumbprints)})
+    for check_mode in (True, False, False):
+        ctx = RunContext(plan=parse_plan(data), sessions=made.sessions, check_mode=check_mode)
+        report = run_steps(ctx, [Certificates(ctx.plan.primary)])
+        assert report.results[0].status == "ok", report.results[0].error
+        assert ctx.thumbprints == made.thumbprints
+        assert {name: [e.thumbprint for e in my_store(h)] for name, h in pair.items()} == before
+    root = store.list_certificates(pair["Hyper-v-repl"], "Root")
+    issuer = store.find_certificate(pair["Hyper-v-prim"], made.thumbprints["Hyper-v-prim"])
+    assert issuer is not None
+    with pair["Hyper-v-repl"].transaction():
+        for entry in root:
+            if entry.certificate.subject == issuer.certificate.issuer:
+                store.remove_certificate(pair["Hyper-v-repl"], entry.thumbprint, "Root")
+    ctx = RunContext(plan=parse_plan(data), sessions=made.sessions)
+    failed = run_steps(ctx, [Certificates(ctx.plan.primary)]).failed
+    assert failed is not None and failed.error is not None
+    assert failed.error.host == "Hyper-v-prim"
+    assert "not trusted (Root) on Hyper-v-repl" in str(failed.error)

@@ -92,6 +92,7 @@ SAMPLE_VALUES = {
     "vm": "VM01", "frequency": 300, "history": 24, "vss": 4, "first": True, "chunk": "A" * 1800,
     "part": "C:\\Windows\\Temp\\hvrepl-0123456789ab.pfx.part", "folder": "C:\\Windows\\Temp",
     "pattern": "hvrepl-*", "complete": True, "text": "x" * 1200, "reset_statistics": True, "max": 20,
+    "temp_folder": "C:\\Windows\\Temp", "temp_pattern": "hvrepl-*",
 }
 
 
