@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import hmac
+import importlib
 import json
 import logging
 import re
@@ -197,5 +198,18 @@ def restore(body: SnapshotRequest, request: Request) -> dict[str, Any]:
         host.state.update(saved_state)
         atomic_write_bytes(runtime.state_dir / STATE_FILE, json.dumps(saved_state, sort_keys=True, indent=1).encode())
         host.save()
+    _resync_services(host)
     log.info("snapshot %s restored", body.name)
     return {"name": body.name}
+
+
+def _resync_services(host: Any) -> None:
+    """Let services that mirror the state outside it (the replication listener's port) follow a restore at once.
+
+    Without this the listener kept a port the restored state no longer names until its next tick.
+    """
+    try:
+        listener = importlib.import_module("simulator.services.replication.listener")
+    except ModuleNotFoundError:  # the replication service is optional
+        return
+    listener.sync(host)

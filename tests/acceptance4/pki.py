@@ -1,7 +1,8 @@
 """Certificates made outside the hosts (as an administrator's own CA would), carried in through pywinrm.
 
 Used where New-SelfSignedCertificate cannot make what a failure mode needs: a certificate with a CRL
-distribution point inside the lab (``http://crl.lab/…``), so a revocation can be checked and found.
+distribution point inside the lab (``http://crl.lab/…``), so a revocation can be checked and found, or
+one outside it (never dialled: the lab treats every other CDP as unreachable).
 The PFX uses the legacy 3DES/SHA1 protection that Server 2016 can import.
 """
 
@@ -26,8 +27,8 @@ def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def ca_and_leaf(fqdn: str) -> tuple[bytes, bytes, str, str]:
-    """(root DER, leaf PFX, root thumbprint, leaf thumbprint): a CA and a host certificate with a lab CDP."""
+def ca_and_leaf(fqdn: str, crl_url: str = LAB_CRL) -> tuple[bytes, bytes, str, str]:
+    """(root DER, leaf PFX, root thumbprint, leaf thumbprint): a CA and a host certificate whose CDP is ``crl_url``."""
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(_name("Acceptance4 CA")).issuer_name(_name("Acceptance4 CA"))
@@ -36,7 +37,7 @@ def ca_and_leaf(fqdn: str) -> tuple[bytes, bytes, str, str]:
           .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
           .sign(ca_key, hashes.SHA256()))
     key = ec.generate_private_key(ec.SECP256R1())
-    point = x509.DistributionPoint([x509.UniformResourceIdentifier(LAB_CRL)], None, None, None)
+    point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
     leaf = (x509.CertificateBuilder().subject_name(_name(fqdn)).issuer_name(ca.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=10)).not_valid_after(now + dt.timedelta(days=365))
@@ -59,9 +60,9 @@ def push_file(lab: Lab, host: str, path: str, data: bytes) -> None:
     lab.ok(host, f"[IO.File]::WriteAllBytes('{path}', [Convert]::FromBase64String('{encoded}'))")
 
 
-def install_primary_cert_with_cdp(lab: Lab, primary: str, replica: str, fqdn: str) -> str:
+def install_primary_cert_with_cdp(lab: Lab, primary: str, replica: str, fqdn: str, crl_url: str = LAB_CRL) -> str:
     """Import a CDP-carrying certificate on the primary (PFX) and its CA on the replica (Root); its thumbprint."""
-    root_der, pfx, _root_tp, leaf_tp = ca_and_leaf(fqdn)
+    root_der, pfx, _root_tp, leaf_tp = ca_and_leaf(fqdn, crl_url)
     push_file(lab, primary, "C:\\acc4-leaf.pfx", pfx)
     lab.ok(primary, f"$pw = ConvertTo-SecureString -String '{PFX_PASSWORD}' -Force -AsPlainText; "
                     "Import-PfxCertificate -FilePath C:\\acc4-leaf.pfx -CertStoreLocation Cert:\\LocalMachine\\My "

@@ -7,6 +7,8 @@ Hyper-V-VMMS-Admin event (read with Get-WinEvent) on the host that detected the 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.acceptance4.checks import assert_error, assert_event, enable, replication, vm_names, vmms_events
@@ -227,3 +229,110 @@ def test_allow_any_server_replaces_entries(lab: Lab) -> None:
     lab.ok(REPLICA, f"Set-VMReplicationServer -ReplicationAllowedFromAnyServer $true -DefaultStorageLocation {STORAGE}")
     assert enable(lab).status == 0
     assert "VM01" in vm_names(lab, REPLICA)
+
+
+def test_replica_root_untrusted_on_primary(lab: Lab) -> None:
+    """The replica's test root taken out of Root on the primary -> the primary refuses the server (0x800B0109)."""
+    lab.ok(PRIMARY, f"Remove-Item -Path Cert:\\LocalMachine\\Root\\{lab.roots[REPLICA]}")
+    result = enable(lab)
+    assert_error(result, "0x800B0109", f"CERT_E_UNTRUSTEDROOT,{ENABLE_FQID}",
+                 f"Hyper-V failed to authenticate the Replica server '{REPLICA_FQDN}'")
+    assert_event(lab, PRIMARY, {REPLICA_AUTH_FAILED}, "(0x800B0109)")
+    assert not [e for e in vmms_events(lab, REPLICA) if "(0x800B0109)" in e["Message"]], "the replica saw nothing"
+    _assert_not_enabled(lab)
+
+
+def test_missing_server_authentication_eku(lab: Lab) -> None:
+    """Client Authentication only: refused as the primary's certificate and as the replica server's (0x800B0110)."""
+    client_only = _new_primary_cert(lab, "-TextExtension @('2.5.29.37={text}1.3.6.1.5.5.7.3.2')")
+    result = enable(lab, thumbprint=client_only)
+    assert_error(result, "0x800B0110", f"InvalidParameter,{ENABLE_FQID}", "Server Authentication (1.3.6.1.5.5.7.3.1)")
+    assert_event(lab, PRIMARY, {ENABLE_FAILED}, "(0x800B0110)")
+    _assert_not_enabled(lab)
+    server_cert = lab.ok(REPLICA, f"(New-SelfSignedCertificate -DnsName '{REPLICA_FQDN}' -CertStoreLocation "
+                                  "Cert:\\LocalMachine\\My -TestRoot -TextExtension "
+                                  "@('2.5.29.37={text}1.3.6.1.5.5.7.3.2')).Thumbprint")
+    refused = lab.ps(REPLICA, f"Set-VMReplicationServer -CertificateThumbprint '{server_cert}'")
+    assert refused.status == 1
+    assert "(0x800B0110)" in refused.err and "Server Authentication" in refused.err, refused.err
+    assert "FullyQualifiedErrorId : InvalidParameter,Microsoft.HyperV.PowerShell.Commands.SetVMReplicationServer" \
+        in refused.err, refused.err
+    assert enable(lab).status == 0, "the replica server kept its good certificate"
+
+
+def test_unreachable_crl_is_offline_unless_disabled(lab: Lab) -> None:
+    """A primary certificate whose CRL point is outside the lab: 0x80092013 on the replica until the check is off."""
+    thumb = install_primary_cert_with_cdp(lab, PRIMARY, REPLICA, PRIMARY_FQDN, "http://crl.unreachable.example/a.crl")
+    lab.ok(REPLICA, f"Set-ItemProperty -Path '{REVOCATION_KEY}' -Name DisableCertRevocationCheck -Value 0")
+    result = enable(lab, thumbprint=thumb)
+    assert_error(result, "0x80092013", f"CRYPT_E_REVOCATION_OFFLINE,{ENABLE_FQID}",
+                 "the revocation server was offline")
+    assert_event(lab, REPLICA, {PRIMARY_AUTH_FAILED}, "(0x80092013)")
+    _assert_not_enabled(lab)
+    lab.ok(REPLICA, f"Set-ItemProperty -Path '{REVOCATION_KEY}' -Name DisableCertRevocationCheck -Value 1")
+    assert enable(lab, thumbprint=thumb).status == 0
+
+
+def test_listener_down_certificate_removed(lab: Lab) -> None:
+    """The replica server's certificate deleted from its My store: no listener, 0x00002EFD on the primary."""
+    lab.ok(REPLICA, f"Remove-Item -Path Cert:\\LocalMachine\\My\\{lab.thumbprints[REPLICA]}")
+    result = enable(lab)
+    assert_error(result, "0x00002EFD", f"ERROR_WINHTTP_CANNOT_CONNECT,{ENABLE_FQID}",
+                 "A connection with the server could not be established")
+    assert_event(lab, PRIMARY, {CONNECT_FAILED, ENABLE_FAILED}, "(0x00002EFD)")
+    _assert_not_enabled(lab)
+
+
+def test_own_firewall_rule_opens_the_listener(lab: Lab) -> None:
+    """With the built-in rule off, an administrator's own inbound rule for TCP 443 opens the listener."""
+    lab.ok(REPLICA, f"Disable-NetFirewallRule -DisplayName '{HTTPS_RULE_DISPLAY}'")
+    assert enable(lab).status == 1
+    lab.ok(REPLICA, "New-NetFirewallRule -DisplayName 'Replica in 443' -Direction Inbound -Protocol TCP "
+                    "-LocalPort 443 -Action Allow | Out-Null")
+    result = enable(lab)
+    assert result.status == 0, result.err
+    assert "VM01" in vm_names(lab, REPLICA)
+
+
+def test_listener_follows_the_certificate_port(lab: Lab) -> None:
+    """CertificateAuthenticationPort 8443: 443 no longer answers (0x00002EFD), 8443 does (rule moved with it)."""
+    lab.ok(REPLICA, "Set-VMReplicationServer -CertificateAuthenticationPort 8443")
+    result = enable(lab)
+    assert_error(result, "0x00002EFD", f"ERROR_WINHTTP_CANNOT_CONNECT,{ENABLE_FQID}",
+                 "A connection with the server could not be established")
+    _assert_not_enabled(lab)
+    probe = f"Test-VMReplicationConnection '{REPLICA_FQDN}' 8443 Certificate '{lab.thumbprints[PRIMARY]}'"
+    deadline = time.monotonic() + 10  # the listener re-binds on the replication tick (every second)
+    while lab.ps(PRIMARY, probe).status != 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    moved = lab.ps(PRIMARY, f"Enable-VMReplication -VMName VM01 -ReplicaServerName '{REPLICA_FQDN}' "
+                            f"-ReplicaServerPort 8443 -AuthenticationType Certificate "
+                            f"-CertificateThumbprint '{lab.thumbprints[PRIMARY]}'")
+    assert moved.status == 0, moved.err
+    rule_port = lab.ok(REPLICA, f"(Get-NetFirewallRule -DisplayName '{HTTPS_RULE_DISPLAY}' | "
+                                "Get-NetFirewallPortFilter).LocalPort")
+    assert rule_port == "8443"
+    lab.restore()  # the snapshot's port 443 is served again at once, not only after the next tick
+    back = lab.ps(PRIMARY, f"Test-VMReplicationConnection '{REPLICA_FQDN}' 443 Certificate '{lab.thumbprints[PRIMARY]}'")
+    assert back.status == 0, back.err
+    assert "VM01" in vm_names(lab, REPLICA)
+
+
+def test_matching_entry_decides_storage_and_trust_group(lab: Lab) -> None:
+    """An exact entry beats a wildcard one (storage location, trust group); a primary now matching only an entry
+    of another trust group may not feed the replica VM."""
+    lab.ok(REPLICA, f"Remove-VMReplicationAuthorizationEntry -AllowedPrimaryServer '{PRIMARY_FQDN}'; "
+                    "New-VMReplicationAuthorizationEntry -AllowedPrimaryServer '*.test.net' "
+                    "-ReplicaStorageLocation D:\\Wildcard -TrustGroup wild | Out-Null; "
+                    f"New-VMReplicationAuthorizationEntry -AllowedPrimaryServer '{PRIMARY_FQDN}' "
+                    "-ReplicaStorageLocation D:\\Exact -TrustGroup exact | Out-Null")
+    assert enable(lab).status == 0
+    disk = lab.ok(REPLICA, "(Get-VMHardDiskDrive -VMName VM01).Path")
+    assert disk.lower().startswith("d:\\exact\\"), disk
+    assert lab.ok(REPLICA, "@(Get-VMReplication -TrustGroup exact).Count") == "1"
+    assert lab.ok(REPLICA, "@(Get-VMReplication -TrustGroup wild).Count") == "0"
+    lab.ok(REPLICA, f"Remove-VMReplicationAuthorizationEntry -AllowedPrimaryServer '{PRIMARY_FQDN}'")
+    refused = lab.ps(PRIMARY, "Start-VMInitialReplication -VMName VM01")
+    assert refused.status == 1
+    assert "(0x80070005)" in refused.err and "another trust group" in refused.err, refused.err
+    assert replication(lab, PRIMARY)["State"] == "ReadyForInitialReplication"
