@@ -7,12 +7,14 @@ faults, command, after, expect) form the first phase, ``then: [...]`` lists furt
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from hvrepl.lab.lab import parse_duration
 from hvrepl.lab.labfile import LabError
 
 COMMANDS = ("run", "verify", "plan", "status", "none")
@@ -30,12 +32,14 @@ class ScenarioError(LabError):
 
 @dataclass
 class Hook:
-    """Actions to run just before or just after a step (optionally only on one host)."""
+    """Actions to run just before or just after a step (optionally only on one host), or at a clock time."""
 
-    when: str  # before | after
-    step: str
+    when: str  # before | after | at
+    step: str  # the step name; for ``at``: the clock time as written (a duration after `lab up`, or ISO 8601)
     host: str | None
     actions: list[dict[str, Any]]
+    at_seconds: float | None = None  # ``at`` a duration: simulated seconds after the lab came up
+    at_time: dt.datetime | None = None  # ``at`` an absolute simulated time (timezone-aware)
 
 
 @dataclass
@@ -83,6 +87,28 @@ def _actions(path: Path, where: str, value: Any) -> list[dict[str, Any]]:
     return list(value)
 
 
+def _hook(path: Path, where: str, fault: Any) -> Hook:
+    """One ``faults`` entry: ``before_step``/``after_step`` NAME, or ``at`` a clock time; ``do`` the actions."""
+    whens = [w for w in ("before_step", "after_step", "at") if isinstance(fault, dict) and w in fault]
+    if len(whens) != 1:
+        raise _fail(path, where, "needs exactly one of before_step, after_step or at (a clock time)")
+    actions = _actions(path, f"{where}.do", fault.get("do"))
+    if whens[0] != "at":
+        when = whens[0].removesuffix("_step")
+        return Hook(when, str(fault[whens[0]]), fault.get("host"), actions)
+    text = str(fault["at"])
+    try:
+        return Hook("at", text, fault.get("host"), actions, at_seconds=parse_duration(text))
+    except LabError:
+        pass
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise _fail(path, f"{where}.at", "a duration after `lab up` (90s, 2h, 1d) or an ISO 8601 time") from None
+    return Hook("at", text, fault.get("host"), actions,
+                at_time=moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
+
+
 def _phase(path: Path, where: str, raw: dict[str, Any], default_name: str) -> Phase:
     unknown = set(raw) - PHASE_KEYS
     if unknown:
@@ -90,13 +116,7 @@ def _phase(path: Path, where: str, raw: dict[str, Any], default_name: str) -> Ph
     command = raw.get("command", "run")
     if command not in COMMANDS:
         raise _fail(path, f"{where}.command", f"one of {', '.join(COMMANDS)}")
-    hooks = []
-    for index, fault in enumerate(raw.get("faults") or []):
-        when = "before" if "before_step" in fault else "after" if "after_step" in fault else None
-        if when is None:
-            raise _fail(path, f"{where}.faults[{index}]", "needs before_step or after_step")
-        hooks.append(Hook(when, str(fault[f"{when}_step"]), fault.get("host"),
-                          _actions(path, f"{where}.faults[{index}].do", fault.get("do"))))
+    hooks = [_hook(path, f"{where}.faults[{index}]", fault) for index, fault in enumerate(raw.get("faults") or [])]
     expect = raw.get("expect") or {"outcome": "success"}
     if set(expect) - EXPECT_KEYS or expect.get("outcome") not in ("success", "failure"):
         raise _fail(path, f"{where}.expect", f"outcome success|failure, keys among {', '.join(sorted(EXPECT_KEYS))}")

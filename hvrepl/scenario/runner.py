@@ -5,6 +5,7 @@ compare with the expectation, always take the lab down. Returns a :class:`Scenar
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import logging
 import re
 import shutil
@@ -22,11 +23,12 @@ from hvrepl import operations
 from hvrepl.engine import StepResult, error_json, run_step
 from hvrepl.errors import ConfigError, HvreplError
 from hvrepl.inventory import load_lab
-from hvrepl.lab.lab import Lab
+from hvrepl.lab.lab import Lab, parse_duration
 from hvrepl.lab.labfile import LabError
 from hvrepl.plan import Plan
 from hvrepl.remediation import remediation_for
 from hvrepl.scenario.actions import action_host, action_kind, run_action
+from hvrepl.scenario.clock_faults import ClockFaults, lab_time
 from hvrepl.scenario.model import Hook, Phase, Scenario
 from hvrepl.secrets import Secret
 from hvrepl.session import HostSession
@@ -116,6 +118,8 @@ class ScenarioRun:
         self.workdir = workdir
         self.saved: dict[str, str] = {}
         self.steps: list[dict[str, Any]] = []
+        self.lab_start: dt.datetime | None = None
+        self.clock_faults = ClockFaults([], None, lambda hook: None)
         if transport_factory is None:
             from hvrepl.cli import winrm_transport  # noqa: PLC0415 - the CLI module imports the lab commands
 
@@ -129,6 +133,8 @@ class ScenarioRun:
         current = None
         try:
             lab = Lab.up(self.workdir / "lab", self.scenario.topology, backend=self.backend)
+            if any(h.when == "at" for phase in self.scenario.phases for h in phase.hooks):
+                self.lab_start = lab_time(lab)
             for phase in self.scenario.phases:
                 current = phase.name
                 observed = self._phase(lab, phase)
@@ -162,16 +168,26 @@ class ScenarioRun:
         sessions = {n: HostSession(n, self.transport_factory(c)) for n, c in connections.items()}
         observed: dict[str, Any] = {"error": None}
         plan = Plan.model_validate(substitute(deep_merge(base, host_patch), self.saved))
+        self.clock_faults = ClockFaults(phase.hooks, self.lab_start, lambda hook: self._actions(
+            hook.actions, lab, sessions, f"at {hook.step}"))
         try:
+            self.clock_faults.fire_due(lab)
             self._actions(phase.before, lab, sessions, "before")
             plan = Plan.model_validate(substitute(deep_merge(base, phase.plan_patch), self.saved))
             if phase.command in ("run", "verify", "plan"):
                 self._engine(lab, phase, plan, sessions, connections)
             elif phase.command == "status":
                 observed["status"] = self._call("status", None, lambda: operations.status(plan, sessions))
-            self._actions(phase.after, lab, sessions, "after")
         except PhaseFailed as failure:
             observed["error"] = failure.error
+        try:  # after the command, also after a failure (scenarios lift their faults here)
+            self._actions(phase.after, lab, sessions, "after")
+            self.clock_faults.fire_due(lab)
+        except PhaseFailed as failure:
+            observed["error"] = observed["error"] or failure.error
+        if not observed["error"] and self.clock_faults.unfired():
+            raise ConfigError(f"phase {phase.name}: the fault(s) at {', '.join(self.clock_faults.unfired())} never "
+                              "fired: the simulated clock did not get there (advance it with a clock action)")
         if phase.expect.get("vms"):
             try:
                 observed["vms"] = operations.status(plan, sessions)
@@ -192,7 +208,13 @@ class ScenarioRun:
             action = substitute(raw, self.saved)
             kind = action_kind(action)
             self.steps.append({"action": kind, "where": where, "host": action_host(action)})
-            self._call(kind, action_host(action), lambda a=action: run_action(a, lab, sessions, self.saved))
+            if kind == "clock":  # stops at each fault "at a clock time" on the way
+                seconds = parse_duration(str(action["clock"]))
+                self._call(kind, None, lambda s=seconds: self.clock_faults.advance(lab, s))
+            else:
+                self._call(kind, action_host(action), lambda a=action: run_action(a, lab, sessions, self.saved))
+            if not where.startswith("at "):
+                self._call("clock", None, lambda: self.clock_faults.fire_due(lab))
 
     def _engine(self, lab: Lab, phase: Phase, plan: Plan, sessions: dict[str, HostSession],
                 connections: dict[str, Any]) -> None:
@@ -201,6 +223,7 @@ class ScenarioRun:
                          reconnect=lambda name: HostSession(name, self.transport_factory(connections[name])))
         fired: set[int] = set()
         for step in build_steps(plan):
+            self._call("clock", None, lambda: self.clock_faults.fire_due(lab))
             self._hooks(phase.hooks, "before", step.name, step.target, fired, lab, sessions)
             result: StepResult = run_step(ctx, step)
             self.steps.append({"host": result.host, "step": result.step, "status": result.status,
@@ -211,6 +234,7 @@ class ScenarioRun:
                 raise PhaseFailed({"message": "differs from the plan", "step": result.step, "host": result.host,
                                    "fqid": None, "hresult": None, "remediation": None})
             self._hooks(phase.hooks, "after", step.name, step.target, fired, lab, sessions)
+            self._call("clock", None, lambda: self.clock_faults.fire_due(lab))
 
     def _hooks(self, hooks: list[Hook], when: str, step: str, target: str, fired: set[int], lab: Lab,
                sessions: dict[str, HostSession]) -> None:

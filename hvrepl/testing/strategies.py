@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 NETBIOS_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-"
 FREQUENCIES = (30, 300, 900)
+CLOCK_TIMES = ("5m", "1h", "6h", "1d", "366d")  # "at" a simulated time after the lab came up
 
 
 def netbios_names() -> st.SearchStrategy[str]:
@@ -96,12 +97,20 @@ STEPS = ("identity", "hosts_file", "firewall_rule", "certificates", "revocation_
 
 
 def faults(hosts: tuple[str, str] = ("Hyper-v-prim", "Hyper-v-repl")) -> st.SearchStrategy[dict[str, Any]]:
-    """A scenario fault: before/after a step, one lab action (cut, restore, replication down/up, clock)."""
+    """A scenario fault: before/after a step or at a clock time, one lab action (link cut or restored, a host
+    powered off/on, its replication service stopped/started, a full disk, the clock moved)."""
     a, b = hosts
+    host = st.sampled_from(hosts)
     action = st.one_of(
         st.just({"cut": [a, b]}), st.just({"restore_link": [a, b]}),
-        st.sampled_from(hosts).map(lambda h: {"host_down": h}), st.sampled_from(hosts).map(lambda h: {"host_up": h}),
+        st.builds(lambda h, hard: {"host_down": h, "hard": hard}, host, st.booleans()),
+        host.map(lambda h: {"host_up": h}),
+        host.map(lambda h: {"replication_down": h}), host.map(lambda h: {"replication_up": h}),
+        host.map(lambda h: {"disk_full": {"host": h, "drive": "D", "capacity_bytes": 0}}),
         st.sampled_from(("30s", "5m", "1h", "1d")).map(lambda d: {"clock": d}),
     )
-    return st.builds(lambda when, step, act: {f"{when}_step": step, "do": [act]},
-                     st.sampled_from(("before", "after")), st.sampled_from(STEPS), action)
+    when = st.one_of(
+        st.tuples(st.sampled_from(("before_step", "after_step")), st.sampled_from(STEPS)),
+        st.tuples(st.just("at"), st.sampled_from(CLOCK_TIMES)),
+    )
+    return st.builds(lambda timing, act: {timing[0]: timing[1], "do": [act]}, when, action)

@@ -73,5 +73,10 @@ def test_drawn_faults_are_valid_scenario_faults(tmp_path_factory: pytest.TempPat
     path = Path(tmp_path_factory.mktemp("f")) / "s.yaml"
     path.write_text(yaml.safe_dump({"faults": [fault]}), encoding="utf-8")
     hook = load_scenario(path).phases[0].hooks[0]
-    assert hook.step in strategies.STEPS
+    if "at" in fault:
+        assert (hook.when, hook.step) == ("at", fault["at"])
+        assert hook.at_seconds is not None and hook.at_seconds > 0
+    else:
+        assert hook.step in strategies.STEPS
+        assert hook.when == ("before" if "before_step" in fault else "after")
     assert hook.actions == fault["do"]
