@@ -50,10 +50,16 @@ class AccessMixin:
         return get_member(self.eval_expression(target_node), name)
 
     def expr_invokation_expression(self: Interpreter, node: Node) -> Any:
+        arg_list = next((c for c in node.named_children if c.type == "argument_list"), None)
+        return self.invoke_member(node, arg_list)
+
+    def invoke_member(self: Interpreter, node: Node, arg_list: Node | None) -> Any:
+        """``target.Name(args)`` / ``[Type]::Name(args)``: ``node`` holds the target and the member name
+        (an invokation_expression, or the member_access the grammar leaves in front of its argument_list
+        in command-argument mode, as in ``-NotAfter (Get-Date).AddYears(5)``)."""
         target_node = node.named_children[0]
         name_node = next(c for c in node.named_children if c.type == "member_name")
         name = self._member_name(name_node)
-        arg_list = next((c for c in node.named_children if c.type == "argument_list"), None)
         args: list[Any] = []
         if arg_list is not None:
             exprs = arg_list.child_by_field_name("argument_expression_list")

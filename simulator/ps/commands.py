@@ -143,7 +143,12 @@ class CommandMixin:
         if node is None:
             return arguments, redirects
         pending_colon: Argument | None = None
-        for child in node.children:
+        children = node.children
+        skip_next = False
+        for index, child in enumerate(children):
+            if skip_next:
+                skip_next = False
+                continue
             kind = child.type
             text = self.source.node_text(child)
             if kind == "command_argument_sep":
@@ -174,8 +179,22 @@ class CommandMixin:
                     for item in enumerate_value(splat):
                         arguments.append(Argument(value=item, has_value=True, text=to_str(item)))
                 continue
-            if kind == "generic_token":
-                value: Any = self._bareword(text)
+            following = children[index + 1] if index + 1 < len(children) else None
+            if (
+                following is not None
+                and following.type == "argument_list"
+                and following.start_byte == child.end_byte
+                and _unwrap(child).type == "member_access"
+                and not any(c.type == "::" for c in _unwrap(child).children)
+            ):
+                # the grammar splits a method call in argument mode into the member and its argument list
+                value: Any = self.invoke_member(_unwrap(child), following)
+                text += self.source.node_text(following)
+                skip_next = True
+                if value is VOID:
+                    value = None
+            elif kind == "generic_token":
+                value = self._bareword(text)
             else:
                 value = self.eval_expression(child)
 

@@ -367,3 +367,28 @@ try { f } catch { $_.Exception.Message }
         "not modelled by the simulator: the parameter attribute [validatescript]"
         in ps("function g { param([ValidateScript({ $true })]$x) $x }; g 1").stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        # a member after the call's argument list is beyond the grammar: a loud parse error, never a wrong value
+        ("Write-Output (Get-Date).AddYears(5).GetType().Name", None),
+        ("Write-Output ('abc').ToUpper() 'x'.Length", ["ABC", "1"]),
+        ("$a = 'q,r'; Write-Output $a.Split(',') -NoEnumerate | ForEach-Object { $_.Count }", ["2"]),
+        ("$a = 'q,r'; Write-Output $a.Split(',')", ["q", "r"]),
+        ("function Show($When) { $When.Year - (Get-Date).Year }; Show -When (Get-Date).AddYears(5)", ["5"]),
+        ("function Show($When) { $When.Year - (Get-Date).Year }; Show (Get-Date).AddYears(-2)", ["-2"]),
+        ("$s = 'abc'; Write-Output $s.Substring(1).Length", None),
+    ],
+)
+def test_method_call_as_a_command_argument(ps: Run, script: str, expected: list[str] | None) -> None:
+    """``-NotAfter (Get-Date).AddYears(5)`` (Microsoft's own New-SelfSignedCertificate example): a method
+    call written as one command argument is called, its result is the argument."""
+    result = ps(script)
+    if expected is None:
+        assert result.exit_code != 0
+        assert result.stderr
+        return
+    assert result.stderr == ""
+    assert lines(result) == expected
