@@ -312,10 +312,10 @@ def test_listener_follows_the_certificate_port(lab: Lab) -> None:
     rule_port = lab.ok(REPLICA, f"(Get-NetFirewallRule -DisplayName '{HTTPS_RULE_DISPLAY}' | "
                                 "Get-NetFirewallPortFilter).LocalPort")
     assert rule_port == "8443"
+    assert "VM01" in vm_names(lab, REPLICA)
     lab.restore()  # the snapshot's port 443 is served again at once, not only after the next tick
     back = lab.ps(PRIMARY, f"Test-VMReplicationConnection '{REPLICA_FQDN}' 443 Certificate '{lab.thumbprints[PRIMARY]}'")
     assert back.status == 0, back.err
-    assert "VM01" in vm_names(lab, REPLICA)
 
 
 def test_matching_entry_decides_storage_and_trust_group(lab: Lab) -> None:
