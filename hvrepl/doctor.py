@@ -7,7 +7,7 @@ from typing import Any
 
 from hvrepl.errors import AuthenticationError, HvreplError
 from hvrepl.events import recent_problems
-from hvrepl.plan import Plan
+from hvrepl.plan import HostSpec, Plan
 from hvrepl.powershell import as_list
 from hvrepl.remediation import remediation_for
 from hvrepl.session import HostSession
@@ -38,8 +38,9 @@ def _identity(plan: Plan, host: str, data: dict[str, Any]) -> Finding:
                    f"expect {spec.fqdn}{extra}. Run `hvrepl run --allow-reboot` or restart the host.")
 
 
-def diagnose_host(plan: Plan, host: str, session: HostSession) -> list[Finding]:
-    """All checks on one host."""
+def diagnose_host(plan: Plan, host: str, session: HostSession,
+                  seen_certs: dict[str, dict[str, Any]] | None = None) -> list[Finding]:
+    """All checks on one host; its certificate data is left in ``seen_certs`` for the cross-host trust check."""
     findings = [_identity(plan, host, session.call("identity_get"))]
     text = str(session.call("hosts_get", path=HOSTS_PATH)["text"] or "")
     entries = parse_entries(text)
@@ -66,9 +67,9 @@ def diagnose_host(plan: Plan, host: str, session: HostSession) -> list[Finding]:
                          temp_folder=TEMP_FOLDER, temp_pattern=TEMP_PATTERN)
     now = parse_time(str(certs["now"]))
     spec = next(h for h in plan.hosts() if h.name == host)
-    given = (plan.certificates.thumbprints or {}).get(host)
-    mine = [c for c in as_list(certs["my"])
-            if spec.fqdn in [str(n).lower() for n in as_list(c.get("dns"))] or c["thumbprint"] == given]
+    mine = own_certificates(plan, spec, certs)
+    if seen_certs is not None:
+        seen_certs[host] = certs
     if not mine:
         findings.append(Finding(host, "certificate", False, f"no certificate for {spec.fqdn} in LocalMachine\\My"))
     for cert in mine:
@@ -80,6 +81,31 @@ def diagnose_host(plan: Plan, host: str, session: HostSession) -> list[Finding]:
                                 + ("" if not problems else ": " + "; ".join(problems))))
     findings.append(_pfx_import(host, as_list(certs.get("temp"))))
     return findings
+
+
+def own_certificates(plan: Plan, spec: HostSpec, certs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The host's own certificates in its My store: naming its FQDN, or the thumbprint the plan gives."""
+    given = (plan.certificates.thumbprints or {}).get(spec.name)
+    return [c for c in as_list(certs["my"])
+            if spec.fqdn in [str(n).lower() for n in as_list(c.get("dns"))] or c["thumbprint"] == given]
+
+
+def diagnose_trust(plan: Plan, seen_certs: dict[str, dict[str, Any]]) -> list[Finding]:
+    """Each host must trust the issuer of the peer's certificate, or the peer is refused (0x800B0109)."""
+    out = []
+    for spec in plan.hosts():
+        peer = plan.peer_of(spec)
+        if spec.name not in seen_certs or peer.name not in seen_certs:
+            continue
+        roots = as_list(seen_certs[peer.name]["root"])
+        for cert in own_certificates(plan, spec, seen_certs[spec.name]):
+            trusted = cert["issuer"] in roots
+            out.append(Finding(peer.name, "root trust", trusted,
+                               f"issuer {cert['issuer']} of {spec.name}'s certificate {cert['thumbprint']} is "
+                               + ("in LocalMachine\\Root" if trusted else
+                                  f"not in LocalMachine\\Root: untrusted root, {peer.name} refuses {spec.name}'s "
+                                  "certificate (0x800B0109). Import the issuing root there (`hvrepl run` does it)")))
+    return out
 
 
 def _pfx_import(host: str, leftovers: list[Any]) -> Finding:
@@ -135,9 +161,10 @@ def diagnose_replication(plan: Plan, session: HostSession) -> list[Finding]:
 def diagnose(plan: Plan, sessions: dict[str, HostSession]) -> list[Finding]:
     """Run every check on both hosts; connection problems become findings too."""
     findings: list[Finding] = []
+    seen_certs: dict[str, dict[str, Any]] = {}
     for h in plan.hosts():
         try:
-            findings += diagnose_host(plan, h.name, sessions[h.name])
+            findings += diagnose_host(plan, h.name, sessions[h.name], seen_certs)
             if h is plan.primary and plan.vms:
                 findings += diagnose_checkpoints(plan, sessions[h.name])
                 findings += diagnose_replication(plan, sessions[h.name])
@@ -146,4 +173,4 @@ def diagnose(plan: Plan, sessions: dict[str, HostSession]) -> list[Finding]:
                                     f"{exc}: {remediation_for(exc)}"))
         except HvreplError as exc:
             findings.append(Finding(h.name, "connection", False, f"{exc} {remediation_for(exc) or ''}".strip()))
-    return findings
+    return findings + diagnose_trust(plan, seen_certs)
