@@ -19,7 +19,7 @@ from typing import Any
 
 from hvrepl import doctor as doctor_module
 from hvrepl import operations
-from hvrepl.engine import RunReport, StepResult, error_json, run_steps
+from hvrepl.engine import RunReport, StepResult, error_json, requests_sent, run_steps
 from hvrepl.errors import ConfigError, HvreplError
 from hvrepl.inventory import Connection, load_inventory, load_lab
 from hvrepl.plan import Plan, load_plan
@@ -229,6 +229,9 @@ class Main:
                          reconnect=lambda name: HostSession(name, self.transport_factory(connections[name])))
         progress = None if args.command == "plan" else _progress
         report = run_steps(ctx, build_steps(plan), progress)
+        for session in ctx.sessions.values():  # the count includes deleting the shells
+            session.transport.close()
+        report.requests = requests_sent(ctx)
         failed = report.failed
         if args.json:
             print(json.dumps({"ok": failed is None and (args.command == "run" or report.changes == 0),

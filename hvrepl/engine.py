@@ -120,6 +120,10 @@ def run_steps(ctx: RunContext, steps: list[Step], progress: Progress | None = No
             progress(result)
         if result.status == "failed":
             break
-    report.requests = ctx.retired_requests + sum(int(getattr(s.transport, "requests", 0))
-                                                 for s in ctx.sessions.values())
+    report.requests = requests_sent(ctx)
     return report
+
+
+def requests_sent(ctx: RunContext) -> int:
+    """WS-Management requests of the run so far, including sessions replaced after a restart."""
+    return ctx.retired_requests + sum(int(getattr(s.transport, "requests", 0)) for s in ctx.sessions.values())

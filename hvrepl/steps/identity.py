@@ -68,8 +68,8 @@ class Identity(Step):
             try:
                 if ctx.reconnect is not None:
                     old = ctx.sessions[self.host.name]
-                    ctx.retired_requests += int(getattr(old.transport, "requests", 0))
                     old.transport.close()
+                    ctx.retired_requests += int(getattr(old.transport, "requests", 0))
                     ctx.sessions[self.host.name] = ctx.reconnect(self.host.name)
                 if self.plan(ctx, self.check(ctx)) is None:
                     return
