@@ -32,7 +32,7 @@ from simulator.services.hyperv.state import (
     vms,
 )
 from simulator.services.hyperv.transfer import connect_for, restore_dirty, send_delta, take_dirty
-from simulator.services.hyperv.vm_cmdlets import VM_PIPELINE, resolve_vms
+from simulator.services.hyperv.vm_cmdlets import AS_JOB, REMOTING, VM_PIPELINE, refuse_unmodelled, resolve_vms
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
@@ -76,6 +76,7 @@ def _split_input(inv: Invocation, command: str) -> tuple[list[dict[str, Any]], d
     Param("Prepare", type="switch"),
     Param("AsTest", type="switch"),
     Param("Passthru", type="switch"),
+    AS_JOB, *REMOTING,
     summary="Prepare a planned failover (primary), fail over, or start a test failover (replica).",
     not_modelled="the replica's check that the primary is off (split-brain), -AsJob, -ComputerName, -CimSession",
     mutates=True, area="Hyper-V Replica",
@@ -87,6 +88,7 @@ def start_vm_failover(inv: Invocation) -> list[PSObject]:
     -CimSession, -Credential, -WhatIf/-Confirm.
     """
     command = "StartVMFailover"
+    refuse_unmodelled(inv)
     recover_host(inv.host)
     targets, point = _split_input(inv, command)
     out = []
@@ -183,6 +185,7 @@ def _test_failover(host: Host, vm: dict[str, Any], rep: dict[str, Any], point: d
     Param("VMName", type="string[]", position=0, aliases=("Name",)),
     VM_PIPELINE,
     Param("Passthru", type="switch"),
+    AS_JOB, *REMOTING,
     summary="Commit a failover: keep the chosen point, delete every other recovery point.",
     not_modelled="-AsJob, -ComputerName, -CimSession, -Credential, -WhatIf, -Confirm",
     mutates=True, area="Hyper-V Replica",
@@ -193,6 +196,7 @@ def complete_vm_failover(inv: Invocation) -> list[PSObject]:
     Not modelled: -AsJob, -ComputerName, -CimSession, -Credential, -WhatIf/-Confirm.
     """
     command = "CompleteVMFailover"
+    refuse_unmodelled(inv)
     recover_host(inv.host)
     out = []
     for vm in resolve_vms(inv, command, "VMName"):
@@ -228,6 +232,7 @@ def _remove_test_vm(host: Host, rep: dict[str, Any]) -> None:
     Param("VMName", type="string[]", position=0, aliases=("Name",)),
     VM_PIPELINE,
     Param("Passthru", type="switch"),
+    AS_JOB, *REMOTING,
     summary="Cancel a failover: end a test failover, undo a failover, or cancel -Prepare on the primary.",
     not_modelled="-AsJob, -ComputerName, -CimSession, -Credential, -WhatIf, -Confirm",
     mutates=True, area="Hyper-V Replica",
@@ -239,6 +244,7 @@ def stop_vm_failover(inv: Invocation) -> list[PSObject]:
     Not modelled: -AsJob, -ComputerName, -CimSession, -Credential, -WhatIf/-Confirm.
     """
     command = "StopVMFailover"
+    refuse_unmodelled(inv)
     recover_host(inv.host)
     out = []
     for vm in resolve_vms(inv, command, "VMName"):

@@ -28,7 +28,7 @@ from simulator.services.hyperv.objects import vm_object
 from simulator.services.hyperv.server import check_thumbprint
 from simulator.services.hyperv.state import hyperv_error, iso, now, parse_time
 from simulator.services.hyperv.transfer import connect, connect_for, send_initial, take_dirty
-from simulator.services.hyperv.vm_cmdlets import VM_PIPELINE, resolve_vms
+from simulator.services.hyperv.vm_cmdlets import AS_JOB, REMOTING, VM_PIPELINE, refuse_unmodelled, resolve_vms
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
@@ -110,6 +110,7 @@ def check_frequency(value: int, command: str) -> int:
     Param("AsReplica", type="switch"),
     Param("AllowedPrimaryServer", aliases=("AllowedPS",)),
     Param("Passthru", type="switch"),
+    AS_JOB, *REMOTING,
     summary="Enable replication of VMs to a replica server (creates the replica VM through the channel).",
     not_modelled="-AsReplica/-AllowedPrimaryServer (backup-seeded replicas), -ComputerName, -CimSession, "
                  "-Credential, -WhatIf, -Confirm",
@@ -122,6 +123,7 @@ def enable_vm_replication(inv: Invocation) -> list[PSObject]:
     -CimSession, -Credential, -WhatIf/-Confirm; Kerberos authentication always fails (workgroup).
     """
     command = "EnableVMReplication"
+    refuse_unmodelled(inv)
     if inv.get("AsReplica") or inv.has("AllowedPrimaryServer"):
         raise NotModelledError("Enable-VMReplication -AsReplica (replica seeded from a backup)")
     missing = [n for n in ("ReplicaServerName", "ReplicaServerPort", "AuthenticationType") if not inv.has(n)]
@@ -271,6 +273,7 @@ def run_initial_replication(host: Host, vm: dict[str, Any], command: str) -> Non
     Param("InitialReplicationStartTime", type="datetime", aliases=("IRTime",)),
     Param("UseBackup", type="switch"),
     Param("Passthru", type="switch"),
+    AS_JOB, *REMOTING,
     summary="Send the initial copy now over the network, at a scheduled time (≤ 7 days), or to a folder.",
     not_modelled="-UseBackup, -VMReplication input, -AsJob, -ComputerName, -CimSession, -Credential",
     mutates=True, area="Hyper-V Replica",
@@ -282,6 +285,7 @@ def start_vm_initial_replication(inv: Invocation) -> list[PSObject]:
     The network copy runs to completion inside the cmdlet.
     """
     command = "StartVMInitialReplication"
+    refuse_unmodelled(inv)
     if inv.get("UseBackup"):
         raise NotModelledError("Start-VMInitialReplication -UseBackup")
     start = inv.get("InitialReplicationStartTime")
@@ -329,6 +333,7 @@ def _export_initial_copy(host: Host, vm: dict[str, Any], destination: str) -> No
     VM_PIPELINE,
     Param("Path", position=1, mandatory=True, aliases=("IRLoc",)),
     Param("Passthru", type="switch"),
+    AS_JOB, *REMOTING,
     summary="On the replica, load an initial copy exported to media by Start-VMInitialReplication -DestinationPath.",
     not_modelled="-AsJob, -ComputerName, -CimSession, -Credential",
     mutates=True, area="Hyper-V Replica",
@@ -339,6 +344,7 @@ def import_vm_initial_replication(inv: Invocation) -> list[PSObject]:
     Not modelled: -AsJob, -ComputerName, -CimSession, -Credential.
     """
     command = "ImportVMInitialReplication"
+    refuse_unmodelled(inv)
     out = []
     for vm in resolve_vms(inv, command, "VMName"):
         rep = vm.get("replication")
@@ -391,6 +397,7 @@ def ir_due(rep: dict[str, Any], at: dt.datetime) -> bool:
           validate_set=("Kerberos", "Certificate")),
     Param("CertificateThumbprint", position=3, aliases=("Thumbprint", "Cert")),
     Param("BypassProxyServer", type="bool"),
+    *REMOTING,
     summary="Check that this host can reach and authenticate to a replica server.",
     not_modelled="-ComputerName, -CimSession, -Credential",
     area="Hyper-V Replica",
@@ -401,6 +408,7 @@ def test_vm_replication_connection(inv: Invocation) -> list[str]:
     Not modelled: -ComputerName, -CimSession, -Credential; proxies (-BypassProxyServer is accepted, no proxy exists).
     """
     command = "TestVMReplicationConnection"
+    refuse_unmodelled(inv)
     auth = inv.get("AuthenticationType")
     thumbprint = ""
     if auth == "Certificate":

@@ -32,7 +32,7 @@ from simulator.services.hyperv.state import (
     wildcard_match,
 )
 from simulator.services.hyperv.transfer import connect, connect_for, resync_blocks, send_delta, take_dirty
-from simulator.services.hyperv.vm_cmdlets import VM_PIPELINE, resolve_vms
+from simulator.services.hyperv.vm_cmdlets import AS_JOB, REMOTING, VM_PIPELINE, refuse_unmodelled, resolve_vms
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
@@ -49,11 +49,13 @@ FILTER_PARAMS = (
     Param("ReplicationMode", aliases=("Mode",), validate_set=tuple(REPLICATION_MODE_VALUES)),
     Param("ReplicationRelationshipType", aliases=("Relationship",), validate_set=("Simple", "Extended")),
     Param("TrustGroup"),
+    *REMOTING,
 )
 
 
 def replicated_vms(inv: Invocation, command: str) -> list[dict[str, Any]]:
     """Replication-enabled VMs (test VMs excluded) chosen by name/object and the filter parameters."""
+    refuse_unmodelled(inv)
     named = inv.has("VMName") or inv.has("VM")
     found = []
     for vm in resolve_vms(inv, command, "VMName"):
@@ -101,6 +103,7 @@ def measure_vm_replication(inv: Invocation) -> list[PSObject]:
 
 
 def _targets(inv: Invocation, command: str) -> list[dict[str, Any]]:
+    refuse_unmodelled(inv)
     vms = resolve_vms(inv, command, "VMName")
     for vm in vms:
         if vm.get("replication") is None:
@@ -113,7 +116,8 @@ SIMPLE = (Param("VMName", type="string[]", position=0, aliases=("Name",)), VM_PI
           Param("Passthru", type="switch"))
 
 
-@cmdlet("Suspend-VMReplication", *SIMPLE, summary="Pause replication (changes are kept and sent after resume).",
+@cmdlet("Suspend-VMReplication", *SIMPLE, AS_JOB, *REMOTING,
+        summary="Pause replication (changes are kept and sent after resume).",
         not_modelled="-AsJob, -ComputerName, -CimSession, -Credential, -WhatIf, -Confirm",
         mutates=True, area="Hyper-V Replica")
 def suspend_vm_replication(inv: Invocation) -> list[PSObject]:
@@ -133,7 +137,7 @@ def suspend_vm_replication(inv: Invocation) -> list[PSObject]:
     return out
 
 
-@cmdlet("Resume-VMReplication", *SIMPLE,
+@cmdlet("Resume-VMReplication", *SIMPLE, AS_JOB, *REMOTING,
         Param("Resynchronize", type="switch", aliases=("Resync",)),
         Param("ResynchronizeStartTime", type="datetime", aliases=("ResyncStart",)),
         Param("Continue", type="switch"),
@@ -212,7 +216,7 @@ def _cycle_payload(rep: dict[str, Any], first: dt.datetime, count: int, **extra:
 cycle_payload = _cycle_payload
 
 
-@cmdlet("Remove-VMReplication", *SIMPLE,
+@cmdlet("Remove-VMReplication", *SIMPLE, *REMOTING,
         summary="Delete the replication relationship on this side (the VM stays).",
         not_modelled="-ComputerName, -CimSession, -Credential, -WhatIf, -Confirm",
         mutates=True, area="Hyper-V Replica")
@@ -232,7 +236,7 @@ def remove_vm_replication(inv: Invocation) -> list[PSObject]:
     return out
 
 
-@cmdlet("Reset-VMReplicationStatistics", SIMPLE[0], SIMPLE[1],
+@cmdlet("Reset-VMReplicationStatistics", SIMPLE[0], SIMPLE[1], *REMOTING,
         summary="Zero the replication statistics and start a new monitoring interval.",
         not_modelled="-ComputerName, -CimSession, -Credential", mutates=True, area="Hyper-V Replica")
 def reset_vm_replication_statistics(inv: Invocation) -> None:
@@ -273,6 +277,7 @@ def reset_vm_replication_statistics(inv: Invocation) -> None:
     Param("UseBackup", type="switch"),
     Param("AllowedPrimaryServer", aliases=("AllowedPS",)),
     Param("Passthru", type="switch"),
+    AS_JOB, *REMOTING,
     summary="Change replication settings, or reverse the direction after a failover (-Reverse).",
     not_modelled="-ReplicatedDisks, -ReplicatedDiskPaths, -AsReplica, -UseBackup, -ComputerName, -CimSession",
     mutates=True, area="Hyper-V Replica",

@@ -29,8 +29,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 VM_PIPELINE = Param("VM", type="object[]", from_pipeline=True)
+# Documented on the replication cmdlets but not modelled: declared so the binder accepts them as Windows does,
+# then refused by :func:`refuse_unmodelled` (never "A parameter cannot be found", which Windows would not say).
+REMOTING = (Param("ComputerName", type="string[]"), Param("CimSession", type="object[]"),
+            Param("Credential", type="object[]"))
+AS_JOB = Param("AsJob", type="switch")
+UNMODELLED_NAMES = ("AsJob", "ComputerName", "CimSession", "Credential")
 # ASSUMPTION: wrong-state refusals carry ERROR_INVALID_STATE (5023) as HRESULT; Windows' exact code is unconfirmed.
 E_INVALID_STATE = 0x8007139F
+
+
+def refuse_unmodelled(inv: Invocation) -> None:
+    """Fail loudly when a documented but unmodelled parameter (background job, remote host) was given."""
+    for name in UNMODELLED_NAMES:
+        if inv.get(name) not in (None, False):
+            raise NotModelledError(f"{inv.name} -{name}")
 
 
 def seed_vms(host: Host, topology: dict[str, Any]) -> None:
