@@ -61,6 +61,8 @@ PRIMARY_VMS: list[dict[str, Any]] = [
     {"name": "VM01", "generation": 2, "state": "Running", "disks": [{"name": "VM01.vhdx", "size_mb": 4}]},
     {"name": "VM02", "generation": 2, "state": "Running", "disks": [{"name": "VM02.vhdx", "size_mb": 4}],
      "checkpoints": [{"name": "before-update"}]},
+    {"name": "VM03", "generation": 2, "state": "Running",
+     "disks": [{"name": "VM03-system.vhdx", "size_mb": 4}, {"name": "VM03-paging.vhdx", "size_mb": 4}]},
 ]
 
 
@@ -127,7 +129,8 @@ class Lab:
 
 
 def start_lab(directory: Path) -> Lab:
-    """Start the primary (VM01, VM02 with a checkpoint) and the empty replica, both knowing the other."""
+    """Start the primary (VM01, VM02 with a checkpoint, VM03 with two disks) and the empty replica, both knowing
+    the other."""
     octet = random.randint(2, 250)  # spreads parallel labs over loopback addresses
     spec = {PRIMARY: (PRIMARY_VIRTUAL, f"127.78.{octet}.9", topology(PRIMARY, PRIMARY_VIRTUAL, PRIMARY_VMS)),
             REPLICA: (REPLICA_VIRTUAL, f"127.78.{octet}.13", topology(REPLICA, REPLICA_VIRTUAL, []))}

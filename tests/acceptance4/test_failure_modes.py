@@ -118,8 +118,8 @@ def test_expired_local_certificate_hresult(lab: Lab) -> None:
     lab.advance(ONE_YEAR_PLUS_A_DAY)
     result = lab.ps(PRIMARY, f"Test-VMReplicationConnection '{REPLICA_FQDN}' 443 Certificate "
                              f"'{lab.thumbprints[PRIMARY]}'")
-    assert result.status == 1
-    assert "(0x800B0101)" in result.err, result.err
+    assert_error(result, "0x800B0101", "InvalidParameter,Microsoft.HyperV.PowerShell.Commands."
+                 "TestVMReplicationConnection", "the certificate has expired")
 
 
 def test_expired_primary_certificate_refuses_enable(lab: Lab) -> None:
@@ -314,7 +314,8 @@ def test_listener_follows_the_certificate_port(lab: Lab) -> None:
     assert rule_port == "8443"
     assert "VM01" in vm_names(lab, REPLICA)
     lab.restore()  # the snapshot's port 443 is served again at once, not only after the next tick
-    back = lab.ps(PRIMARY, f"Test-VMReplicationConnection '{REPLICA_FQDN}' 443 Certificate '{lab.thumbprints[PRIMARY]}'")
+    back = lab.ps(PRIMARY, f"Test-VMReplicationConnection '{REPLICA_FQDN}' 443 Certificate "
+                           f"'{lab.thumbprints[PRIMARY]}'")
     assert back.status == 0, back.err
 
 
