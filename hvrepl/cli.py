@@ -57,27 +57,59 @@ def _common(parser: argparse.ArgumentParser, *, check: bool = False, reboot: boo
                             help="restart a host when its new name/DNS suffix needs it, and wait for it")
 
 
+DESCRIPTIONS = {
+    "plan": "Read both hosts (nothing is changed) and show, per host and step, the values that differ from the "
+            "plan and the exact PowerShell each change would send (the PFX password is never in a script: it "
+            "travels on stdin). Exit 0; 1 when a host cannot be read.",
+    "run": "Apply the plan in the recipe's order (identity, hosts file, firewall rule, certificates, revocation "
+           "check, replica server, authorization entries, connection test, Enable-VMReplication, initial "
+           "replication, health), each step checked, applied and verified. Progress per step on stderr. Exit 0 "
+           "only when every VM replicates; on failure exit 1 naming the host, the step, the Windows error id / "
+           "HRESULT and the fix. A second run changes nothing; a run killed at any point can simply be started "
+           "again.",
+    "verify": "Read-only: check every step's end state against the plan. Exit 0 when nothing differs, 1 otherwise.",
+    "status": "Replication state, health, mode and last replication time of every VM on both hosts.",
+    "failover": "Fail one VM over: --test (a '<vm> - Test' VM on the replica; replication continues), --planned "
+                "(primary VM stopped, pending changes sent, roles swapped, replication reversed, VM started) or "
+                "--unplanned (on the replica at once, possible data loss; afterwards use `hvrepl reverse`).",
+    "reverse": "Reverse replication of a failed-over VM towards its old primary (nothing to do when it already "
+               "replicates back). The VM must be off on the old primary, which becomes the replica: its disks are "
+               "overwritten by a new initial replication. Without --stop-old-primary a running VM stops the "
+               "command with the fix; with it, the connection is tested, the VM turned off, replication reversed "
+               "and the initial replication started.",
+    "doctor": "Run every check on both hosts and explain each problem in plain words with its fix: name "
+              "mismatch, missing hosts entry, firewall rule off, revocation check, certificate (missing EKU, "
+              "expired or expiring soon, name), untrusted root, PFX import left-overs, checkpoints, WinRM "
+              "authentication, replication health. Exit 0 when there is none, 1 otherwise.",
+}
+
+
+def _command(sub: Any, name: str, summary: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=summary, description=DESCRIPTIONS[name])
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command."""
     parser = argparse.ArgumentParser(prog="hvrepl", description=(
         "Set up Hyper-V Replica between two workgroup hosts from one plan, over WinRM. "
-        "Exit codes: 0 ok, 1 failure on a host, 2 invalid plan/inventory/flags."))
+        "Exit codes: 0 ok, 1 failure on a host, 2 invalid plan/inventory/flags (no host contacted). "
+        "`hvrepl COMMAND --help` explains each command."))
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    p = sub.add_parser("plan", help="show, per host and step, what differs and the exact PowerShell to send")
+    p = _command(sub, "plan", "show, per host and step, what differs and the exact PowerShell to send")
     _common(p)
-    p = sub.add_parser("run", help="apply the plan step by step (progress on stderr); exit 0 when every VM "
-                                   "replicates")
+    p = _command(sub, "run", "apply the plan step by step (progress on stderr); exit 0 when every VM replicates")
     _common(p, check=True, reboot=True)
     p.add_argument("--health-timeout", type=float, default=600.0, metavar="SECONDS",
                    help="how long to wait for every VM to reach Replicating/Normal (default 600)")
     p.add_argument("--pfx-password-env", metavar="NAME",
                    help="take the PFX transfer password from this environment variable (default: a new random "
                         "password per run; it is only ever sent on stdin)")
-    p = sub.add_parser("verify", help="read-only check of the end state; exit 0 when nothing differs")
+    p = _command(sub, "verify", "read-only check of the end state; exit 0 when nothing differs")
     _common(p)
-    p = sub.add_parser("status", help="replication state, health and last replication time per VM")
+    p = _command(sub, "status", "replication state, health and last replication time per VM")
     _common(p)
-    p = sub.add_parser("failover", help="test, planned or unplanned failover of one VM")
+    p = _command(sub, "failover", "test, planned or unplanned failover of one VM")
     _common(p)
     p.add_argument("--vm", required=True, help="the VM to fail over")
     kind = p.add_mutually_exclusive_group(required=True)
@@ -87,16 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="stop on the primary, send pending changes, fail over, reverse, start")
     kind.add_argument("--unplanned", dest="kind", action="store_const", const="unplanned",
                       help="fail over on the replica now (possible data loss) and commit")
-    p = sub.add_parser("reverse", help="after an unplanned failover, replicate back towards the old primary",
-                       description="Reverse replication of a failed-over VM towards its old primary (nothing to do "
-                                   "when it already replicates back). The VM must be off on the old primary, which "
-                                   "becomes the replica: its disks are overwritten by a new initial replication.")
+    p = _command(sub, "reverse", "after an unplanned failover, replicate back towards the old primary")
     _common(p)
     p.add_argument("--vm", required=True, help="the VM to reverse")
     p.add_argument("--stop-old-primary", action="store_true",
                    help="turn the VM off on the old primary if it runs there (after testing the connection); its "
                         "changes since the failover are discarded. Without it, a running VM stops the command")
-    p = sub.add_parser("doctor", help="run every check and explain each problem in plain words")
+    p = _command(sub, "doctor", "run every check and explain each problem in plain words")
     _common(p)
     # Helper H's lab/demo/scenario commands; skipped only when that module does not exist (yet).
     if importlib.util.find_spec("hvrepl.lab") is not None and importlib.util.find_spec("hvrepl.lab.cli") is not None:
