@@ -163,3 +163,29 @@ def test_doctor_names_each_of_the_ten_problems(tmp_path: Path) -> None:
     code, findings = doctor.run()
     assert "password" in problem(findings, "Hyper-v-repl", "WinRM authentication", "401")
     assert code == 1
+
+
+def test_verify_exits_1_on_drift_and_changes_nothing(tmp_path: Path) -> None:
+    """`hvrepl verify --json` on the configured pair: exit 0; after the firewall rule is turned off on the
+    replica: exit 1 naming that host and step, and the rule stays off (verify is read-only)."""
+    doctor = Doctor(tmp_path)
+    plan_file = tmp_path / "plan-no-vms.yaml"
+    plan_file.write_text(yaml.safe_dump(plan_dict(certificates={"mode": "private-ca"}, vms=[])), encoding="utf-8")
+
+    def verify() -> tuple[int, dict[str, Any], str]:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = Main(transport_factory=doctor.transport)(["verify", str(plan_file), "--lab", str(doctor.lab),
+                                                             "--json"])
+        return code, json.loads(out.getvalue().splitlines()[-1]), err.getvalue()
+
+    code, report, _ = verify()
+    assert (code, report["ok"], report["changes"]) == (0, True, 0)
+    doctor.ps("Hyper-v-repl", "Disable-NetFirewallRule -Name 'VIRT-HVRHTTPSL-In-TCP-NoScope'")
+    code, report, err = verify()
+    assert (code, report["ok"], report["changes"]) == (1, False, 1)
+    assert [(s["host"], s["step"]) for s in report["steps"] if s["status"] == "would change"] == [
+        ("Hyper-v-repl", "firewall_rule")]
+    assert "differ from the plan" in err
+    rule = doctor.ps("Hyper-v-repl", "(Get-NetFirewallRule -Name 'VIRT-HVRHTTPSL-In-TCP-NoScope').Enabled")
+    assert rule.strip() == "False"
