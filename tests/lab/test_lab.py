@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import stat
 from pathlib import Path
@@ -70,6 +71,12 @@ def test_lab_file_describes_running_hosts(lab: Lab) -> None:
     virtual = {h["name"]: h["virtual_address"] for h in document["hosts"]}
     assert virtual == {"Hyper-v-prim": "192.168.101.209", "Hyper-v-repl": "192.168.101.213"}
     for entry in document["hosts"]:
+        assert {"name", "fqdn", "virtual_address", "winrm", "control_url"} <= set(entry)  # the issue's schema
+        assert {"url", "auth", "username", "password", "ca_bundle"} <= set(entry["winrm"])
+        assert entry["winrm"]["auth"] == "basic"
+        assert entry["fqdn"] == entry["name"]  # no primary DNS suffix yet
+        port = int(entry["winrm"]["url"].rsplit(":", 1)[1].split("/")[0])
+        assert entry["ports"]["5986"] == port  # the port map: Windows port -> where the host listens
         assert entry["address"].startswith("127.")
         assert entry["winrm"]["url"].startswith(f"https://{entry['address']}:")
         assert entry["control_url"].startswith(f"https://{entry['address']}:")
@@ -204,6 +211,41 @@ def test_no_lab_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[s
     """Commands on a folder without lab.json say how to start one."""
     assert main(["lab", "--state-dir", str(tmp_path), "status"]) == 1
     assert "hvrepl lab up" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ports_are_real_as_root_else_mapped(tmp_path: Path) -> None:
+    """`--ports auto`: WinRM on 5986 on each host's own 127.x address when we may bind it (root), else mapped."""
+    lab = Lab.up(tmp_path / "lab")
+    try:
+        for host in lab.hosts:
+            port = host.entry["ports"]["5986"]
+            assert host.winrm["url"] == f"https://{host.entry['address']}:{port}/wsman"
+            if os.geteuid() == 0:
+                assert port == 5986
+            else:
+                assert port != 5986
+            assert LabHostHandle(lab, host.name).run_ps("$result = $env:COMPUTERNAME") == host.name.upper()
+    finally:
+        lab.down()
+
+
+@pytest.mark.slow
+def test_revoke_marks_the_certificate_in_the_checking_hosts_view(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    """A certificate made on the primary, revoked as the replica sees it (API and CLI): its serial is on the
+    replica's revocation list, not on the primary's."""
+    primary = LabHostHandle(lab, "Hyper-v-prim")
+    made = primary.run_ps("$c = New-SelfSignedCertificate -DnsName 'revoked.test.net' "
+                          "-CertStoreLocation Cert:\\LocalMachine\\My; "
+                          "$result = @{ thumbprint = $c.Thumbprint; serial = $c.SerialNumber }")
+    serial = lab.revoke("Hyper-v-repl", thumbprint=made["thumbprint"])
+    assert int(serial, 16) == int(made["serial"], 16)
+    assert serial in lab.state("Hyper-v-repl")["certs"]["revoked"]
+    assert serial not in lab.state("Hyper-v-prim")["certs"].get("revoked", [])
+    assert main(["lab", "--state-dir", str(lab.directory), "fault", "revoke", "Hyper-v-prim",
+                 "--serial", made["serial"]]) == 0
+    assert f"certificate {serial} revoked as Hyper-v-prim sees it" in capsys.readouterr().out
+    assert serial in lab.state("Hyper-v-prim")["certs"]["revoked"]
 
 
 @pytest.mark.slow
