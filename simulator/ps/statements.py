@@ -18,6 +18,7 @@ from simulator.ps.errorrecord import ErrorRecord
 from simulator.ps.flow import BreakFlow, ContinueFlow, ExitFlow, PSRuntimeError, ReturnFlow
 from simulator.ps.objects import PSObject
 from simulator.ps.operators import comparison, equals, like
+from simulator.ps.parser import parse
 from simulator.ps.values import as_list, enumerate_value, to_bool, to_str
 
 if TYPE_CHECKING:
@@ -253,12 +254,29 @@ class StatementMixin:
         if inner is not None and inner.type == "script_block_expression":
             block = self.eval_expression(inner)
             return to_bool(self.invoke_block(block, item, [], new_scope=False))
-        value = self.eval_expression(inner) if inner is not None else self.source.node_text(cond_node)
+        if inner is not None:
+            value = self.eval_expression(inner)
+        else:
+            value = self._switch_condition_text(self.source.node_text(cond_node))
         if "wildcard" in flags:
             return like(item, value, case)
         if "regex" in flags:
             return bool(comparison("-cmatch" if case else "-match", to_str(item), value, self.scopes[-1]))
         return equals(item, value, case) if not isinstance(item, str) else equals(item, to_str(value), case)
+
+    def _switch_condition_text(self: Interpreter, text: str) -> Any:
+        """A clause condition the grammar leaves as one token: a bare word is itself; a double-quoted string
+        (``"Running" { … }``) is expanded as the string it is, variables and ``$( … )`` included."""
+        if not (len(text) >= 2 and text[0] == '"' and text[-1] == '"'):
+            return text
+        fragment = parse(text)
+        saved = self.source
+        self.source = fragment
+        try:
+            statements = next(c for c in fragment.tree.root_node.named_children if c.type == "statement_list")
+            return self.eval_pipeline_value(statements.named_children[0])
+        finally:
+            self.source = saved
 
     def _run_with_item(self: Interpreter, block: Node, item: Any, out: list[Any]) -> None:
         previous = self.get_variable("_")

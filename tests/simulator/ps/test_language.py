@@ -392,3 +392,24 @@ def test_method_call_as_a_command_argument(ps: Run, script: str, expected: list[
         return
     assert result.stderr == ""
     assert lines(result) == expected
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ('switch ("b") { "a" { "A" } "b" { "B" } }', ["B"]),
+        ('$state = "Running"; switch ($state) { "Off" { 0 } "Running" { 2 } }', ["2"]),
+        ('switch -regex ("abc") { "^a" { "starts" } "z$" { "ends" } }', ["starts"]),
+        ('switch -wildcard ("abc") { "*c" { "w" } }', ["w"]),
+        ('$v = "b"; switch ("b") { "$v" { "expanded" } }', ["expanded"]),
+        ('switch ("a`tb") { "a`tb" { "escape" } }', ["escape"]),
+        ("switch (\"Running\") { “Running” { \"curly\" } }", ["curly"]),
+        ('switch ("B") { "b" { "ci" } }', ["ci"]),
+        ('switch -casesensitive ("B") { "b" { "cs" } default { "none" } }', ["none"]),
+    ],
+)
+def test_switch_clauses_in_double_quotes_match(ps: Run, script: str, expected: list[str]) -> None:
+    """The grammar leaves a double-quoted clause condition as one token; it matches as the string it is."""
+    result = ps(script)
+    assert result.stderr == ""
+    assert lines(result) == expected
