@@ -72,7 +72,7 @@ class Interpreter(ExpressionMixin, AccessMixin, CommandMixin, ScriptBlockMixin, 
 
     def __init__(self, host: Host, source: Source) -> None:
         self.host = host
-        self.source = source
+        self.source: Source = source
         self.scopes: list[dict[str, Any]] = [
             {
                 "erroractionpreference": "Continue",
