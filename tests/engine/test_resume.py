@@ -84,22 +84,43 @@ def test_killed_run_converges_without_duplicates(lab: Lab, after_step: str, dela
         assert len(lab.state(host)["hyperv"]["authorization"]) == 1
 
 
-VALID_PLANS = st.fixed_dictionaries({
-    "certificates": st.sampled_from([{"mode": "testroot"}, {"mode": "private-ca", "validity_days": 400}]),
-    "revocation_check": st.just("disable"),
-    "replica_server": st.fixed_dictionaries({
-        "storage_location": st.sampled_from(["D:\\Hyper-V\\Replica", "C:\\Replica Store\\VMs"]),
-        "trust_group": st.sampled_from(["Replication", "Group 'A'"]),
-        "port": st.sampled_from([443, 8443])}),
-    "vms": st.lists(st.fixed_dictionaries({
-        "name": st.just("VM01"), "frequency_seconds": st.sampled_from([30, 300, 900]),
-        "recovery_points": st.integers(0, 24)}), min_size=0, max_size=1),
-})
+DNS_SUFFIXES = st.lists(st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True), min_size=1,
+                        max_size=3).map(".".join)
+
+
+@st.composite
+def vm_settings(draw: st.DrawFn) -> dict[str, Any]:
+    """Replication settings of VM01: any frequency, recovery points, and VSS hours only with points."""
+    points = draw(st.integers(0, 24))
+    vm: dict[str, Any] = {"name": "VM01", "frequency_seconds": draw(st.sampled_from([30, 300, 900])),
+                          "recovery_points": points}
+    if points and draw(st.booleans()):
+        vm["vss_frequency_hours"] = draw(st.integers(1, 12))
+    return vm
+
+
+@st.composite
+def valid_plans(draw: st.DrawFn) -> dict[str, Any]:
+    """Plan changes the lab can satisfy: host names and virtual addresses are the lab's, the rest varies."""
+    suffix = draw(DNS_SUFFIXES)
+    return {
+        "primary": {"name": "Hyper-v-prim", "dns_suffix": suffix, "address": "192.168.101.209"},
+        "replica": {"name": "Hyper-v-repl", "dns_suffix": draw(st.sampled_from([suffix, "other.lan"])),
+                    "address": "192.168.101.213"},
+        "certificates": draw(st.sampled_from([{"mode": "testroot"},
+                                              {"mode": "private-ca", "validity_days": 400}])),
+        "revocation_check": "disable",
+        "replica_server": draw(st.fixed_dictionaries({
+            "storage_location": st.sampled_from(["D:\\Hyper-V\\Replica", "C:\\Replica Store\\VMs"]),
+            "trust_group": st.sampled_from(["Replication", "Group 'A'"]),
+            "port": st.sampled_from([443, 8443])})),
+        "vms": draw(st.lists(vm_settings(), min_size=0, max_size=1)),
+    }
 
 
 @pytest.mark.slow
 @settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(changes=VALID_PLANS)
+@given(changes=valid_plans())
 @example(changes={"certificates": {"mode": "private-ca", "validity_days": 400}, "revocation_check": "disable",
                   "replica_server": {"storage_location": "D:\\Hyper-V\\Replica", "trust_group": "Replication",
                                      "port": 8443},
