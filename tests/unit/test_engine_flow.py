@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
 import pytest
 
 from hvrepl.engine import run_steps
-from hvrepl.errors import CheckpointsPresent, RebootRequired
+from hvrepl.errors import CheckpointsPresent, ConnectError, RebootRequired
 from hvrepl.plan import parse_plan
 from hvrepl.remediation import describe
 from hvrepl.session import HostSession
@@ -143,3 +144,54 @@ def test_vm_plan_enables_or_updates_on_rotation(state: str) -> None:
     if state == "Replicating":
         assert diff.before == {"VM01": {"thumbprint": "B" * 40}}
         assert "if ($true) { Reset-VMReplicationStatistics -VMName 'VM01' }" in text
+
+
+def test_allow_reboot_waits_while_the_host_is_down() -> None:
+    """After Restart-Computer the host refuses connections for a while: the step reconnects until it answers
+    with the new FQDN (each attempt on a fresh session), then verifies."""
+    fakes = fresh_fakes()
+    fake = fakes["Hyper-v-prim"]
+    fake.domain = fake.nv_domain = ""
+    down = {"left": 3}
+    reconnects: list[str] = []
+
+    def handler(script: str, stdin: str | None) -> Any:
+        if fake.restarts and down["left"] > 0:
+            down["left"] -= 1
+            raise ConnectError("Hyper-v-prim: cannot connect: connection refused")
+        return fake.handler(script, stdin)
+
+    def reconnect(name: str) -> HostSession:
+        reconnects.append(name)
+        return HostSession(name, MockTransport(name, handler))
+
+    ctx = make_ctx(fakes, allow_reboot=True, reboot_wait_seconds=2, reconnect=reconnect)
+    ctx.sessions["Hyper-v-prim"] = reconnect("Hyper-v-prim")
+    report = run_steps(ctx, [Identity(PLAN.primary)])
+    assert [r.status for r in report.results] == ["changed"], report.results[0].error
+    assert fake.restarts == 1
+    assert down["left"] == 0
+    assert len(reconnects) >= 5  # the first session, then one per attempt (3 refused, 1 answered)
+
+
+def test_allow_reboot_gives_up_when_the_host_stays_down() -> None:
+    """A host that does not come back within the wait stops the run with RebootRequired and what to do."""
+    fakes = fresh_fakes()
+    fake = fakes["Hyper-v-prim"]
+    fake.domain = fake.nv_domain = ""
+
+    def handler(script: str, stdin: str | None) -> Any:
+        if fake.restarts:
+            raise ConnectError("Hyper-v-prim: cannot connect: connection refused")
+        return fake.handler(script, stdin)
+
+    ctx = make_ctx(fakes, allow_reboot=True, reboot_wait_seconds=0.3,
+                   reconnect=lambda name: HostSession(name, MockTransport(name, handler)))
+    ctx.sessions["Hyper-v-prim"] = HostSession("Hyper-v-prim", MockTransport("Hyper-v-prim", handler))
+    started = time.monotonic()
+    report = run_steps(ctx, [Identity(PLAN.primary)])
+    error = report.failed.error if report.failed else None
+    assert isinstance(error, RebootRequired)
+    assert "did not come back" in str(error)
+    assert "console" in (error.remediation or "")
+    assert time.monotonic() - started < 5
