@@ -15,7 +15,7 @@ from hvrepl.remediation import describe
 from hvrepl.session import HostSession
 from hvrepl.steps import RunContext, Step
 from hvrepl.steps.firewall import FirewallRule
-from hvrepl.steps.health import ConnectionTest
+from hvrepl.steps.health import ConnectionTest, ReplicationHealth
 from hvrepl.steps.hosts_file import HostsFile
 from hvrepl.steps.identity import Identity
 from hvrepl.steps.revocation import RevocationCheck
@@ -195,3 +195,21 @@ def test_allow_reboot_gives_up_when_the_host_stays_down() -> None:
     assert "did not come back" in str(error)
     assert "console" in (error.remediation or "")
     assert time.monotonic() - started < 5
+
+
+def test_health_step_fails_a_run_whose_vm_does_not_replicate_normally() -> None:
+    """After the wait, a VM still Critical stops the run (exit 1 in the CLI) naming it, its state, the newest
+    VMMS errors and what to do; in check mode it is only reported."""
+    fakes = fresh_fakes()
+    fakes["Hyper-v-prim"].overrides["replication_status"] = lambda _: ok({"vms": [
+        {"name": "VM01", "state": "Replicating", "health": "Critical", "mode": "Primary", "last": None}]})
+    ctx = make_ctx(fakes, health_timeout=0.2, poll_interval=0.05)
+    report = run_steps(ctx, [ReplicationHealth(PLAN.primary)])
+    error = report.failed.error if report.failed else None
+    assert error is not None
+    assert (error.host, error.step) == ("Hyper-v-prim", "replication_health")
+    assert "VM01 Replicating/Critical" in str(error)
+    assert "hvrepl doctor" in (error.remediation or "")
+    assert [e["id"] for e in error.events] == [32000, 32000]
+    check = run_steps(make_ctx(fakes, check_mode=True), [ReplicationHealth(PLAN.primary)])
+    assert [r.status for r in check.results] == ["would change"]
