@@ -236,7 +236,9 @@ class CommandMixin:
             raise NotModelledError("a command without a name")
         if name_node.type == "command_name_expr":
             inner = name_node.named_children[0] if name_node.named_children else None
-            if inner is not None and inner.type == "path_command_name":
+            if inner is not None and inner.type == "command_name":  # & hostname, & reg query …
+                target = self._bareword(self.source.node_text(inner))
+            elif inner is not None and inner.type == "path_command_name":
                 parts = inner.named_children
                 if len(parts) == 1 and parts[0].type in {"variable", "braced_variable"}:
                     target = self.eval_expression(parts[0])

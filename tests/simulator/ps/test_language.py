@@ -413,3 +413,19 @@ def test_switch_clauses_in_double_quotes_match(ps: Run, script: str, expected: l
     result = ps(script)
     assert result.stderr == ""
     assert lines(result) == expected
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("& hostname", ["Hyper-v-prim"]),
+        ("& reg query HKLM\\SOFTWARE\\Nope 2>$null; $LASTEXITCODE", ["1"]),
+        ("& reg add HKLM\\SOFTWARE\\CallOp /v V /t REG_DWORD /d 7 /f; (Get-ItemProperty HKLM:\\SOFTWARE\\CallOp).V",
+         ["The operation completed successfully.", "7"]),
+        ("& 'hostname'", ["Hyper-v-prim"]),
+    ],
+)
+def test_call_operator_runs_a_console_command_by_bare_name(ps: Run, script: str, expected: list[str]) -> None:
+    result = ps(script)
+    assert result.stderr == ""
+    assert [line for line in lines(result) if line] == expected
