@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from cryptography import x509
 
 from hvrepl.lab import docker_backend, power, process
 from hvrepl.lab.control import ControlClient
@@ -42,6 +43,22 @@ def parse_duration(text: str) -> float:
     if not compact or not parts or "".join(m.group(0) for m in parts) != compact:
         raise LabError(f"not a duration: {text!r} (examples: 90s, 15m, 1h, 2d, 1y)")
     return sum(float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()] for m in parts)
+
+
+def find_serial(lab: Lab, thumbprint: str) -> str | None:
+    """The serial number (hex) of the certificate with ``thumbprint`` in any running host's stores."""
+    wanted = thumbprint.replace(" ", "").upper()
+    for host in lab.hosts:
+        if power.is_powered_off(host.entry):
+            continue
+        for location in (lab.state(host.name).get("certs") or {}).values():
+            for store in location.values() if isinstance(location, dict) else ():
+                record = next((r for t, r in store.items() if t.upper() == wanted), None) \
+                    if isinstance(store, dict) else None
+                if record and record.get("cert_pem"):
+                    certificate = x509.load_pem_x509_certificate(str(record["cert_pem"]).encode())
+                    return format(certificate.serial_number, "X")
+    return None
 
 
 def _address_block() -> tuple[int, int]:
@@ -279,8 +296,12 @@ class Lab:
         self.control(name).post("/replication/network/rate", {"bytes_per_second": bytes_per_second})
 
     def revoke(self, checker: str, *, thumbprint: str | None = None, serial: str | None = None) -> str:
-        """Revoke a certificate as ``checker`` sees it; returns the revoked serial."""
-        body = {"thumbprint": thumbprint} if thumbprint else {"serial": serial}
+        """Revoke a certificate as ``checker`` sees it; returns the revoked serial.
+
+        A thumbprint is looked up in every host's stores here (a docker host cannot read its peers' states).
+        """
+        serial = serial or (find_serial(self, thumbprint) if thumbprint else None)
+        body = {"serial": serial} if serial else {"thumbprint": thumbprint}
         return str(self.control(checker).post("/replication/certificates/revoke", body)["revoked"])
 
     def disk_full(self, name: str, drive: str = "D", capacity_bytes: int = 0) -> dict[str, Any]:

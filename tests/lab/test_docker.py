@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 
+from hvrepl.cli import main
+from hvrepl.errors import HvreplError
 from hvrepl.lab.docker_backend import rootfs_tarball
-from hvrepl.lab.lab import Lab
+from hvrepl.lab.lab import Lab, parse_duration
 from hvrepl.testing.plugin import LabHostHandle
 
 
@@ -68,3 +71,65 @@ def test_scenario_on_the_docker_backend(name: str) -> None:
     path = Path(__file__).resolve().parents[2] / "scenarios" / f"{name}.yaml"
     result = run_scenario(load_scenario(path), backend="docker")
     assert result.passed, f"[{result.phase}] {result.reason}"
+
+
+def _clock(lab: Lab, name: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(str(lab.control(name).get("/health")["time"]))
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_docker_lab_actions_and_faults(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """On the docker backend, through the CLI and the Lab API: status, snapshot/restore, reset, clock advance,
+    link cut, revoke, disk full, and host-down stopping the container (WinRM refused) then host-up bringing
+    it back with its files, its address and the clock it missed."""
+    import docker  # noqa: PLC0415 - docker tests only
+
+    lab_dir = str(tmp_path / "lab")
+    cli = ["lab", "--state-dir", lab_dir]
+    assert main([*cli, "up", "--backend", "docker"]) == 0
+    lab = Lab.open(lab_dir)
+    try:
+        assert main([*cli, "status"]) == 0
+        prim, repl = LabHostHandle(lab, "Hyper-v-prim"), LabHostHandle(lab, "Hyper-v-repl")
+        marker = "C:\\docker-lab-marker.txt"
+        repl.run_ps(f"New-Item -Path '{marker}' -ItemType File -Value 'kept' | Out-Null")
+        assert main([*cli, "snapshot", "s1"]) == 0
+        before = _clock(lab, "Hyper-v-prim")
+        assert main([*cli, "clock", "advance", "2d"]) == 0
+        assert (_clock(lab, "Hyper-v-prim") - before).total_seconds() >= parse_duration("2d")
+        assert main([*cli, "restore", "s1"]) == 0
+        assert (_clock(lab, "Hyper-v-prim") - before).total_seconds() < 3600
+
+        assert main([*cli, "fault", "cut", "Hyper-v-prim", "Hyper-v-repl"]) == 0
+        assert "192.168.101.213" in {r["name"]: r for r in lab.status()}["Hyper-v-prim"]["faults"]["cut"]
+        made = prim.run_ps("$c = New-SelfSignedCertificate -DnsName 'revoked.test.net' "
+                           "-CertStoreLocation Cert:\\LocalMachine\\My; $result = $c.Thumbprint")
+        assert main([*cli, "fault", "revoke", "Hyper-v-repl", "--thumbprint", made]) == 0
+        assert lab.state("Hyper-v-repl")["certs"]["revoked"]
+        assert main([*cli, "fault", "disk-full", "Hyper-v-repl", "--capacity-bytes", "1024"]) == 0
+
+        container = docker.from_env().containers.get(lab.host("Hyper-v-repl").entry["container"])
+        assert main([*cli, "fault", "host-down", "Hyper-v-repl"]) == 0
+        container.reload()
+        assert container.status == "exited"
+        with pytest.raises(HvreplError):
+            LabHostHandle(Lab.open(lab_dir), "Hyper-v-repl").run_ps("$result = 1")
+        capsys.readouterr()
+        assert main([*cli, "status"]) == 1
+        assert "powered-off" in capsys.readouterr().out
+        assert main([*cli, "clock", "advance", "1d"]) == 0
+        assert main([*cli, "fault", "host-up", "Hyper-v-repl"]) == 0
+        lab = Lab.open(lab_dir)
+        back = LabHostHandle(lab, "Hyper-v-repl")
+        assert back.run_ps(f"$result = Get-Content -Path '{marker}'") == "kept"
+        assert abs((_clock(lab, "Hyper-v-prim") - _clock(lab, "Hyper-v-repl")).total_seconds()) < 60
+        assert lab.host("Hyper-v-repl").entry["address"] == repl.entry.entry["address"]
+
+        assert main([*cli, "reset"]) == 0
+        assert back.run_ps(f"$result = Test-Path -Path '{marker}'") is False
+        assert all(not r["faults"]["cut"] for r in lab.status())
+    finally:
+        assert main([*cli, "down"]) == 0
+    assert not [c for c in docker.from_env().containers.list(all=True)
+                if c.id in {h.entry["container"] for h in lab.hosts}]
