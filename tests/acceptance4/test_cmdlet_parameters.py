@@ -7,8 +7,11 @@ model must fail loudly as not modelled, never as unknown to Windows.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import shutil
+import time
 
 import pytest
 
@@ -200,3 +203,22 @@ def test_unplanned_failover_complete_and_remove(lab: Lab) -> None:
     assert vm_status(lab, REPLICA)[1:] == ("Disabled", "NotApplicable", "None")
     gone = lab.ps(PRIMARY, "Get-VMReplication -VMName VM01")
     assert "Replication is not enabled for virtual machine 'VM01'" in gone.err, gone.err
+
+
+def test_background_initial_replication_is_observable(lab: Lab) -> None:
+    """With the lab's background mode and a slow link, the VM shows InitialReplicationInProgress while the copy
+    runs (as on Windows), then Replicating with identical disks; the cmdlet itself returns at once."""
+    lab.control(PRIMARY, "replication/guest/write", {"vm": "VM01", "offset": 0,
+                                                     "data_base64": base64.b64encode(os.urandom(1536 * 1024)).decode()})
+    lab.control(PRIMARY, "replication/initial-replication/background", {"enabled": True})
+    lab.control(PRIMARY, "replication/network/rate", {"bytes_per_second": 512 * 1024})
+    assert enable(lab).status == 0
+    lab.ok(PRIMARY, "Start-VMInitialReplication -VMName VM01")
+    assert vm_status(lab, PRIMARY)[1:] == ("InitialReplicationInProgress", "Warning", "Primary")
+    assert vm_status(lab, REPLICA)[1] == "WaitingForInitialReplication"
+    deadline = time.monotonic() + 60
+    while vm_status(lab, PRIMARY)[1] == "InitialReplicationInProgress" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert vm_status(lab, PRIMARY)[1:] == ("Replicating", "Normal", "Primary")
+    assert vm_status(lab, REPLICA)[1] == "Replicating"
+    assert lab.ok(REPLICA, DISK_HASH) == lab.ok(PRIMARY, DISK_HASH)

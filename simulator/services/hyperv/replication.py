@@ -26,7 +26,7 @@ from simulator.services.hyperv.events import (
 from simulator.services.hyperv.health import new_statistics
 from simulator.services.hyperv.objects import vm_object
 from simulator.services.hyperv.server import check_thumbprint
-from simulator.services.hyperv.state import hyperv_error, iso, now, parse_time
+from simulator.services.hyperv.state import hyperv_error, iso, now, parse_time, section
 from simulator.services.hyperv.transfer import connect, connect_for, send_initial, take_dirty
 from simulator.services.hyperv.vm_cmdlets import AS_JOB, REMOTING, VM_PIPELINE, refuse_unmodelled, resolve_vms
 
@@ -240,29 +240,64 @@ def primary_record(vm: dict[str, Any], command: str, states: set[str] | None = N
     return rep
 
 
-def run_initial_replication(host: Host, vm: dict[str, Any], command: str) -> None:
-    """Copy the disks to the replica over the network now; on failure stay ready for another attempt."""
+def background_initial_replication(host: Host) -> bool:
+    """Whether network initial replications of this host run after the cmdlet returns (set by the control plane).
+
+    # ASSUMPTION: on Windows the copy runs after Start-VMInitialReplication returns and the VM shows
+    # InitialReplicationInProgress meanwhile (fact sheet §2.4). By default the simulator finishes the copy
+    # inside the cmdlet (callers see Replicating at once); the lab can switch to the background form.
+    """
+    return bool(section(host).get("background_initial_replication"))
+
+
+def begin_initial_replication(host: Host, vm: dict[str, Any]) -> None:
+    """Mark the copy as running: InitialReplicationInProgress, change tracking restarted, event 29170."""
     rep = vm["replication"]
-    at = now(host)
-    rep["state"] = "InitialReplicationInProgress"
+    rep.update(state="InitialReplicationInProgress", ir_mode="network")
     take_dirty(rep)
     vmms_event(host, EVENT_IR_STARTED, "Information",
                f"Initial replication started for virtual machine '{vm['name']}'. (Virtual machine ID {vm['id']})")
-    try:
-        with connect_for(host, rep) as channel:
-            applied = send_initial(channel, host, vm, at)
-    except SimError as error:
-        rep["state"] = "ReadyForInitialReplication"
+
+
+def send_initial_copy(host: Host, vm: dict[str, Any], at: dt.datetime) -> int:
+    """Copy the replicated disks to the replica over the network (no host state is changed)."""
+    with connect_for(host, vm["replication"]) as channel:
+        return send_initial(channel, host, vm, at)
+
+
+def finish_initial_replication(host: Host, vm: dict[str, Any], at: dt.datetime, applied: int,
+                               error: SimError | None, command: str) -> SimError | None:
+    """Record the copy's outcome: Replicating (event 29171), or ready for another attempt (event 32022).
+
+    Returns the error as the cmdlet reports it (None on success).
+    """
+    rep = vm["replication"]
+    if error is not None:
+        rep.update(state="ReadyForInitialReplication", ir_mode=None)
         wrapped = wrap(error, f"Hyper-V could not replicate changes for virtual machine '{vm['name']}'.", command)
         vmms_event(host, EVENT_COULD_NOT_REPLICATE, "Error", f"{wrapped.message} (Virtual machine ID {vm['id']})",
                    vm=vm["name"], hresult=error.hresult_hex)
-        raise wrapped from error
-    rep.update(state="Replicating", last_replication_time=iso(at), last_cycle=iso(at), ir_start_time=None,
-               initial_replication_size=applied, failing_cycles=0, stats=new_statistics(at),
+        return wrapped
+    rep.update(state="Replicating", ir_mode=None, last_replication_time=iso(at), last_cycle=iso(at),
+               ir_start_time=None, initial_replication_size=applied, failing_cycles=0, stats=new_statistics(at),
                last_replication_type="Regular")
     vmms_event(host, EVENT_IR_COMPLETED, "Information",
                f"Initial replication completed for virtual machine '{vm['name']}' ({applied} bytes). "
                f"(Virtual machine ID {vm['id']})", vm=vm["name"])
+    return None
+
+
+def run_initial_replication(host: Host, vm: dict[str, Any], command: str) -> None:
+    """Copy the disks to the replica over the network now; on failure stay ready for another attempt."""
+    at = now(host)
+    begin_initial_replication(host, vm)
+    try:
+        applied, failure = send_initial_copy(host, vm, at), None
+    except SimError as error:
+        applied, failure = 0, error
+    wrapped = finish_initial_replication(host, vm, at, applied, failure, command)
+    if wrapped is not None:
+        raise wrapped from failure
 
 
 @cmdlet(
@@ -282,7 +317,8 @@ def start_vm_initial_replication(inv: Invocation) -> list[PSObject]:
     """Start (or schedule, or export) the initial replication of primary VMs ready for it.
 
     Not modelled: -UseBackup, -VMReplication input objects, -AsJob, -ComputerName, -CimSession, -Credential.
-    The network copy runs to completion inside the cmdlet.
+    The network copy runs to completion inside the cmdlet, unless the lab switched this host to background
+    initial replication (then the VM shows InitialReplicationInProgress until the scheduler has sent it).
     """
     command = "StartVMInitialReplication"
     refuse_unmodelled(inv)
@@ -302,6 +338,8 @@ def start_vm_initial_replication(inv: Invocation) -> list[PSObject]:
             _export_initial_copy(inv.host, vm, str(inv.get("DestinationPath")))
         elif start is not None and start > current:
             rep["ir_start_time"] = iso(start)
+        elif background_initial_replication(inv.host):
+            begin_initial_replication(inv.host, vm)  # the scheduler sends the copy outside the host lock
         else:
             run_initial_replication(inv.host, vm, command)
         if inv.get("Passthru"):

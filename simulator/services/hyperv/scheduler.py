@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import threading
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,13 @@ from simulator.core.errors import SimError
 from simulator.services.hyperv.disks import BLOCK_SIZE
 from simulator.services.hyperv.events import EVENT_REPLICATE_RETRY, EVENT_STATISTICS, vmms_event
 from simulator.services.hyperv.health import new_statistics
-from simulator.services.hyperv.replication import finish_media_initial_replication, ir_due, run_initial_replication
+from simulator.services.hyperv.replication import (
+    finish_initial_replication,
+    finish_media_initial_replication,
+    ir_due,
+    run_initial_replication,
+    send_initial_copy,
+)
 from simulator.services.hyperv.replication_admin import cycle_payload, resynchronize
 from simulator.services.hyperv.replication_objects import replicated_indices
 from simulator.services.hyperv.server import server_settings
@@ -40,13 +47,67 @@ MEDIA_CHECK_SECONDS = 30  # how often a primary asks whether the replica importe
 
 
 def run_due(host: Host) -> dict[str, int]:
-    """Run what fell due on ``host``: scheduled initial replications and resyncs, media IR completion, cycles.
+    """Run what fell due on ``host``: background and scheduled initial replications, resyncs, media IR
+    completion, cycles.
 
     Returns counts (``sent``, ``missed`` cycles) for callers that want to report them.
     """
+    _run_background_initial_replications(host)
     deltas = _claim_due_work(host)
     results = _send(host, deltas)
     return _record(host, results)
+
+
+_IR_RUNNING: set[tuple[str, str]] = set()  # (state dir, VM id) of background copies under way in this process
+_IR_RUNNING_LOCK = threading.Lock()
+
+
+def _run_background_initial_replications(host: Host) -> None:
+    """Send the copies Start-VMInitialReplication left running (background mode), outside the host lock.
+
+    Each copy is claimed in memory, so two passes never send it twice; after a restart the claim is
+    gone and the copy starts over, as an interrupted initial replication does.
+    """
+    jobs: list[tuple[str, dt.datetime]] = []
+    with host.transaction():
+        at = now(host)
+        for vm in vms(host):
+            rep = vm.get("replication") or {}
+            key = (str(host.state_dir), vm["id"])
+            if rep.get("mode") != "Primary" or rep.get("state") != "InitialReplicationInProgress" \
+                    or rep.get("ir_mode") != "network":
+                continue
+            with _IR_RUNNING_LOCK:
+                if key in _IR_RUNNING:
+                    continue
+                _IR_RUNNING.add(key)
+            jobs.append((vm["id"], at))
+    for vm_id, at in jobs:
+        try:
+            _send_background_copy(host, vm_id, at)
+        finally:
+            with _IR_RUNNING_LOCK:
+                _IR_RUNNING.discard((str(host.state_dir), vm_id))
+
+
+def _send_background_copy(host: Host, vm_id: str, at: dt.datetime) -> None:
+    vm = find_vm_by_id(host, vm_id)
+    if vm is None:
+        return
+    applied, failure = 0, None
+    try:
+        applied = send_initial_copy(host, vm, at)
+    except SimError as error:
+        failure = error
+    except OSError as error:  # a disk file changed under us (the VM was removed meanwhile)
+        failure = SimError(f"{error} (0x80004005).", "ReplicationReadFailed", hresult=0x80004005)
+    with host.transaction():
+        vm = find_vm_by_id(host, vm_id)
+        rep = (vm or {}).get("replication") or {}
+        if vm is None or rep.get("state") != "InitialReplicationInProgress" or rep.get("ir_mode") != "network":
+            log.info("background initial replication of %s finished after its relationship changed", vm_id)
+            return
+        finish_initial_replication(host, vm, now(host), applied, failure, "StartVMInitialReplication")
 
 
 def _claim_due_work(host: Host) -> list[dict[str, Any]]:

@@ -20,6 +20,8 @@ Endpoints (JSON bodies)::
     POST /_sim/replication/clock/advance        {"seconds": s}   (then runs due cycles)
     POST /_sim/replication/clock/rate           {"rate": r}      (virtual seconds per real second)
     POST /_sim/replication/run-due              runs due cycles now
+    POST /_sim/replication/initial-replication/background  {"enabled": true | false}
+                                                network initial replication after the cmdlet returns
     GET  /_sim/replication/events?since=N       Hyper-V-VMMS-Admin events
 
 Faults take effect at once, even during a transfer that holds the host lock (network.set_faults).
@@ -284,6 +286,22 @@ def run_due_now(request: Request) -> dict[str, Any]:
     _run_due(host)
     with host.lock:
         return _status(host)
+
+
+class BackgroundRequest(BaseModel):
+    """Body of initial-replication/background."""
+
+    enabled: bool
+
+
+@router.post("/initial-replication/background")
+def initial_replication_background(body: BackgroundRequest, request: Request) -> dict[str, Any]:
+    """Let Start-VMInitialReplication return at once with InitialReplicationInProgress, as on Windows; the copy
+    then runs on the replication tick (off by default: the copy completes inside the cmdlet)."""
+    host = _host(request)
+    with host.transaction(rollback=True):
+        host.state.setdefault("hyperv", {})["background_initial_replication"] = body.enabled
+    return {"background_initial_replication": body.enabled}
 
 
 @router.get("/events")

@@ -440,3 +440,49 @@ def test_refused_own_certificate_is_logged_with_its_code(pair: Pair) -> None:
     with pytest.raises(SimError, match=r"has expired \(0x800B0101\)"):
         call(pair.primary, "Test-VMReplicationConnection", ReplicaServerName=REPLICA_FQDN, ReplicaServerPort=443,
              AuthenticationType="Certificate", CertificateThumbprint=pair.primary_thumbprint)
+
+
+def _background(host: Host) -> None:
+    with host.transaction():
+        host.state["hyperv"]["background_initial_replication"] = True
+
+
+def test_background_initial_replication_is_in_progress_until_the_scheduler_sends(pair: Pair) -> None:
+    write_guest_data(pair.primary, "VM01", 7 * MIB, b"copied later")
+    _background(pair.primary)
+    pair.enable()
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    assert rep_state(pair.primary) == ("InitialReplicationInProgress", "Primary", "Warning")
+    assert rep_state(pair.replica)[0] == "WaitingForInitialReplication"
+    assert read_guest_data(pair.replica, "VM01", 7 * MIB, 12) == b"\0" * 12
+    write_guest_data(pair.primary, "VM01", 9 * MIB, b"during the copy")
+    assert run_due(pair.primary) == {"sent": 0, "missed": 0}
+    assert rep_state(pair.primary) == ("Replicating", "Primary", "Normal")
+    assert rep_state(pair.replica)[0] == "Replicating"
+    assert read_guest_data(pair.replica, "VM01", 7 * MIB, 12) == b"copied later"
+    assert len(events(pair.primary, 29171)) == 1
+    pair.primary.clock.advance(300)
+    assert run_due(pair.primary)["sent"] == 1
+    assert read_guest_data(pair.replica, "VM01", 9 * MIB, 15) == b"during the copy"
+
+
+def test_background_initial_replication_failure_leaves_it_ready(pair: Pair) -> None:
+    _background(pair.primary)
+    pair.enable()
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    pair.lab.cut = True
+    run_due(pair.primary)
+    assert rep_state(pair.primary)[0] == "ReadyForInitialReplication"
+    assert "(0x" in events(pair.primary, 32022)[0]
+    pair.lab.cut = False
+    run_due(pair.primary)
+    assert rep_state(pair.primary)[0] == "ReadyForInitialReplication", "no retry without a new Start-…"
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    run_due(pair.primary)
+    assert rep_state(pair.primary)[0] == "Replicating"
+
+
+def test_initial_replication_completes_inside_the_cmdlet_by_default(pair: Pair) -> None:
+    pair.enable()
+    call(pair.primary, "Start-VMInitialReplication", VMName=["VM01"])
+    assert rep_state(pair.primary)[0] == "Replicating"
