@@ -47,9 +47,9 @@ def test_stream_round_trip_any_chunking(tmp_path_factory: pytest.TempPathFactory
     create_sparse(target, size)
     for offset, data in writes:
         write_at(source, offset, data)
-    stream = list(encode_blocks([(0, source, data_blocks(source))], compress=compress))
-    for _, offset, data in decode_blocks(rechunk(stream, sizes)):
-        write_at(target, offset, data)
+    stream = [bytes(c) for c in encode_blocks([(0, source, data_blocks(source))], compress=compress)]
+    for _, at, block in decode_blocks(rechunk(stream, sizes)):
+        write_at(target, at, bytes(block))
     assert source.read_bytes() == target.read_bytes()
 
 
@@ -67,7 +67,7 @@ def test_initial_stream_skips_holes_and_zero_blocks(tmp_path: Path) -> None:
     create_sparse(disk, 1024 * BLOCK_SIZE)
     write_at(disk, 700 * BLOCK_SIZE + 5, b"x")
     assert disk.stat().st_blocks * 512 < 64 * BLOCK_SIZE
-    records = list(decode_blocks(encode_blocks([(0, disk, data_blocks(disk))], skip_zero=True)))
+    records = list(decode_blocks(bytes(c) for c in encode_blocks([(0, disk, data_blocks(disk))], skip_zero=True)))
     assert [offset for _, offset, _ in records] == [700 * BLOCK_SIZE]
 
 
@@ -99,7 +99,7 @@ def test_stream_chunks_fill_but_never_exceed_a_wire_frame(tmp_path: Path) -> Non
     disk = tmp_path / "d.vhdx"
     create_sparse(disk, 40 * BLOCK_SIZE)
     write_at(disk, 0, os.urandom(40 * BLOCK_SIZE))
-    chunks = list(encode_blocks([(0, disk, range(40))]))
+    chunks = [bytes(c) for c in encode_blocks([(0, disk, range(40))])]
     assert all(len(c) <= COPY_CHUNK for c in chunks)
     assert len(chunks) == 3  # 15 blocks of 64 KiB + one record header fit in 1 MiB
     records = list(decode_blocks(chunks))
