@@ -47,7 +47,8 @@ CHUNK = 1024 * 1024
 SINK = "bench_sink"
 
 
-def _sink(host: Any, peer: Any, payload: dict[str, Any], data: Iterator[bytes] | None) -> tuple[dict[str, Any], None]:
+def _sink(host: Any, peer: Any, payload: dict[str, Any],
+          data: Iterator[bytes | bytearray] | None) -> tuple[dict[str, Any], None]:
     digest = hashlib.sha256()
     size = 0
     for chunk in data or ():

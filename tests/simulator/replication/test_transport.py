@@ -41,7 +41,7 @@ MIB = 1024 * 1024
 
 
 def _echo(host: Any, peer: PeerIdentity, payload: dict[str, Any],
-          data: Iterator[bytes] | None) -> tuple[dict[str, Any], bytes | None]:
+          data: Iterator[bytes | bytearray] | None) -> tuple[dict[str, Any], bytes | None]:
     digest = hashlib.sha256()
     size = 0
     for chunk in data or ():
