@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import random
+import socket
 import sys
 import tarfile
 import time
@@ -32,6 +33,7 @@ IMAGE_TAG = "1"
 READY_PREFIX = "hvsim ready "
 START_TIMEOUT = 120.0
 SUBNET_ATTEMPTS = 8
+PORT_ATTEMPTS = 4
 
 
 def _client() -> Any:
@@ -152,16 +154,33 @@ def _create(client: Any, image: str, python: str, network_name: str, entry: dict
     command = [python, "-m", "hvrepl.lab.container_entry", "--name", entry["name"],
                "--state-dir", state_dir, "--topology", f"{state_dir}/topology.yaml", "--lab-file", str(lab_file),
                "--address", entry["address"]]
-    host_config = api.create_host_config(binds=binds, port_bindings={5986: ("127.0.0.1", None)})
-    networking = api.create_networking_config({network_name: api.create_endpoint_config(
-        ipv4_address=entry["address"])})
-    container = api.create_container(image, command=command, name=f"hvrepl-{tag}-{entry['name'].lower()}",
-                                     host_config=host_config, networking_config=networking, ports=[5986],
-                                     environment={"HOME": "/root", "PYTHONUNBUFFERED": "1",
-                                                  "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin"},
-                                     working_dir="/root", labels={"hvrepl.lab": "1"})
-    entry["container"] = str(container["Id"])  # recorded first: a failed start is still cleaned up
-    api.start(container["Id"])
+    for attempt in range(PORT_ATTEMPTS):
+        # a fixed published port (not Docker's random one, which changes at every start): after host-down and
+        # host-up the host is back at the same WinRM URL, as a rebooted server is
+        host_config = api.create_host_config(binds=binds, port_bindings={5986: ("127.0.0.1", _free_port())})
+        networking = api.create_networking_config({network_name: api.create_endpoint_config(
+            ipv4_address=entry["address"])})
+        container = api.create_container(image, command=command, name=f"hvrepl-{tag}-{entry['name'].lower()}",
+                                         host_config=host_config, networking_config=networking, ports=[5986],
+                                         environment={"HOME": "/root", "PYTHONUNBUFFERED": "1",
+                                                      "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin"},
+                                         working_dir="/root", labels={"hvrepl.lab": "1"})
+        entry["container"] = str(container["Id"])  # recorded first: a failed start is still cleaned up
+        try:
+            api.start(container["Id"])
+            return
+        except Exception as exc:  # docker.errors.APIError (imported lazily): the port was taken meanwhile
+            if "port" not in str(exc).lower() or attempt == PORT_ATTEMPTS - 1:
+                raise
+            log.info("published port taken (%s); trying another", exc)
+            api.remove_container(container["Id"], force=True)
+
+
+def _free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _wait_ready(client: Any, entry: dict[str, Any], starts: int = 1) -> None:

@@ -57,7 +57,8 @@ def test_docker_lab_up_winrm_down(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
-    ["walkthrough", "root-not-trusted-on-replica", "missing-hosts-entry", "firewall-rule-disabled"],
+    ["walkthrough", "root-not-trusted-on-replica", "missing-hosts-entry", "firewall-rule-disabled",
+     "replica-powered-off"],
 )
 def test_scenario_on_the_docker_backend(name: str) -> None:
     """The walkthrough and three failure scenarios with each host in its own container.
@@ -125,6 +126,7 @@ def test_docker_lab_actions_and_faults(tmp_path: Path, capsys: pytest.CaptureFix
         assert back.run_ps(f"$result = Get-Content -Path '{marker}'") == "kept"
         assert abs((_clock(lab, "Hyper-v-prim") - _clock(lab, "Hyper-v-repl")).total_seconds()) < 60
         assert lab.host("Hyper-v-repl").entry["address"] == repl.entry.entry["address"]
+        assert back.winrm["url"] == repl.winrm["url"]  # same published port: the same WinRM URL after a restart
 
         assert main([*cli, "reset"]) == 0
         assert back.run_ps(f"$result = Test-Path -Path '{marker}'") is False
