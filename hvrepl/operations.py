@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from hvrepl.errors import ConfigError, InvalidStateError, PowerShellError, StepError
+from hvrepl.errors import ConfigError, InvalidStateError, PowerShellError, StepError, TransportError
 from hvrepl.plan import HostSpec, Plan
 from hvrepl.powershell import as_list
 from hvrepl.remediation import remediation_for
@@ -52,31 +52,60 @@ def _on(host: HostSpec, operation: str, action: Callable[[], T]) -> T:
         raise failure from exc
 
 
-def replication_of(plan: Plan, sessions: dict[str, HostSession], vm: str) -> dict[str, dict[str, Any]]:
-    """Get-VMReplication of ``vm`` on each host that has it, by host name."""
+def replication_of(plan: Plan, sessions: dict[str, HostSession], vm: str, *,
+                   unreachable: dict[str, TransportError] | None = None) -> dict[str, dict[str, Any]]:
+    """Get-VMReplication of ``vm`` on each host that has it, by host name.
+
+    With ``unreachable`` given, a host that cannot be reached is recorded there instead of failing (an
+    unplanned failover is for when the primary is down).
+    """
     found = {}
     for host in plan.hosts():
-        for item in as_list(sessions[host.name].call("replication_status")["vms"]):
+        try:
+            items = as_list(sessions[host.name].call("replication_status")["vms"])
+        except TransportError as exc:
+            if unreachable is None:
+                raise
+            log.warning("%s cannot be reached: %s", host.name, exc)
+            unreachable[host.name] = exc
+            continue
+        for item in items:
             if str(item["name"]).lower() == vm.lower():
                 found[host.name] = item
     return found
 
 
-def current_roles(plan: Plan, sessions: dict[str, HostSession], vm: str) -> tuple[HostSpec, HostSpec]:
-    """(primary, replica) of ``vm`` right now: after a planned failover the roles are swapped."""
-    modes = {name: item["mode"] for name, item in replication_of(plan, sessions, vm).items()}
-    if modes.get(plan.replica.name) == "Primary" and modes.get(plan.primary.name) != "Primary":
-        return plan.replica, plan.primary
-    if plan.replica.name not in modes:
-        raise InvalidStateError(action=f"fail over {vm}", current="not replicated",
-                                expected="replicating (run `hvrepl run` first)")
-    return plan.primary, plan.replica
+def roles(plan: Plan, seen: dict[str, dict[str, Any]], vm: str) -> tuple[HostSpec, HostSpec]:
+    """(primary, replica) of ``vm`` right now, from the hosts that answered: after a planned failover the
+    roles are swapped; with one host down, the other's role decides."""
+    replicas = [h for h in plan.hosts() if seen.get(h.name, {}).get("mode") == "Replica"]
+    primaries = [h for h in plan.hosts() if seen.get(h.name, {}).get("mode") == "Primary"]
+    if len(replicas) == 1:
+        return plan.peer_of(replicas[0]), replicas[0]
+    if len(primaries) == 1:
+        return primaries[0], plan.peer_of(primaries[0])
+    raise InvalidStateError(action=f"fail over {vm}", current="not replicated",
+                            expected="replicating (run `hvrepl run` first)")
 
 
 def failover(plan: Plan, sessions: dict[str, HostSession], vm: str, kind: str) -> list[str]:
-    """Run a failover of ``kind`` (test | planned | unplanned); return what was done, step by step."""
+    """Run a failover of ``kind`` (test | planned | unplanned); return what was done, step by step.
+
+    Only the unplanned kind tolerates an unreachable primary. While the primary answers and still runs the
+    VM, an unplanned failover is refused: it would leave two running copies (split brain).
+    """
     vm = _known_vm(plan, vm)
-    source, target = current_roles(plan, sessions, vm)
+    down: dict[str, TransportError] = {}
+    seen = replication_of(plan, sessions, vm, unreachable=down)
+    source, target = roles(plan, seen, vm)
+    if target.name in down:
+        raise down[target.name]
+    if source.name in down and kind != "unplanned":
+        failure = StepError(f"{source.name} cannot be reached: {down[source.name]}", host=source.name,
+                            step="failover", phase="check",
+                            remediation="a planned or test failover needs both hosts; with the primary lost, use "
+                                        "--unplanned")
+        raise failure from down[source.name]
     primary, replica = sessions[source.name], sessions[target.name]
     port = plan.replica_server.port
     done = []
@@ -92,6 +121,16 @@ def failover(plan: Plan, sessions: dict[str, HostSession], vm: str, kind: str) -
         _on(target, "failover", lambda: replica.call("replication_reverse", vm=vm, server=source.fqdn, port=port))
         done.append(f"{target.name}: replication reversed towards {source.fqdn}; VM started")
     elif kind == "unplanned":
+        if source.name in down:
+            done.append(f"{source.name}: unreachable ({type(down[source.name]).__name__}); failing over without it")
+        else:
+            power = str(_on(source, "failover", lambda: primary.call("vm_power_get", vm=vm))["state"])
+            if power != "Off":
+                raise StepError(
+                    f"{vm} is {power} on {source.name}, which answers: an unplanned failover now would leave two "
+                    "running copies (split brain)", host=source.name, step="failover", phase="check",
+                    remediation=f"use --planned (no data loss), or turn {vm} off on {source.name} "
+                                f"(Stop-VM -Name '{vm}') and run again")
         _on(target, "failover", lambda: replica.call("failover_start", vm=vm, complete=True))
         done.append(f"{target.name}: failed over, VM started, failover committed (Complete-VMFailover); once "
                     f"{source.name} is back, run `hvrepl reverse --vm {vm}` (add --stop-old-primary to turn "
