@@ -13,6 +13,11 @@ import pytest
 from hvrepl.demo import walkthrough_plan
 from hvrepl.plan import Plan
 
+WALKTHROUGH_PROGRESS = [(h, s) for s in ("identity", "hosts_file", "firewall_rule", "revocation_check",
+                                           "replica_server", "authorization_entry")
+                        for h in ("Hyper-v-prim", "Hyper-v-repl")] + [
+    ("both", "certificates"), ("Hyper-v-prim", "vm_replication"), ("Hyper-v-prim", "initial_replication")]
+
 
 def test_demo_plan_is_the_walkthrough() -> None:
     """The shipped plan validates and uses the test.net suffix on both hosts."""
@@ -24,12 +29,15 @@ def test_demo_plan_is_the_walkthrough() -> None:
 @pytest.mark.slow
 def test_demo_end_to_end(tmp_path: Path) -> None:
     """Exit 0; status shows VM01 Replicating/Normal; a test failover ran; no host process is left."""
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "hvrepl", "demo"], capture_output=True, text=True, timeout=600,
-                          env=env, check=False)
-    output = done.stdout + done.stderr
+    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    done = subprocess.run([sys.executable, "-m", "hvrepl", "demo"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=600, env=env, check=False)
+    output = done.stdout  # stdout and stderr as a terminal interleaves them
     assert done.returncode == 0, output[-4000:]
     assert re.search(r"Hyper-v-prim\s+VM01\s+Replicating\s+Normal", output), output[-4000:]
+    run_stage = output.split("[3] ", 1)[1].split("[4] ", 1)[0]
+    for host, step in WALKTHROUGH_PROGRESS:  # progress: one line per host and step, as it happens
+        assert re.search(rf"^{host}\s+{step}\s+changed\s+\d+\.\d+s$", run_stage, re.MULTILINE), run_stage
     assert "test failover started" in output
     assert "Lab stopped." in output
     leftovers = [p for p in Path("/proc").glob("[0-9]*/cmdline")
