@@ -93,8 +93,15 @@ def check_topology(document: Any, source: str) -> dict[str, Any]:
 
 
 def host_topology(host: dict[str, Any]) -> dict[str, Any]:
-    """The topology handed to one host (its virtual address as ``address``)."""
-    return {k: host[k] for k in (*TOPOLOGY_KEYS, "address") if k in host}
+    """The topology handed to one host (its virtual address as ``address``).
+
+    ``state: Off`` written unquoted is the boolean false in YAML 1.1 (what PyYAML reads): it is put back to "Off".
+    """
+    topology = {k: host[k] for k in (*TOPOLOGY_KEYS, "address") if k in host}
+    if isinstance(topology.get("vms"), list):
+        topology["vms"] = [{**vm, "state": "Off"} if isinstance(vm, dict) and vm.get("state") is False else vm
+                           for vm in topology["vms"]]
+    return topology
 
 
 def write_lab_file(directory: Path, document: dict[str, Any]) -> Path:

@@ -207,6 +207,35 @@ def test_cli_up_status_down(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert not any(Lab.open(lab_dir).is_alive(h) for h in Lab.open(lab_dir).hosts)
 
 
+TOPOLOGY = """
+hosts:
+  - name: Hyper-v-solo
+    os: "2019"
+    dns_suffix: corp.example
+    address: 192.168.50.5
+    vms:
+      - {name: APP01, generation: 1, state: Off, disks: [{name: APP01.vhdx, size_mb: 8}]}
+"""
+
+
+@pytest.mark.slow
+def test_cli_up_with_a_topology_file(tmp_path: Path) -> None:
+    """`lab up --topology FILE`: the hosts, OS, suffix and VMs of the file, not the walkthrough's."""
+    topology = tmp_path / "topology.yaml"
+    topology.write_text(TOPOLOGY, encoding="utf-8")
+    lab_dir = tmp_path / "lab"
+    assert main(["lab", "--state-dir", str(lab_dir), "up", "--topology", str(topology), "--ports", "mapped"]) == 0
+    try:
+        lab = Lab.open(lab_dir)
+        assert [(h.name, h.entry["virtual_address"], h.entry["fqdn"]) for h in lab.hosts] == [
+            ("Hyper-v-solo", "192.168.50.5", "Hyper-v-solo.corp.example")]
+        solo = LabHostHandle(lab, "Hyper-v-solo")
+        vm = solo.run_ps("$v = Get-VM -Name APP01; $result = @{ state = [string]$v.State; gen = $v.Generation }")
+        assert vm == {"state": "Off", "gen": 1}
+    finally:
+        assert main(["lab", "--state-dir", str(lab_dir), "down"]) == 0
+
+
 def test_no_lab_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Commands on a folder without lab.json say how to start one."""
     assert main(["lab", "--state-dir", str(tmp_path), "status"]) == 1
