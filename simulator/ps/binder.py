@@ -7,6 +7,7 @@ are handled here for every cmdlet.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -246,9 +247,21 @@ def _resolve_name(spec: CmdletSpec, name: str) -> tuple[Param | None, str]:
             "AmbiguousParameter",
             spec,
         )
+    if lowered in _named_as_not_modelled(spec):
+        # Windows has this parameter; the simulator does not implement it: say so instead of claiming
+        # that Windows would not know it.
+        raise NotModelledError(f"{spec.name} -{name}")
     raise _binding_error(
         f"A parameter cannot be found that matches parameter name '{name}'.", "NamedParameterNotFound", spec
     )
+
+
+_NOT_MODELLED_PARAMETER = re.compile(r"(?:^|[\s,;(/])-([A-Za-z][A-Za-z0-9]*)")
+
+
+def _named_as_not_modelled(spec: CmdletSpec) -> set[str]:
+    """The parameters a cmdlet's coverage entry lists as not modelled (``-CloneCert, -Container …``)."""
+    return {match.lower() for match in _NOT_MODELLED_PARAMETER.findall(spec.not_modelled)}
 
 
 def bind_arguments(spec: CmdletSpec, arguments: list[Argument]) -> Bound:
