@@ -135,3 +135,26 @@ def test_docker_lab_actions_and_faults(tmp_path: Path, capsys: pytest.CaptureFix
         assert main([*cli, "down"]) == 0
     assert not [c for c in docker.from_env().containers.list(all=True)
                 if c.id in {h.entry["container"] for h in lab.hosts}]
+
+
+def test_missing_image_is_imported_never_pulled() -> None:
+    """Without the image, ensure_image imports the skeleton tarball; no pull or registry call is made."""
+    from hvrepl.lab.docker_backend import IMAGE, IMAGE_TAG, ensure_image  # noqa: PLC0415 - only here
+
+    calls: list[tuple[str, dict[str, object]]] = []
+
+    class Recorder:
+        def __getattr__(self, name: str) -> object:
+            def record(*args: object, **kwargs: object) -> None:
+                calls.append((name, kwargs))
+                if name == "get":
+                    raise LookupError("no such image")  # what the SDK's ImageNotFound stands for
+            return record
+
+    class FakeClient:
+        images = Recorder()
+        api = Recorder()
+
+    assert ensure_image(FakeClient()) == f"{IMAGE}:{IMAGE_TAG}"
+    assert [name for name, _ in calls] == ["get", "import_image_from_data"]
+    assert calls[1][1] == {"repository": IMAGE, "tag": IMAGE_TAG}
