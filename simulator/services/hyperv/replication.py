@@ -197,6 +197,9 @@ def _enable_one(inv: Invocation, vm: dict[str, Any], server: str, port: int, aut
         log_enable_failure(host, vm, refusal)
         raise refusal
     replicated = [i for i, d in enumerate(vm["disks"]) if d["path"].lower() not in excluded]
+    # ASSUMPTION: -VSSSnapshotFrequencyHour with -RecoveryHistory 0 is accepted and kept (the doc says to give it
+    # only with extra recovery points; Windows' reaction is not documented); without extra points it has no effect.
+    # -EnableWriteOrderPreservationAcrossDisks is accepted and always shown True (WMI: deprecated, always TRUE).
     payload = {"vm_id": vm["id"], "name": vm["name"], "generation": vm["generation"], "memory_mb": vm["memory_mb"],
                "disks": [{"name": vm["disks"][i]["name"], "size_bytes": vm["disks"][i]["size_bytes"]}
                          for i in replicated],
