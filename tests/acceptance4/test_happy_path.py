@@ -39,7 +39,8 @@ def test_enable_and_initial_replication(lab: Lab) -> None:
 
 
 def test_planned_failover_and_reverse(lab: Lab) -> None:
-    """Stop-VM, -Prepare on A, failover on B, -Reverse, Start-VM: B is primary, A replica, both Replicating."""
+    """Stop-VM, -Prepare on A, failover on B, -Reverse, Start-VM: B is primary, A replica, both Replicating; then a
+    test failover on A, the replica of the reversed direction."""
     _replicate(lab)
     lab.ok(PRIMARY, "Stop-VM -Name VM01 -Force")
     lab.ok(PRIMARY, "Start-VMFailover -VMName VM01 -Prepare -Confirm:$false")
@@ -62,6 +63,12 @@ def test_planned_failover_and_reverse(lab: Lab) -> None:
     assert vm_status(lab, REPLICA)[1:] == ("Replicating", "Normal", "Primary")
     counts = lab.ok(REPLICA, "(Measure-VMReplication -VMName VM01).SuccessfulReplicationCount")
     assert int(counts) >= 1, "cycles run the other way after the reverse"
+    lab.ok(PRIMARY, "Start-VMFailover -VMName VM01 -AsTest -Confirm:$false")  # the original primary is the replica now
+    assert vm_status(lab, PRIMARY, "VM01 - Test")[3] == "TestReplica"
+    assert "VM01 - Test" not in vm_names(lab, REPLICA)
+    assert vm_status(lab, PRIMARY)[1] == "Replicating"
+    lab.ok(PRIMARY, "Stop-VMFailover -VMName VM01 -Confirm:$false")
+    assert "VM01 - Test" not in vm_names(lab, PRIMARY)
 
 
 def test_test_failover(lab: Lab) -> None:
