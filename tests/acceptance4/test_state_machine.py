@@ -28,8 +28,11 @@ from tests.acceptance4.lab import PRIMARY, REPLICA, REPLICA_VIRTUAL, Lab
 pytestmark = pytest.mark.slow
 
 MEASURE = ("$m = Measure-VMReplication -VMName VM01; "
-           "@($m.SuccessfulReplicationCount, $m.MissedReplicationCount, ($m.ReplicationHealthDetails -join '|')) "
-           "-join ';'")
+           "$age = if ($m.LastReplicationTime) { ((Get-Date) - $m.LastReplicationTime).TotalSeconds } else { -1 }; "
+           "@($m.SuccessfulReplicationCount, $m.MissedReplicationCount, $age, "
+           "($m.ReplicationHealthDetails -join '|')) -join ';'")
+HOUR = 3600.0
+MARGIN = 5.0  # the simulated clock runs in real time between the host's health and Get-Date
 WARNING_REASONS = ("20 percent", "more than an hour", "paused", "Initial replication has not completed")
 
 
@@ -156,9 +159,10 @@ class ReplicationMachine(RuleBasedStateMachine):
         if rep_state in ("ReadyForInitialReplication", "Suspended"):
             assert health == "Warning"
             return
-        successful, missed, details = self.lab.ok(PRIMARY, MEASURE).split(";", 2)
+        successful, missed, age_text, details = self.lab.ok(PRIMARY, MEASURE).split(";", 3)
         total = int(successful) + int(missed)
         missed_share = int(missed) / total if total else 0.0
+        age = float(age_text)
         if self.cut and self.failed_since_cut:
             assert health == "Critical", details
         if health == "Critical":
@@ -168,6 +172,10 @@ class ReplicationMachine(RuleBasedStateMachine):
         else:
             assert health == "Normal"
             assert missed_share <= 0.2, (successful, missed)
+        # Each Warning reason holds exactly when the history says so (fact sheet §2.2).
+        assert ("20 percent" in details) == (missed_share > 0.2), (successful, missed, details)
+        if abs(age - HOUR) > MARGIN:
+            assert ("more than an hour" in details) == (age > HOUR), (age, details)
 
 
 def test_replication_state_machine(lab_once: Lab) -> None:
