@@ -290,6 +290,70 @@ def _multiplier_parens(text: str, mask: list[bool]) -> list[tuple[int, str]]:
     return inserts
 
 
+_MEMBER_NAME = re.compile(r"\.[A-Za-z_]\w*")
+_VARIABLE = re.compile(r"\$[\w:]+")
+
+
+def _closing_paren(text: str, mask: list[bool], start: int) -> int | None:
+    """The index of the ``)`` closing the code ``(`` at ``start`` (parentheses inside strings do not count)."""
+    depth = 0
+    for index in range(start, len(text)):
+        if not mask[index]:
+            continue
+        if text[index] == "(":
+            depth += 1
+        elif text[index] == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
+
+
+def _call_chain_end(text: str, mask: list[bool], start: int) -> int | None:
+    """End of ``(…).Call(…).Member…`` / ``$x.Call(…).Member…`` starting at ``start`` when a member follows a
+    call's argument list (what the grammar cannot read as one command argument); else None."""
+    if text[start] == "(":
+        close = _closing_paren(text, mask, start)
+        if close is None:
+            return None
+        end = close + 1
+    else:
+        variable = _VARIABLE.match(text, start)
+        if variable is None:
+            return None
+        end = variable.end()
+    called = member_after_call = False
+    while end < len(text) and text[end] == "." and mask[end]:
+        member = _MEMBER_NAME.match(text, end)
+        if member is None:
+            break
+        end = member.end()
+        member_after_call = member_after_call or called
+        if end < len(text) and text[end] == "(" and mask[end]:
+            close = _closing_paren(text, mask, end)
+            if close is None:
+                return None
+            end, called = close + 1, True
+    return end if member_after_call else None
+
+
+def _call_chain_parens(text: str, mask: list[bool]) -> list[tuple[int, str]]:
+    """Parentheses around a command argument such as ``(Get-Date).AddYears(5).Year`` (the grammar splits the
+    call's argument list off and cannot continue after it); in expression mode the extra parentheses are
+    harmless."""
+    inserts: list[tuple[int, str]] = []
+    index = 1
+    while index < len(text):
+        if mask[index] and text[index] in "($" and text[index - 1] in " \t":
+            end = _call_chain_end(text, mask, index)
+            if end is not None:
+                inserts += [(index, "("), (end, ")")]
+                index = end
+                continue
+        index += 1
+    return inserts
+
+
 def _apply(text: str, inserts: list[tuple[int, str]]) -> tuple[str, list[int]]:
     """Insert strings at offsets; returns the new text and the offsets (in it) of inserted characters."""
     out: list[str] = []
@@ -437,7 +501,8 @@ def parse(script: str) -> Source:
             _bareword_quotes(scan.text, scan.code_mask)
             + _param_breaks(scan.text, scan.code_mask)
             + _switch_breaks(scan.text, scan.code_mask)
-            + _multiplier_parens(scan.text, scan.code_mask),
+            + _multiplier_parens(scan.text, scan.code_mask)
+            + _call_chain_parens(scan.text, scan.code_mask),
         )
         if inserted:
             retry = parser.parse(rewritten.encode("utf-8"))
