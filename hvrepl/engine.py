@@ -76,7 +76,7 @@ def _as_step_error(step: Step, phase: str, exc: HvreplError) -> StepError:
     if isinstance(exc, StepError):
         return exc
     message = getattr(exc, "message", None) or str(exc)
-    failure = StepError(message, host=step.target, step=step.name, phase=phase)
+    failure = StepError(message, host=getattr(exc, "host", None) or step.target, step=step.name, phase=phase)
     failure.__cause__ = exc
     failure.remediation = remediation_for(failure)
     return failure

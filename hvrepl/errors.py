@@ -129,6 +129,7 @@ class PowerShellError(HvreplError):
         self.fqid = fqid
         self.category = category
         self.hresult = format_hresult(hresult)
+        self.host: str | None = None  # set by the session that ran the script
         parts = [message]
         if self.fqid:
             parts.append(f"FullyQualifiedErrorId: {self.fqid}")

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from hvrepl.errors import PowerShellError
 from hvrepl.powershell import MAX_SCRIPT_CHARS, PowerShellValue, render, wrap
 from hvrepl.transport.base import Transport
 
@@ -56,7 +57,11 @@ class HostSession:
             raise ValueError(f"script {script.template}: stdin must be given exactly when the script reads it")
         log.info("%s: running %s", self.name, script.template)
         self.sent.append(script.template)
-        return self.transport.run_ps(script.text, stdin=stdin).json
+        try:
+            return self.transport.run_ps(script.text, stdin=stdin).json
+        except PowerShellError as exc:
+            exc.host = exc.host or self.name  # a pair step (certificates) reports the host that failed
+            raise
 
     def call(self, template: str, **values: PowerShellValue) -> Any:
         """Build and run a template that does not read stdin."""

@@ -156,6 +156,7 @@ def test_temporary_pfx_removed_when_the_import_fails(pair: dict[str, Host], mode
     assert temp_files(pair["Hyper-v-repl"]) == []
     assert temp_files(pair["Hyper-v-prim"]) == []
     assert failed.error.hresult == "0x80070056"
+    assert (failed.error.host, failed.error.step) == ("Hyper-v-repl", "certificates")  # not "both"
     assert "password" in (failed.error.remediation or "")
     assert ctx.pfx_password is not None
     assert ctx.pfx_password.reveal() not in describe(failed.error)
