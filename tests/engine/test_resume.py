@@ -53,8 +53,8 @@ def run_cli(lab: Lab, plan: Path, *extra: str) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("after_step", "delay"), [("firewall_rule", 0.4), ("certificates", 0.0),
-                                                   ("vm_replication", 0.0)])
+@pytest.mark.parametrize(("after_step", "delay"), [("identity", 0.0), ("firewall_rule", 0.4), ("certificates", 0.0),
+                                                   ("replica_server", 0.0), ("vm_replication", 0.0)])
 def test_killed_run_converges_without_duplicates(lab: Lab, after_step: str, delay: float) -> None:
     """kill -9 the CLI right after a step (or inside the next); a new run converges with no duplicates."""
     plan = lab.write_plan(plan_dict())
