@@ -222,3 +222,36 @@ def test_background_initial_replication_is_observable(lab: Lab) -> None:
     assert vm_status(lab, PRIMARY)[1:] == ("Replicating", "Normal", "Primary")
     assert vm_status(lab, REPLICA)[1] == "Replicating"
     assert lab.ok(REPLICA, DISK_HASH) == lab.ok(PRIMARY, DISK_HASH)
+
+
+def test_wildcard_enables_every_vm_it_can(lab: Lab) -> None:
+    """`Enable-VMReplication *` (the doc's example): VM02's checkpoint refuses it alone, the others are enabled;
+    `Start-VMInitialReplication *` then starts every pending one and `Resume-VMReplication *` the paused ones
+    (the docs' examples), while a VM named explicitly is still refused."""
+    result = lab.ps(PRIMARY, f"Enable-VMReplication * '{REPLICA_FQDN}' 443 Certificate "
+                             f"-CertificateThumbprint '{lab.thumbprints[PRIMARY]}'")
+    assert result.status == 1, "VM02's refusal is reported"
+    assert "VM02" in result.err and "checkpoints" in result.err, result.err
+    assert sorted(vm_names(lab, REPLICA)) == ["VM01", "VM03"]
+    lab.ok(PRIMARY, "Start-VMInitialReplication *")
+    states = lab.ok(PRIMARY, "@(Get-VMReplication | ForEach-Object { $_.VMName + '=' + $_.ReplicationState }) "
+                             "-join ','")
+    assert sorted(states.split(",")) == ["VM01=Replicating", "VM03=Replicating"]
+    lab.ok(PRIMARY, "Suspend-VMReplication -VMName VM01")
+    lab.ok(PRIMARY, "Resume-VMReplication *")  # resumes the paused one, leaves the rest alone
+    assert vm_status(lab, PRIMARY)[1] == "Replicating"
+    single = lab.ps(PRIMARY, "Start-VMInitialReplication -VMName VM02")
+    assert_error(single, "0x80070490", f"InvalidOperation,{FQID}.StartVMInitialReplication",
+                 "Replication is not enabled for virtual machine 'VM02'")
+
+
+def test_set_vm_replication_schedules_initial_replication(lab: Lab) -> None:
+    """Set-VMReplication -InitialReplicationStartTime on a VM waiting for its copy schedules it; later it is refused."""
+    assert enable(lab).status == 0
+    lab.ok(PRIMARY, "Set-VMReplication -VMName VM01 -InitialReplicationStartTime (Get-Date).AddMinutes(30)")
+    lab.advance(600)
+    assert vm_status(lab, PRIMARY)[1] == "ReadyForInitialReplication"
+    lab.advance(1260)
+    assert vm_status(lab, PRIMARY)[1:3] == ("Replicating", "Normal")
+    late = lab.ps(PRIMARY, "Set-VMReplication -VMName VM01 -InitialReplicationStartTime (Get-Date).AddMinutes(30)")
+    assert_error(late, "0x8007139F", f"InvalidOperation,{FQID}.SetVMReplication", "not in a valid replication state")

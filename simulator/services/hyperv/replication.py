@@ -28,7 +28,14 @@ from simulator.services.hyperv.objects import vm_object
 from simulator.services.hyperv.server import check_thumbprint
 from simulator.services.hyperv.state import hyperv_error, iso, now, parse_time, section
 from simulator.services.hyperv.transfer import connect, connect_for, send_initial, take_dirty
-from simulator.services.hyperv.vm_cmdlets import AS_JOB, REMOTING, VM_PIPELINE, refuse_unmodelled, resolve_vms
+from simulator.services.hyperv.vm_cmdlets import (
+    AS_JOB,
+    REMOTING,
+    VM_PIPELINE,
+    by_wildcard,
+    refuse_unmodelled,
+    resolve_vms,
+)
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
@@ -334,7 +341,11 @@ def start_vm_initial_replication(inv: Invocation) -> list[PSObject]:
         raise hyperv_error("The initial replication start time must be within 7 days from now",
                            fqid(command, "InvalidParameter"), "InvalidArgument", hresult=E_INVALIDARG)
     out = []
-    for vm in resolve_vms(inv, command, "VMName"):
+    targets = resolve_vms(inv, command, "VMName")
+    if by_wildcard(inv):  # "Start-VMInitialReplication *": every VM whose initial replication is pending
+        targets = [vm for vm in targets if (vm.get("replication") or {}).get("mode") == "Primary"
+                   and vm["replication"]["state"] == "ReadyForInitialReplication"]
+    for vm in targets:
         primary_record(vm, command, {"ReadyForInitialReplication"})
         rep = vm["replication"]
         if inv.has("DestinationPath"):

@@ -32,7 +32,14 @@ from simulator.services.hyperv.state import (
     wildcard_match,
 )
 from simulator.services.hyperv.transfer import connect, connect_for, resync_blocks, send_delta, take_dirty
-from simulator.services.hyperv.vm_cmdlets import AS_JOB, REMOTING, VM_PIPELINE, refuse_unmodelled, resolve_vms
+from simulator.services.hyperv.vm_cmdlets import (
+    AS_JOB,
+    REMOTING,
+    VM_PIPELINE,
+    by_wildcard,
+    refuse_unmodelled,
+    resolve_vms,
+)
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
@@ -102,15 +109,24 @@ def measure_vm_replication(inv: Invocation) -> list[PSObject]:
     return [health_object(inv.host, vm) for vm in replicated_vms(inv, "MeasureVMReplication")]
 
 
-def _targets(inv: Invocation, command: str) -> list[dict[str, Any]]:
+def _targets(inv: Invocation, command: str, applies: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    """The named VMs, each of which must replicate; chosen by a wildcard, only the replicating ones (in a
+    state of ``applies`` when given), as ``Resume-VMReplication *`` resumes just the paused ones."""
     refuse_unmodelled(inv)
     vms = resolve_vms(inv, command, "VMName")
+    if by_wildcard(inv):
+        vms = [vm for vm in vms if vm.get("replication") is not None and vm["replication"]["mode"] != "TestReplica"
+               and (applies is None or vm["replication"]["state"] in applies)]
     for vm in vms:
         if vm.get("replication") is None:
             raise not_enabled(vm, command)
     return vms
 
 
+SUSPENDABLE = frozenset({"Replicating", "Resynchronizing"})
+RESUMABLE = frozenset({"Suspended", "Error", "ResynchronizeSuspended"})
+RESYNCHRONIZABLE = frozenset({"WaitingForStartResynchronize", "Suspended", "Error", "ResynchronizeSuspended",
+                              "Replicating"})
 SIMPLE = (Param("VMName", type="string[]", position=0, aliases=("Name",)), VM_PIPELINE,
           Param("ReplicationRelationshipType", aliases=("Relationship",), validate_set=("Simple", "Extended")),
           Param("Passthru", type="switch"))
@@ -126,7 +142,7 @@ def suspend_vm_replication(inv: Invocation) -> list[PSObject]:
     Not modelled: extended replication, -AsJob, -ComputerName, -CimSession, -Credential, -WhatIf/-Confirm.
     """
     out = []
-    for vm in _targets(inv, "SuspendVMReplication"):
+    for vm in _targets(inv, "SuspendVMReplication", SUSPENDABLE):
         rep = vm["replication"]
         moves = {"Replicating": "Suspended", "Resynchronizing": "ResynchronizeSuspended"}
         if rep["state"] not in moves:
@@ -158,11 +174,10 @@ def resume_vm_replication(inv: Invocation) -> list[PSObject]:
         raise hyperv_error("The resynchronization start time must be within 7 days from now",
                            fqid(command, "InvalidParameter"), "InvalidArgument", hresult=0x80070057)
     out = []
-    for vm in _targets(inv, command):
+    for vm in _targets(inv, command, RESYNCHRONIZABLE if inv.get("Resynchronize") else RESUMABLE):
         rep = vm["replication"]
         if inv.get("Resynchronize"):
-            if rep["mode"] != "Primary" or rep["state"] not in {"WaitingForStartResynchronize", "Suspended", "Error",
-                                                                 "ResynchronizeSuspended", "Replicating"}:
+            if rep["mode"] != "Primary" or rep["state"] not in RESYNCHRONIZABLE:
                 raise invalid_state(vm, command)
             if start is not None and start > now(inv.host):
                 rep.update(state="WaitingForStartResynchronize", resync_start_time=iso(start))

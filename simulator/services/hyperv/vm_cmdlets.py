@@ -87,6 +87,13 @@ def resolve_vms(inv: Invocation, command: str, name_param: str = "Name", object_
     return select_vms(inv.host, names, command, inv.write_error if write_errors else None)
 
 
+def by_wildcard(inv: Invocation, name_param: str = "VMName") -> bool:
+    """Whether the VMs were chosen by a wildcard name (``*``): cmdlets then skip VMs they do not apply to."""
+    names = inv.get(name_param)
+    names = [names] if isinstance(names, str) else names or []
+    return any(any(c in str(n) for c in "*?[") for n in names)
+
+
 def vm_state_error(vm: dict[str, Any], operation: str, command: str) -> SimError:
     """Hyper-V's refusal of an operation in the VM's current state."""
     return hyperv_error(
