@@ -75,3 +75,32 @@ def test_no_match_and_malformed_files_exit_2(folder: Path, capsys: pytest.Captur
     (folder / "broken.yaml").write_text("command: reboot\n", encoding="utf-8")
     assert main(["scenario", "run", str(folder)]) == 2
     assert "broken.yaml" in capsys.readouterr().err
+
+
+AFTER_RUNS_ON_FAILURE = r"""
+description: a failing action; the after actions still run (they lift faults), seen by the next phase
+command: none
+before:
+  - {cut: [Hyper-v-prim, no-such-host]}
+after:
+  - {ps: "New-Item -Path 'C:\\after-ran.txt' -ItemType File -Value 'x' | Out-Null", host: Hyper-v-prim}
+expect: {outcome: failure, step: cut}
+then:
+  - command: none
+    before:
+      - {ps: "if (-not (Test-Path -Path 'C:\\after-ran.txt')) { throw 'the after actions did not run' }",
+         host: Hyper-v-prim}
+"""
+
+
+@pytest.mark.slow
+def test_after_actions_run_after_a_failure(tmp_path: Path) -> None:
+    """The phase fails at its `before` action, yet its `after` actions ran (the next phase finds their file)."""
+    from hvrepl.scenario.model import load_scenario  # noqa: PLC0415 - only here
+    from hvrepl.scenario.runner import run_scenario  # noqa: PLC0415 - same
+
+    path = tmp_path / "after.yaml"
+    path.write_text(AFTER_RUNS_ON_FAILURE, encoding="utf-8")
+    result = run_scenario(load_scenario(path))
+    assert result.passed, f"[{result.phase}] {result.reason}"
+    assert [s.get("where") for s in result.steps if "action" in s] == ["before", "after", "before"]
