@@ -2,7 +2,7 @@
 
 Fixtures:
     ``hv_lab``      the lab (started once per session — per xdist worker —, restored to its start state
-                    before every test that uses it);
+                    before every test that uses it; a host a test powered off is powered on again);
     ``hv_host``     one host of that lab (the first; parametrise ``hv_host_name`` indirectly for another),
                     with ``run_ps``;
     ``hv_lab_topology`` override it (session scope) to start another topology (dict or path; None = walkthrough);
