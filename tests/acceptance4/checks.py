@@ -49,6 +49,8 @@ def assert_error(result: PsResult, hresult: str, fqid: str, text: str) -> None:
     assert f"({hresult})" in result.err, result.err
     assert f"FullyQualifiedErrorId : {fqid}" in result.err, result.err
     assert text in result.err, result.err
+    after_code = result.err.split(f"({hresult})", 1)[1].split("At line", 1)[0]
+    assert after_code.strip() == ".", f"the Windows message ends with its HRESULT: {result.err}"
 
 
 def assert_event(lab: Lab, host: str, event_ids: set[int], needle: str) -> dict[str, Any]:

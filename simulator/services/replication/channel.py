@@ -41,6 +41,9 @@ IO_TIMEOUT_SECONDS = 120.0
 def _fail(host: Host, failure: winerrors.Failure, server: str, detail: str = "", *,
           detected_by: str = "primary") -> winerrors.ReplicationConnectionError:
     error = winerrors.ReplicationConnectionError(failure, server, detected_by, detail)
+    if detail:
+        log.info("replication connection to %s failed (%s, found by the %s): %s", server, failure.symbol,
+                 detected_by, detail)
     if detected_by == "primary":
         log_failure(host, failure, "primary", error.message, replica_server=server)
     return error

@@ -132,6 +132,7 @@ class ReplicationConnectionError(SimError):
         reason: the Windows reason text without the HRESULT (for cmdlet-specific wrapping).
         server: the replica server name that was dialled.
         detected_by: ``"primary"`` or ``"replica"``, the side that found the problem.
+        detail: the simulator's diagnosis (e.g. "nothing listens on TCP 8443"), logged, never in the message.
     """
 
     def __init__(self, failure: Failure, server: str, detected_by: str, detail: str = "") -> None:
@@ -144,8 +145,8 @@ class ReplicationConnectionError(SimError):
                     "certificate-based authentication.")
         else:
             lead = f"Hyper-V failed to connect to the Replica server '{server}'."
-        suffix = f" {detail}" if detail else ""
-        message = f"{lead} Error: {failure.reason} ({hex_code}).{suffix}"
+        # The simulator's own diagnosis (which check, which port) stays out of the Windows text; see ``detail``.
+        message = f"{lead} Error: {failure.reason} ({hex_code})."
         super().__init__(
             message,
             f"{failure.symbol},{FQID_PREFIX}.Replication",
@@ -159,6 +160,7 @@ class ReplicationConnectionError(SimError):
         self.reason = failure.reason
         self.server = server
         self.detected_by = detected_by
+        self.detail = detail
 
 
 def failure_event_id(failure: Failure, detected_by: str) -> int:
