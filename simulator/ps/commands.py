@@ -70,11 +70,13 @@ class CommandMixin:
         has_command = any(element.type == "command" for element in elements)
         if has_command:
             self.pipeline_failures.append(False)
+            self.pipeline_open_files.append(set())
         try:
             with self.redirected(redirects) as sink:
                 current = self._run_elements(elements)
         finally:
             if has_command:
+                self.pipeline_open_files.pop()
                 # $? after a pipeline is false when one of its own commands wrote an error, even under
                 # -ErrorAction SilentlyContinue; errors inside nested pipelines (@(…), $(…), arguments,
                 # function bodies) set only those pipelines' $? (about_Automatic_Variables).

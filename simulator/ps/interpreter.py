@@ -109,6 +109,8 @@ class Interpreter(ExpressionMixin, AccessMixin, CommandMixin, ScriptBlockMixin, 
         # The output list of each statement being run, innermost last: where output captured by a
         # statement used as a value goes when control flow leaves it early (see eval_statement_value).
         self.statement_outputs: list[list[Any]] = []
+        # Per running command pipeline: the files an earlier stage (Get-Content) still holds open.
+        self.pipeline_open_files: list[set[str]] = []
         self.stdin_lines: list[str] | None = None
         self.location = "C:\\Users\\Administrator"
         self.environment = dict(DEFAULT_ENVIRONMENT)

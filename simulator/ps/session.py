@@ -133,6 +133,17 @@ class CmdletSession:
         """Run a script block with ``$_`` (in the caller's scope, as ForEach-Object does)."""
         return self.interpreter.invoke_block(block, dollar_underscore, args or [], new_scope=False)
 
+    def reading_file(self, path: str) -> None:
+        """Get-Content holds ``path`` open until the pipeline it runs in ends: PowerShell streams the lines
+        to the next stage while the file is open, so a later stage cannot rewrite it."""
+        if self.interpreter.pipeline_open_files:
+            self.interpreter.pipeline_open_files[-1].add(path.lower())
+
+    def file_open_for_reading(self, path: str) -> bool:
+        """Whether an earlier stage of the running pipeline still holds ``path`` open."""
+        open_files = self.interpreter.pipeline_open_files
+        return bool(open_files) and path.lower() in open_files[-1]
+
     @property
     def location(self) -> str:
         """Current location."""

@@ -49,6 +49,10 @@ def get_content(inv: Invocation) -> Iterable[Any]:
 
     def one(provider: Provider, path: str) -> list[Any]:
         values = provider.get_content(inv, path, raw, encoding)
+        if provider.name == "FileSystem":
+            reading = getattr(inv.session, "reading_file", None)
+            if reading is not None:
+                reading(path)
         if inv.has("TotalCount") and not raw:
             count = int(inv.get("TotalCount"))
             values = values[:count] if count >= 0 else values
@@ -103,6 +107,18 @@ def _write_content(inv: Invocation, command: str, append: bool) -> list[Any]:
     encoding, no_newline = inv.get("Encoding"), bool(inv.get("NoNewline"))
 
     def one(provider: Provider, path: str) -> Any:
+        still_read = getattr(inv.session, "file_open_for_reading", None)
+        if provider.name == "FileSystem" and still_read is not None and still_read(path):
+            # `Get-Content f | Set-Content f`: the file is still open for reading when the first line arrives.
+            # ASSUMPTION: reported once per file (Windows may repeat it for each piped line).
+            raise SimError(
+                f"The process cannot access the file '{path}' because it is being used by another process.",
+                f"GetContentWriterIOError,{command_class(inv, command)}",
+                "WriteError",
+                exception_type="System.IO.IOException",
+                target=path,
+                hresult=0x80070020,
+            )
         provider.set_content(inv, path, values if isinstance(values, list) else [values], encoding, append,
                              no_newline)
         return values if inv.get("PassThru") else None

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from simulator.core.errors import NotModelledError, SimError
 from simulator.core.host import Host
 from simulator.ps.api import Invocation, find_cmdlet
+from simulator.ps.runner import run_script
 from simulator.services import filesystem, load_all
 from tests.simulator.fake_session import FakeSession
 
@@ -257,3 +258,34 @@ def test_random_write_append_remove_agree_with_a_dict_model(tmp_path_factory: py
         assert listed == {k: len(v) for k, v in model.items()}
     for key, data in model.items():
         assert call(host, "Get-Content", Path=[f"{folder}\\{key}"]) == data.decode().split("\r\n")[:-1]
+
+
+@pytest.mark.parametrize("writer", ["Set-Content", "Add-Content"])
+@pytest.mark.parametrize("middle", ["", " | Where-Object { $_ }"])
+def test_rewriting_the_file_get_content_still_streams_fails_as_windows(sim_host: Host, writer: str, middle: str) -> None:
+    """``Get-Content f | Set-Content f``: the file is open while its lines stream on; the file is unchanged."""
+    before = "C:\\t.txt"
+    result = run_script(
+        sim_host,
+        f"Set-Content {before} 'a','b'; Get-Content {before}{middle} | {writer} {before}; $?; "
+        f"(Get-Content {before}) -join ','",
+    )
+    assert result.stdout.split() == ["False", "a,b"]
+    assert f"{writer} : The process cannot access the file 'C:\\t.txt' because it is being used by another" in (
+        result.stderr.replace("_x000D__x000A_", "").replace("</S><S S=\"Error\">", "")
+    )
+    assert "GetContentWriterIOError" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "(Get-Content C:\\t.txt) | Set-Content C:\\t.txt",  # read to the end first: allowed
+        "$lines = Get-Content C:\\t.txt; $lines | Set-Content C:\\t.txt",
+        "Get-Content C:\\t.txt | Set-Content C:\\u.txt; Get-Content C:\\u.txt | Set-Content C:\\t.txt",
+    ],
+)
+def test_rewriting_a_file_read_to_the_end_first_works(sim_host: Host, script: str) -> None:
+    result = run_script(sim_host, f"Set-Content C:\\t.txt 'a','b'; {script}; (Get-Content C:\\t.txt) -join ','")
+    assert result.stderr == ""
+    assert result.stdout.split() == ["a,b"]
