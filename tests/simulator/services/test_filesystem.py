@@ -262,13 +262,15 @@ def test_random_write_append_remove_agree_with_a_dict_model(tmp_path_factory: py
 
 @pytest.mark.parametrize("writer", ["Set-Content", "Add-Content"])
 @pytest.mark.parametrize("middle", ["", " | Where-Object { $_ }"])
-def test_rewriting_the_file_get_content_still_streams_fails_as_windows(sim_host: Host, writer: str, middle: str) -> None:
+def test_rewriting_the_file_get_content_still_streams_fails_as_windows(
+    sim_host: Host, writer: str, middle: str
+) -> None:
     """``Get-Content f | Set-Content f``: the file is open while its lines stream on; the file is unchanged."""
-    before = "C:\\t.txt"
+    path = "C:\\t.txt"
     result = run_script(
         sim_host,
-        f"Set-Content {before} 'a','b'; Get-Content {before}{middle} | {writer} {before}; $?; "
-        f"(Get-Content {before}) -join ','",
+        f"Set-Content {path} 'a','b'; Get-Content {path}{middle} | {writer} {path}; $?; "
+        f"(Get-Content {path}) -join ','",
     )
     assert result.stdout.split() == ["False", "a,b"]
     assert f"{writer} : The process cannot access the file 'C:\\t.txt' because it is being used by another" in (
