@@ -128,6 +128,8 @@ class ExpressionMixin:
         ``continue``, ``exit`` or an error leaves the capture early (PowerShell's compiler flushes the
         capture pipe into the previous pipe in a ``finally``): in a function,
         ``$v = if ($c) { return 3 }`` returns 3 and ``$(1; 2; return 3)`` returns 1, 2, 3."""
+        # ASSUMPTION: from Windows PowerShell's compiler (CaptureAstResults flushes the capture in a finally for
+        # assignment and $( ) captures); not checked on a real host, and @( ) captures are left unflushed.
         try:
             yield
         except BaseException:
