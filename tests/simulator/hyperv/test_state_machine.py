@@ -1,5 +1,6 @@
 """A hypothesis state machine over the replication cmdlets, guest writes, clock advances and network cuts.
 
+Initial replication runs inside the cmdlet or, with the lab's background switch, on the next scheduler pass.
 Invariants: only the (mode, state) pairs of fact sheet §2.1/§2.4 occur, health follows §2.2, a
 prepared primary is off, at most one test failover, recovery points never exceed RecoveryHistory,
 and whenever both sides are replicating with nothing pending, the replica's disk equals the primary's.
@@ -129,6 +130,13 @@ class ReplicationMachine(RuleBasedStateMachine):
     def advance_a_cycle(self, seconds: int) -> None:
         self.advance(seconds)
 
+    @rule(on=st.booleans())
+    def background_initial_replication(self, on: bool) -> None:
+        """The lab's switch: network initial replication finishes on the next scheduler pass, not in the cmdlet."""
+        for host in self.hosts():
+            with host.transaction():
+                host.state["hyperv"]["background_initial_replication"] = on
+
     @rule()
     def cut_network(self) -> None:
         self.lab.cut = True
@@ -163,7 +171,8 @@ class ReplicationMachine(RuleBasedStateMachine):
                 failing = rep["mode"] == "Primary" and rep["state"] == "Replicating" and rep.get("failing_cycles")
                 if rep["state"] in {"WaitingForStartResynchronize", "Error"} or failing:
                     assert value == "Critical"
-                elif rep["state"] in {"ReadyForInitialReplication", "WaitingForInitialReplication"}:
+                elif rep["state"] in {"ReadyForInitialReplication", "InitialReplicationInProgress",
+                                      "WaitingForInitialReplication"}:
                     assert value == "Warning"
                 else:
                     assert value in {"Normal", "Warning", "Critical"}
