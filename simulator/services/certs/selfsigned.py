@@ -219,7 +219,8 @@ KEY_USAGE_VALUES = ("None", *issue.KEY_USAGE_FLAGS)
     summary="Create a certificate (self-signed, -Signer or -TestRoot) with its key in a My store.",
     not_modelled="-CloneCert, -Container, -KeyProtection, -SmimeCapabilities, -AlternateSignatureAlgorithm, "
                  "-Pin, -Reader, -SecurityDescriptor, -SignerPin, -SignerReader, -KeyDescription, "
-                 "-KeyFriendlyName, -KeyLocation, -KeyUsageProperty, -ExistingKey, SHA1/MD5 signatures, "
+                 "-KeyFriendlyName, -KeyLocation, -KeyUsageProperty, -ExistingKey, -SuppressOid, -Extension, "
+                 "SHA1/MD5 signatures, "
                  "DocumentEncryptionCertLegacyCsp, non-elevated sessions (NTE_PERM).",
     mutates=True,
     area="certs",

@@ -186,7 +186,8 @@ def new_item(inv: Invocation) -> Iterable[Any]:
     Param("Recurse", "switch"),
     Param("Force", "switch"),
     summary="Delete each item (wildcards expand; piped items by PSPath); folders with children need -Recurse.",
-    not_modelled="-Filter, -Include, -Exclude, -Stream, -Credential; a non-empty folder without -Recurse "
+    not_modelled="-Filter, -Include, -Exclude, -Stream, -Credential, -DeleteKey (cert: paths); a non-empty "
+    "folder without -Recurse "
     "(Windows prompts) is refused.",
     mutates=True,
     aliases=("ri", "rm", "rmdir", "del", "erase", "rd"),
