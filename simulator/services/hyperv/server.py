@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -193,5 +194,17 @@ def set_vm_replication_server(inv: Invocation) -> list[PSObject]:
         _move_firewall_port(host, HTTPS_RULE, new["certificate_port"])
     if new["kerberos_port"] != current["kerberos_port"]:
         _move_firewall_port(host, HTTP_RULE, new["kerberos_port"])
+    moved = new["certificate_port"] != current["certificate_port"]
     current.update(new)
+    if moved:
+        _rebind_listener(host)
     return [server_object(host)] if inv.get("Passthru") else []
+
+
+def _rebind_listener(host: Host) -> None:
+    """The Replica service re-registers its HTTPS URL on the new port at once (not at the next tick)."""
+    try:
+        listener = importlib.import_module("simulator.services.replication.listener")
+    except ModuleNotFoundError:  # pragma: no cover - the replication transport is optional
+        return
+    listener.sync(host)
