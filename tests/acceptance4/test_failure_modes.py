@@ -332,3 +332,15 @@ def test_matching_entry_decides_storage_and_trust_group(lab: Lab) -> None:
     assert refused.status == 1
     assert "(0x80070005)" in refused.err and "another trust group" in refused.err, refused.err
     assert replication(lab, PRIMARY)["State"] == "ReadyForInitialReplication"
+
+
+def test_not_yet_valid_certificate_until_the_clock_gets_there(lab: Lab) -> None:
+    """A primary certificate valid from two days on: refused now (0x800B0101); three simulated days later accepted."""
+    future = _new_primary_cert(lab, "-NotBefore (Get-Date).AddDays(2)")
+    result = enable(lab, thumbprint=future)
+    assert_error(result, "0x800B0101", f"InvalidParameter,{ENABLE_FQID}", "not yet valid")
+    assert_event(lab, PRIMARY, {ENABLE_FAILED}, "(0x800B0101)")
+    _assert_not_enabled(lab)
+    lab.advance(3 * 86400)
+    accepted = enable(lab, thumbprint=future)
+    assert accepted.status == 0, accepted.err
