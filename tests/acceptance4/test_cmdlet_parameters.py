@@ -255,3 +255,13 @@ def test_set_vm_replication_schedules_initial_replication(lab: Lab) -> None:
     assert vm_status(lab, PRIMARY)[1:3] == ("Replicating", "Normal")
     late = lab.ps(PRIMARY, "Set-VMReplication -VMName VM01 -InitialReplicationStartTime (Get-Date).AddMinutes(30)")
     assert_error(late, "0x8007139F", f"InvalidOperation,{FQID}.SetVMReplication", "not in a valid replication state")
+
+
+def test_kerberos_authentication_fails_in_a_workgroup(lab: Lab) -> None:
+    """-AuthenticationType Kerberos (port 80) between workgroup hosts: Hyper-V's documented 0x80090303, event 29210."""
+    result = lab.ps(PRIMARY, f"Enable-VMReplication -VMName VM01 -ReplicaServerName '{REPLICA_FQDN}' "
+                             "-ReplicaServerPort 80 -AuthenticationType Kerberos")
+    assert_error(result, "0x80090303", f"KerberosAuthenticationFailed,{FQID}.EnableVMReplication",
+                 "using Kerberos authentication")
+    assert_event(lab, PRIMARY, {29210}, "(0x80090303)")
+    assert "VM01" not in vm_names(lab, REPLICA)
