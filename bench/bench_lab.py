@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -57,6 +58,7 @@ def lab_up(backend: str, repeat: int) -> tuple[list[float], float]:
             round_trip = pywinrm_round_trip(lab)
         finally:
             lab.down()
+            shutil.rmtree(folder, ignore_errors=True)
     return times, round_trip
 
 

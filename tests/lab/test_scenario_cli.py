@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -26,8 +27,9 @@ expect: {outcome: failure, step: identity}
 
 
 @pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    """Two quick scenarios: one meets its expectation, one does not."""
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two quick scenarios: one meets its expectation, one does not (its kept lab folder lands in tmp_path)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     scenarios = tmp_path / "scenarios"
     scenarios.mkdir()
     (scenarios / "quick-pass.yaml").write_text(PASSING, encoding="utf-8")
