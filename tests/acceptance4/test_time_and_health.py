@@ -133,6 +133,7 @@ def test_paused_on_primary_is_warning(lab: Lab) -> None:
     lab.ok(PRIMARY, "Suspend-VMReplication -VMName VM01")
     lab.advance(900)
     assert vm_status(lab, PRIMARY)[1:] == ("Suspended", "Warning", "Primary")
+    assert vm_status(lab, REPLICA)[1] == "Replicating", "pausing the primary leaves the replica VM's state alone"
     lab.ok(PRIMARY, "Resume-VMReplication -VMName VM01")
     lab.advance(300)
     successful, missed, health, details = _measure(lab)
