@@ -1,9 +1,11 @@
 """The docker backend: each lab host a container on the lab's own bridge network, with a fixed address.
 
-No registry is needed: the image is ``docker import`` of a tarball holding only a root-fs skeleton
-(bin/lib/lib64/sbin links into usr, empty etc tmp proc sys dev); each container runs with the machine's
+No registry is needed: the image is built from ``ci/lab-rootfs.Dockerfile`` (``FROM scratch``, then a tarball
+holding only a root-fs skeleton: bin/lib/lib64/sbin links into usr, empty etc tmp proc sys dev; ``docker import``
+of the same tarball where hvrepl is installed without its ci/ folder); each container runs with the machine's
 ``/usr``, the Python installation and the project (with its virtualenv) bind-mounted read-only, and its
-own state folder read-write at the same path as outside. WinRM is published on 127.0.0.1 (random ports);
+own state folder read-write at the same path as outside. WinRM is published on 127.0.0.1 (a free port
+fixed when the container is made, so a restarted host keeps its URL);
 hosts reach each other at their container addresses (see :mod:`hvrepl.lab.container_entry`).
 """
 
@@ -29,7 +31,8 @@ from hvrepl.lab.labfile import LabError, host_topology, write_lab_file
 log = logging.getLogger(__name__)
 
 IMAGE = "hvrepl-lab-rootfs"
-IMAGE_TAG = "1"
+IMAGE_TAG = "2"  # 2: built from ci/lab-rootfs.Dockerfile (1 was imported)
+LAB_DOCKERFILE = Path(hvrepl.__file__).resolve().parents[1] / "ci" / "lab-rootfs.Dockerfile"
 READY_PREFIX = "hvsim ready "
 START_TIMEOUT = 120.0
 SUBNET_ATTEMPTS = 8
@@ -70,14 +73,34 @@ def rootfs_tarball() -> bytes:
 
 
 def ensure_image(client: Any) -> str:
-    """Import the skeleton image once (never pulled)."""
+    """Build the skeleton image once from ci/lab-rootfs.Dockerfile (FROM scratch: nothing is pulled); an installed
+    hvrepl without the repository's ci/ folder imports the same skeleton tarball instead."""
     name = f"{IMAGE}:{IMAGE_TAG}"
     try:
         client.images.get(name)
+        return name
     except Exception:  # docker.errors.ImageNotFound; the SDK is imported lazily
+        log.info("image %s not found; making it locally", name)
+    dockerfile = LAB_DOCKERFILE
+    if dockerfile.is_file():
+        client.images.build(fileobj=io.BytesIO(_build_context(dockerfile.read_bytes())), custom_context=True,
+                            tag=name, rm=True, pull=False, labels={"hvrepl.lab": "1"})
+        log.info("built image %s from %s", name, dockerfile)
+    else:
         client.api.import_image_from_data(rootfs_tarball(), repository=IMAGE, tag=IMAGE_TAG)
         log.info("imported image %s", name)
     return name
+
+
+def _build_context(dockerfile: bytes) -> bytes:
+    """A docker build context: the Dockerfile and the skeleton as rootfs.tar."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for member, data in (("Dockerfile", dockerfile), ("rootfs.tar", rootfs_tarball())):
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
 
 
 def _mounts(state_dir: Path, lab_file: Path, with_python: bool = True) -> dict[str, dict[str, str]]:

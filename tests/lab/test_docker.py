@@ -137,24 +137,57 @@ def test_docker_lab_actions_and_faults(tmp_path: Path, capsys: pytest.CaptureFix
                 if c.id in {h.entry["container"] for h in lab.hosts}]
 
 
-def test_missing_image_is_imported_never_pulled() -> None:
-    """Without the image, ensure_image imports the skeleton tarball; no pull or registry call is made."""
-    from hvrepl.lab.docker_backend import IMAGE, IMAGE_TAG, ensure_image  # noqa: PLC0415 - only here
+class _Recorder:
+    """Records every docker SDK call made through it; ``get`` (an image lookup) finds nothing."""
+
+    def __init__(self, calls: list[tuple[str, dict[str, object]]]) -> None:
+        self.calls = calls
+
+    def __getattr__(self, name: str) -> object:
+        def record(*args: object, **kwargs: object) -> None:
+            self.calls.append((name, kwargs))
+            if name == "get":
+                raise LookupError("no such image")  # what the SDK's ImageNotFound stands for
+        return record
+
+
+def _fake_client(calls: list[tuple[str, dict[str, object]]]) -> object:
+    return type("FakeClient", (), {"images": _Recorder(calls), "api": _Recorder(calls)})()
+
+
+def test_missing_image_is_built_from_the_ci_dockerfile_never_pulled() -> None:
+    """Without the image, ensure_image builds ci/lab-rootfs.Dockerfile (FROM scratch) with pull off: the
+    context holds that Dockerfile and the skeleton tarball, nothing else; no pull call is made."""
+    import io  # noqa: PLC0415 - only here
+    import tarfile  # noqa: PLC0415 - same
+
+    from hvrepl.lab.docker_backend import IMAGE, IMAGE_TAG, LAB_DOCKERFILE, ensure_image  # noqa: PLC0415 - same
 
     calls: list[tuple[str, dict[str, object]]] = []
+    assert ensure_image(_fake_client(calls)) == f"{IMAGE}:{IMAGE_TAG}"
+    assert [name for name, _ in calls] == ["get", "build"]
+    build = calls[1][1]
+    assert (build["pull"], build["tag"], build["custom_context"]) == (False, f"{IMAGE}:{IMAGE_TAG}", True)
+    context = build["fileobj"]
+    assert isinstance(context, io.BytesIO)
+    with tarfile.open(fileobj=context) as tar:
+        assert sorted(tar.getnames()) == ["Dockerfile", "rootfs.tar"]
+        dockerfile = tar.extractfile("Dockerfile")
+        assert dockerfile is not None
+        text = dockerfile.read().decode()
+        rootfs = tar.extractfile("rootfs.tar")
+        assert rootfs is not None and rootfs.read() == rootfs_tarball()
+    assert text == LAB_DOCKERFILE.read_text(encoding="utf-8")
+    assert [line.split()[0] for line in text.splitlines() if line and not line.startswith("#")] == [
+        "FROM", "ADD", "LABEL"] and "FROM scratch" in text
 
-    class Recorder:
-        def __getattr__(self, name: str) -> object:
-            def record(*args: object, **kwargs: object) -> None:
-                calls.append((name, kwargs))
-                if name == "get":
-                    raise LookupError("no such image")  # what the SDK's ImageNotFound stands for
-            return record
 
-    class FakeClient:
-        images = Recorder()
-        api = Recorder()
+def test_without_the_ci_folder_the_skeleton_is_imported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An installed hvrepl without the repository's ci/ folder imports the same skeleton; still no pull."""
+    from hvrepl.lab import docker_backend  # noqa: PLC0415 - only here
 
-    assert ensure_image(FakeClient()) == f"{IMAGE}:{IMAGE_TAG}"
+    monkeypatch.setattr(docker_backend, "LAB_DOCKERFILE", tmp_path / "absent.Dockerfile")
+    calls: list[tuple[str, dict[str, object]]] = []
+    docker_backend.ensure_image(_fake_client(calls))
     assert [name for name, _ in calls] == ["get", "import_image_from_data"]
-    assert calls[1][1] == {"repository": IMAGE, "tag": IMAGE_TAG}
+    assert calls[1][1] == {"repository": docker_backend.IMAGE, "tag": docker_backend.IMAGE_TAG}
