@@ -20,6 +20,7 @@ from cryptography import x509
 from hvrepl.lab import docker_backend, power, process
 from hvrepl.lab.control import ControlClient
 from hvrepl.lab.labfile import (
+    LAB_FILE,
     LabError,
     LabHost,
     host_topology,
@@ -76,6 +77,23 @@ class Lab:
         self.document = document
         self.processes = processes or {}
         self._clients: dict[str, ControlClient] = {}
+        self._stamp = self._lab_file_stamp()
+
+    def _lab_file_stamp(self) -> int | None:
+        try:
+            return (self.directory / LAB_FILE).stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def refresh(self) -> None:
+        """Re-read lab.json when another process changed it (e.g. `hvrepl lab fault host-down` from a shell
+        while a test holds this lab): host power, pids and URLs are then current."""
+        stamp = self._lab_file_stamp()
+        if stamp is not None and stamp != self._stamp:
+            self.document = read_lab_file(self.directory)
+            self._stamp = stamp
+            for name in list(self._clients):
+                self.forget_client(name)
 
     # ------------------------------------------------------------------ life cycle
     @classmethod
@@ -148,11 +166,11 @@ class Lab:
     def down(self) -> list[str]:
         """Stop every host; returns the names of hosts that were running. The state stays on disk."""
         stopped = []
+        self.refresh()
         if self.document.get("backend") == "docker":
             return docker_backend.stop(self.document)
         for host in self.hosts:
-            started = self.processes.get(host.name)
-            if host.pid and process.stop_pid(host.pid, host.state_dir, started.popen if started else None):
+            if host.pid and process.stop_pid(host.pid, host.state_dir, self.own_popen(host)):
                 stopped.append(host.name)
         for client in self._clients.values():
             client.close()
@@ -171,6 +189,11 @@ class Lab:
         """Every host of lab.json."""
         return [LabHost(e) for e in self.document["hosts"]]
 
+    def write(self) -> None:
+        """Save this lab's document as lab.json (mode 0600)."""
+        write_lab_file(self.directory, self.document)
+        self._stamp = self._lab_file_stamp()
+
     def host(self, name: str) -> LabHost:
         """A host by name, FQDN or virtual address (case-insensitive)."""
         wanted = name.lower()
@@ -179,6 +202,11 @@ class Lab:
             if wanted in keys:
                 return host
         raise LabError(f"the lab has no host {name!r} (hosts: {', '.join(h.name for h in self.hosts)})")
+
+    def own_popen(self, host: LabHost) -> Any:
+        """The Popen of ``host``'s current process when this process started it (to reap it), else None."""
+        started = self.processes.get(host.name)
+        return started.popen if started is not None and started.pid == host.pid else None
 
     def forget_client(self, name: str) -> None:
         """Drop the cached control-plane client of a host (it is stopping or moved)."""
@@ -207,6 +235,7 @@ class Lab:
 
     def status(self) -> list[dict[str, Any]]:
         """Per host: running, pid, addresses, WinRM URL, simulated time and injected faults."""
+        self.refresh()
         rows = []
         for host in self.hosts:
             row: dict[str, Any] = {"name": host.name, "fqdn": host.entry.get("fqdn"),
@@ -233,6 +262,7 @@ class Lab:
     # ------------------------------------------------------------------ snapshots and clock
     def snapshot(self, name: str) -> None:
         """Snapshot every host (state and drive files) under ``name``."""
+        self.refresh()
         off = [h.name for h in self.hosts if power.is_powered_off(h.entry)]
         if off:
             raise LabError(f"cannot snapshot while {', '.join(off)} is powered off (`hvrepl lab fault host-up`)")
@@ -241,6 +271,7 @@ class Lab:
 
     def restore(self, name: str) -> None:
         """Bring every host back to snapshot ``name`` (hosts powered off are powered on first)."""
+        self.refresh()
         for host in self.hosts:
             if power.is_powered_off(host.entry):
                 power.power_on(self, host.name)
@@ -256,6 +287,7 @@ class Lab:
 
         A powered-off host's clock is advanced when it powers on (see :mod:`hvrepl.lab.power`).
         """
+        self.refresh()
         running = [h for h in self.hosts if not power.is_powered_off(h.entry)]
         for host in running:
             self.control(host.name).post("/clock/advance", {"seconds": seconds})

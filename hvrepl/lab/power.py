@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hvrepl.lab import docker_backend, process
-from hvrepl.lab.labfile import LabError, write_lab_file
+from hvrepl.lab.labfile import LabError
 
 if TYPE_CHECKING:
     from hvrepl.lab.lab import Lab
@@ -37,6 +37,7 @@ def is_powered_off(entry: dict[str, Any]) -> bool:
 
 def power_off(lab: Lab, name: str, *, hard: bool = False) -> None:
     """Stop host ``name``: SIGTERM / ``docker stop`` (an orderly shutdown) or, ``hard``, SIGKILL (power cut)."""
+    lab.refresh()
     host = lab.host(name)
     entry = host.entry
     if is_powered_off(entry):
@@ -45,19 +46,19 @@ def power_off(lab: Lab, name: str, *, hard: bool = False) -> None:
     if lab.document.get("backend") == "docker":
         docker_backend.stop_host(entry, hard=hard)
     else:
-        started = lab.processes.pop(host.name, None)
-        pid = host.pid
-        if pid and not process.stop_pid(pid, host.state_dir, started.popen if started else None,
-                                        sig=signal.SIGKILL if hard else signal.SIGTERM):
+        pid, popen = host.pid, lab.own_popen(host)
+        lab.processes.pop(host.name, None)
+        if pid and not process.stop_pid(pid, host.state_dir, popen, sig=signal.SIGKILL if hard else signal.SIGTERM):
             log.info("%s was not running", host.name)
         entry["pid"] = None
     entry["power"] = {"state": OFF, "missed_seconds": 0.0, "hard": hard}
-    write_lab_file(lab.directory, lab.document)
+    lab.write()
     log.info("powered off %s%s", host.name, " (hard)" if hard else "")
 
 
 def power_on(lab: Lab, name: str) -> None:
     """Start host ``name`` again from its state folder; apply the clock advances it missed while off."""
+    lab.refresh()
     host = lab.host(name)
     entry = host.entry
     if not is_powered_off(entry):
@@ -68,7 +69,7 @@ def power_on(lab: Lab, name: str) -> None:
     else:
         _start_process(lab, entry)
     entry["power"] = {"state": ON}
-    write_lab_file(lab.directory, lab.document)
+    lab.write()
     if missed:
         lab.control(host.name).post("/clock/advance", {"seconds": missed})
         lab.control(host.name).post("/replication/run-due")
@@ -83,7 +84,7 @@ def note_missed_clock(lab: Lab, seconds: float) -> None:
             entry["power"]["missed_seconds"] = float(entry["power"].get("missed_seconds") or 0.0) + seconds
             changed = True
     if changed:
-        write_lab_file(lab.directory, lab.document)
+        lab.write()
 
 
 def _start_process(lab: Lab, entry: dict[str, Any]) -> None:

@@ -163,6 +163,23 @@ def test_host_down_twice_and_up_while_up_are_refused(lab: Lab) -> None:
 
 
 @pytest.mark.slow
+def test_a_host_powered_off_by_another_process_is_seen_and_reset(lab: Lab) -> None:
+    """`hvrepl lab fault host-down` from elsewhere (a shell, the CLI) while this Lab object is held: its status
+    sees the host off, its reset powers it on, and its down stops the process the other one started."""
+    cli = ["lab", "--state-dir", str(lab.directory), "fault"]
+    assert main([*cli, "host-down", "Hyper-v-repl"]) == 0
+    assert {r["name"]: r["powered_off"] for r in lab.status()} == {"Hyper-v-prim": False, "Hyper-v-repl": True}
+    lab.reset()
+    assert all(r["running"] for r in lab.status())
+    assert main([*cli, "host-down", "Hyper-v-prim"]) == 0
+    assert main([*cli, "host-up", "Hyper-v-prim"]) == 0  # started by that other Lab object
+    lab.refresh()
+    restarted = lab.host("Hyper-v-prim")
+    assert restarted.pid is not None and is_running(restarted.pid, restarted.state_dir)
+    assert LabHostHandle(lab, "Hyper-v-prim").run_ps("$result = $env:COMPUTERNAME") == "HYPER-V-PRIM"
+
+
+@pytest.mark.slow
 def test_reset_powers_an_off_host_back_on(lab: Lab) -> None:
     """reset (and so the pytest plugin's restore) brings a powered-off host back up."""
     lab.host_down("Hyper-v-prim", hard=True)
