@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from cryptography import x509
 
 from simulator.core.errors import NotModelledError
+from simulator.services.replication.verify import issued_by
 
 if TYPE_CHECKING:
     from simulator.core.host import Host
@@ -130,7 +131,9 @@ class WindowsHostView:
         chain: list[x509.Certificate] = []
         current = leaf
         while len(chain) < 8:
-            issuer = next((c for c in pool if c.subject == current.issuer and c not in chain and c != current), None)
+            # By signature, not by name alone: both hosts' "CertReq Test Root" share one subject, and sending the
+            # peer's root instead of our own made the peer report a broken chain instead of an untrusted root.
+            issuer = next((c for c in pool if c not in chain and c != current and issued_by(current, c)), None)
             if issuer is None:
                 break
             chain.append(issuer)

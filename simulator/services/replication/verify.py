@@ -65,7 +65,8 @@ class CertificateCheckError(Exception):
         self.detail = detail
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether ``issuer`` signed ``cert`` (name and signature)."""
     if cert.issuer != issuer.subject:
         return False
     try:
@@ -90,16 +91,16 @@ def build_chain(leaf: x509.Certificate, extra: Iterable[x509.Certificate],
     for _ in range(MAX_CHAIN_LENGTH):
         if thumbprint(current) in roots:
             return chain
-        anchor = next((r for r in roots.values() if _issued_by(current, r)), None)
+        anchor = next((r for r in roots.values() if issued_by(current, r)), None)
         if anchor is not None:
             chain.append(anchor)
             return chain
-        if _issued_by(current, current):
+        if issued_by(current, current):
             raise CertificateCheckError(
                 winerrors.UNTRUSTED_ROOT,
                 f"root '{current.subject.rfc4514_string()}' is not in the Trusted Root Certification Authorities store",
             )
-        issuer = next((c for c in pool if _issued_by(current, c) and c not in chain), None)
+        issuer = next((c for c in pool if issued_by(current, c) and c not in chain), None)
         if issuer is None:
             raise CertificateCheckError(
                 winerrors.CHAINING, f"no issuer '{current.issuer.rfc4514_string()}' found for the chain"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from simulator.core.errors import SimError
 from simulator.services.certs import store
@@ -122,6 +122,18 @@ def test_untrusted_root_detected_by_primary(lab: Lab) -> None:
     assert "Hyper-V failed to authenticate the Replica server 'hyper-v-repl.test.net'" in error.message
     events = lab.events(lab.primary, winerrors.EVENT_REPLICA_AUTH_FAILED)
     assert events and "0x800B0109" in events[-1]["message"]
+
+
+def test_the_chain_sent_is_the_signing_root_not_a_namesake(lab: Lab) -> None:
+    """Two roots with one subject (every host's "CertReq Test Root"): the replica sends the one that signed its
+    certificate, so a primary that does not trust it reports an untrusted root (0x800B0109), not a broken chain."""
+    namesake = make_root(str(lab.root.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value))
+    with lab.replica.transaction():
+        store.add_certificate(lab.replica, namesake.cert, store="CA")  # looked at before the Root store
+    with lab.primary.transaction():
+        assert store.remove_certificate(lab.primary, store.thumbprint_of(lab.root.cert), store="Root")
+    error = _expect_failure(lab, winerrors.UNTRUSTED_ROOT)
+    assert error.detected_by == "primary"
 
 
 def test_untrusted_primary_root_detected_by_replica(lab: Lab) -> None:
