@@ -105,6 +105,11 @@ class Bound:
     common: dict[str, Any] = field(default_factory=dict)
 
 
+def _argument_display(arg: Argument) -> str:
+    """How PowerShell names an argument in a binding error: a string's value (no quotes), else the source."""
+    return arg.value if isinstance(arg.value, str) else arg.text
+
+
 def _binding_error(
     message: str, fqid: str, spec: CmdletSpec, category: str = "InvalidArgument"
 ) -> ParameterBindingError:
@@ -314,7 +319,7 @@ def bind_arguments(spec: CmdletSpec, arguments: list[Argument]) -> Bound:
             continue
         if not slots:
             raise _binding_error(
-                f"A positional parameter cannot be found that accepts argument '{arg.text}'.",
+                f"A positional parameter cannot be found that accepts argument '{_argument_display(arg)}'.",
                 "PositionalParameterNotFound",
                 spec,
             )

@@ -59,17 +59,21 @@ def table_view(obj: Any) -> list[tuple[str, Callable[[Any], Any]]] | None:
     columns: list[tuple[str, Callable[[Any], Any]]] = []
     for entry in view:
         label, prop = entry[0], entry[1]
-        divisor = entry[2] if len(entry) > 2 else None
-        columns.append((label, _getter(prop, divisor)))
+        shaping = entry[2] if len(entry) > 2 else None
+        columns.append((label, _getter(prop, shaping)))
     return columns
 
 
-def _getter(prop: str, divisor: int | None = None) -> Callable[[Any], Any]:
+def _getter(prop: str, shaping: int | dict[str, str] | None = None) -> Callable[[Any], Any]:
+    """A column getter; ``shaping`` is a divisor (bytes -> MB) or a map of abbreviated renderings."""
     def get(obj: Any) -> Any:
         value = obj.get(prop) if isinstance(obj, PSObject) else obj.get(prop) if isinstance(obj, dict) else None
-        if divisor and isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(shaping, dict):
+            # format.ps1xml script blocks that abbreviate an enum (AuthType "Kerb", "Cert").
+            return shaping.get(str(value), value)
+        if shaping and isinstance(value, int | float) and not isinstance(value, bool):
             # ASSUMPTION: format.ps1xml divides bytes by 1MB in a script block ($_.X / 1MB): a double.
-            return value / divisor
+            return value / shaping
         return value
 
     return get

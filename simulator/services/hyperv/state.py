@@ -56,14 +56,19 @@ REPLICATION_TYPE = enum_factory(f"{NS}.VMReplicationType",
                                 {"None": 0, "Regular": 1, "ApplicationConsistent": 2, "Planned": 3})
 
 
+# The table view's AuthType column: Microsoft's doc shows "Kerb" for Kerberos, the Server "8" blog "Cert".
+# ASSUMPTION: "CertAndKerb" for CertificateAndKerberos (never shown in a document).
+AUTH_TYPE_ABBREVIATIONS = {"Kerberos": "Kerb", "Certificate": "Cert", "CertificateAndKerberos": "CertAndKerb"}
+
 # Windows' default table views (format.ps1xml): column label, property, optional divisor (bytes -> MB).
 # Objects carry theirs in ``hidden["table_view"]`` for a formatter that renders labelled tables; the
 # PSObject contract has no label field, so ``default_display`` lists the same properties.
-TABLE_VIEWS: dict[str, list[tuple[str, str] | tuple[str, str, int]]] = {
+TABLE_VIEWS: dict[str, list[tuple[str, str] | tuple[str, str, int] | tuple[str, str, dict[str, str]]]] = {
     "VirtualMachine": [("Name", "Name"), ("State", "State"), ("CPUUsage(%)", "CPUUsage"),
                        ("MemoryAssigned(M)", "MemoryAssigned", 1024 * 1024), ("Uptime", "Uptime"),
                        ("Status", "Status"), ("Version", "Version")],
-    "VMReplicationServer": [("RepEnabled", "ReplicationEnabled"), ("AuthType", "AllowedAuthenticationType"),
+    "VMReplicationServer": [("RepEnabled", "ReplicationEnabled"),
+                            ("AuthType", "AllowedAuthenticationType", AUTH_TYPE_ABBREVIATIONS),
                             ("KerbAuthPort", "KerberosAuthenticationPort"),
                             ("CertAuthPort", "CertificateAuthenticationPort"),
                             ("AllowAnyServer", "ReplicationAllowedFromAnyServer")],

@@ -84,6 +84,11 @@ def error_text(result_stderr: str) -> str:
             "PositionalParameterNotFound,Microsoft.PowerShell.Commands.TestSimBindingCommand",
         ),
         (
+            "Test-SimBinding vm 'two words'",
+            "A positional parameter cannot be found that accepts argument 'two words'.",
+            "PositionalParameterNotFound,Microsoft.PowerShell.Commands.TestSimBindingCommand",
+        ),
+        (
             "Test-SimBinding vm -R 1",
             "Parameter cannot be processed because the parameter name 'R' is ambiguous. Possible matches include: "
             "-RecoveryHistory -ReplicaName.",

@@ -71,6 +71,15 @@ def test_replication_server_prints_its_labelled_table_view(ps: Run) -> None:
     assert out[out.index(next(line for line in out if line.startswith("---"))) + 1].split()[0] == "False"
 
 
+def test_replication_server_table_abbreviates_the_authentication_type(ps: Run) -> None:
+    """Microsoft's doc shows ``Kerb`` under AuthType; the property itself keeps the enum's full name."""
+    ps("Set-VMReplicationServer -ReplicationEnabled $true -AllowedAuthenticationType Kerberos")
+    out = lines(ps("Get-VMReplicationServer"))
+    row = out[out.index(next(line for line in out if line.startswith("---"))) + 1].split()
+    assert row[:2] == ["True", "Kerb"]
+    assert lines(ps("(Get-VMReplicationServer).AllowedAuthenticationType")) == ["Kerberos"]
+
+
 def test_get_vm_prints_seven_columns_as_a_table_not_a_list(ps: Run) -> None:
     out = lines(ps("Get-VM"))
     assert _headings(out) == ["Name", "State", "CPUUsage(%)", "MemoryAssigned(M)", "Uptime", "Status", "Version"]
