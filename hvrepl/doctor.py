@@ -150,7 +150,12 @@ def diagnose_replication(plan: Plan, session: HostSession) -> list[Finding]:
             continue  # not enabled yet: the checkpoints finding covers what blocks it
         healthy = item["state"] == "Replicating" and item["health"] == "Normal"
         text = f"VM {vm.name}: {item['state']}, health {item['health']}, last replication {item.get('last') or '-'}"
-        if not healthy:
+        if item["state"] == "InitialReplicationInProgress":
+            # Not a fault: the first copy is still being sent (health shows Warning meanwhile).
+            text += ("; the initial copy is still being sent — nothing to fix, check again with `hvrepl status` "
+                     "(Measure-VMReplication shows the bytes sent so far)")
+            healthy = True
+        elif not healthy:
             events = recent_problems(session)
             text += "; " + ("; ".join(f"event {e['id']}: {' '.join(str(e['message']).split())[:200]}"
                                       for e in events) or "no VMMS errors logged")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from hvrepl.doctor import diagnose_replication
 from hvrepl.engine import run_steps
 from hvrepl.errors import CheckpointsPresent, ConnectError, RebootRequired
 from hvrepl.plan import parse_plan
@@ -213,3 +214,21 @@ def test_health_step_fails_a_run_whose_vm_does_not_replicate_normally() -> None:
     assert [e["id"] for e in error.events] == [32000, 32000]
     check = run_steps(make_ctx(fakes, check_mode=True), [ReplicationHealth(PLAN.primary)])
     assert [r.status for r in check.results] == ["would change"]
+
+
+@pytest.mark.parametrize(("state", "health", "ok_expected", "phrase"), [
+    ("InitialReplicationInProgress", "Warning", True, "initial copy is still being sent"),
+    ("Replicating", "Critical", False, "event 32000"),
+    ("Replicating", "Normal", True, "health Normal"),
+])
+def test_doctor_explains_a_copy_in_progress_instead_of_reporting_a_fault(
+    state: str, health: str, ok_expected: bool, phrase: str
+) -> None:
+    """A VM whose initial copy is still running is not a problem to fix; a Critical one is, with its events."""
+    fakes = fresh_fakes()
+    fakes["Hyper-v-prim"].overrides["replication_status"] = lambda _: ok({"vms": [
+        {"name": "VM01", "state": state, "health": health, "mode": "Primary", "last": None}]})
+    session = make_ctx(fakes).sessions["Hyper-v-prim"]
+    [finding] = diagnose_replication(PLAN, session)
+    assert finding.ok is ok_expected
+    assert phrase in finding.explanation
