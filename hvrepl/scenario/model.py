@@ -17,9 +17,10 @@ import yaml
 from hvrepl.lab.lab import parse_duration
 from hvrepl.lab.labfile import LabError
 
-COMMANDS = ("run", "verify", "plan", "status", "none")
+COMMANDS = ("run", "verify", "plan", "status", "failover", "none")
+FAILOVER_KINDS = ("test", "planned", "unplanned")
 PHASE_KEYS = {"name", "plan_patch", "before", "faults", "command", "allow_reboot", "health_timeout", "after",
-              "expect", "winrm_password"}
+              "expect", "winrm_password", "failover"}
 TOP_KEYS = PHASE_KEYS | {"description", "topology", "plan", "then", "timeout"}
 ACTIONS = {"ps", "cut", "restore_link", "host_down", "host_up", "replication_down", "replication_up", "clock",
            "revoke", "disk_full", "import_pfx", "wait", "rate"}
@@ -56,6 +57,7 @@ class Phase:
     after: list[dict[str, Any]] = field(default_factory=list)
     expect: dict[str, Any] = field(default_factory=lambda: {"outcome": "success"})
     winrm_password: str | None = None
+    failover: dict[str, Any] = field(default_factory=dict)  # command failover: {vm: NAME, kind: test|planned|unplanned}
 
 
 @dataclass
@@ -117,6 +119,11 @@ def _phase(path: Path, where: str, raw: dict[str, Any], default_name: str) -> Ph
     if command not in COMMANDS:
         raise _fail(path, f"{where}.command", f"one of {', '.join(COMMANDS)}")
     hooks = [_hook(path, f"{where}.faults[{index}]", fault) for index, fault in enumerate(raw.get("faults") or [])]
+    failover = raw.get("failover") or {}
+    if command == "failover" and (not isinstance(failover, dict) or not failover.get("vm")
+                                  or failover.get("kind") not in FAILOVER_KINDS):
+        raise _fail(path, f"{where}.failover", f"command failover needs failover: {{vm: NAME, kind: "
+                                               f"{'|'.join(FAILOVER_KINDS)}}}")
     expect = raw.get("expect") or {"outcome": "success"}
     if set(expect) - EXPECT_KEYS or expect.get("outcome") not in ("success", "failure"):
         raise _fail(path, f"{where}.expect", f"outcome success|failure, keys among {', '.join(sorted(EXPECT_KEYS))}")
@@ -125,7 +132,7 @@ def _phase(path: Path, where: str, raw: dict[str, Any], default_name: str) -> Ph
                  allow_reboot=bool(raw.get("allow_reboot", True)),
                  health_timeout=float(raw.get("health_timeout", 120.0)),
                  after=_actions(path, f"{where}.after", raw.get("after")), expect=dict(expect),
-                 winrm_password=raw.get("winrm_password"))
+                 winrm_password=raw.get("winrm_password"), failover=dict(failover))
 
 
 def load_scenario(path: str | Path) -> Scenario:

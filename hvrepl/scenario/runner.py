@@ -26,6 +26,7 @@ from hvrepl.inventory import load_lab
 from hvrepl.lab.lab import Lab, parse_duration
 from hvrepl.lab.labfile import LabError
 from hvrepl.plan import Plan
+from hvrepl.powershell import as_list
 from hvrepl.remediation import remediation_for
 from hvrepl.scenario.actions import action_host, action_kind, run_action
 from hvrepl.scenario.clock_faults import ClockFaults, lab_time
@@ -178,6 +179,9 @@ class ScenarioRun:
                 self._engine(lab, phase, plan, sessions, connections)
             elif phase.command == "status":
                 observed["status"] = self._call("status", None, lambda: operations.status(plan, sessions))
+            elif phase.command == "failover":
+                observed["failover"] = self._call("failover", None, lambda: operations.failover(
+                    plan, sessions, str(phase.failover["vm"]), str(phase.failover["kind"])))
         except PhaseFailed as failure:
             observed["error"] = failure.error
         try:  # after the command, also after a failure (scenarios lift their faults here)
@@ -189,10 +193,14 @@ class ScenarioRun:
             raise ConfigError(f"phase {phase.name}: the fault(s) at {', '.join(self.clock_faults.unfired())} never "
                               "fired: the simulated clock did not get there (advance it with a clock action)")
         if phase.expect.get("vms"):
-            try:
-                observed["vms"] = operations.status(plan, sessions)
-            except HvreplError as exc:
-                observed["vms_error"] = str(exc)
+            observed["vms"], errors = {}, []
+            for host in plan.hosts():  # host by host: a powered-off host does not hide the other's VMs
+                try:
+                    observed["vms"][host.name] = as_list(sessions[host.name].call("replication_status")["vms"])
+                except HvreplError as exc:
+                    errors.append(str(exc))
+            if errors:
+                observed["vms_error"] = "; ".join(errors)
         for session in sessions.values():
             session.transport.close()
         return observed
@@ -279,7 +287,8 @@ def _check_vms(wanted: dict[str, Any], observed: dict[str, Any]) -> str:
         rows = [(h, row) for h, rows in observed["vms"].items() for row in rows
                 if str(row.get("name", "")).lower() == vm.lower() and (host is None or h.lower() == host.lower())]
         if not rows:
-            return f"VM {vm} not found{f' on {host}' if host else ''}"
+            unreadable = f" (unreadable: {observed['vms_error']})" if observed.get("vms_error") else ""
+            return f"VM {vm} not found{f' on {host}' if host else ''}{unreadable}"
         _, row = rows[0]
         for key, value in fields.items():
             if str(row.get(key)).lower() != str(value).lower():

@@ -37,7 +37,8 @@ then:
 
 
 @pytest.mark.parametrize("text", ["command: reboot", "foo: 1", "before: [{dance: 1}]", "faults: [{do: []}]",
-                                  "expect: {outcome: maybe}", "before: [{clock: 1h, cut: [a, b]}]"])
+                                  "expect: {outcome: maybe}", "before: [{clock: 1h, cut: [a, b]}]",
+                                  "command: failover", "{command: failover, failover: {vm: VM01, kind: sideways}}"])
 def test_malformed_files_name_file_and_field(tmp_path: Path, text: str) -> None:
     """Unknown commands, keys, actions, hooks without a step, bad outcomes are refused naming the file."""
     with pytest.raises(ScenarioError, match=r"s\.yaml"):
@@ -91,3 +92,9 @@ def test_deep_merge_nested_and_substitute() -> None:
                                                                "thumbprints": {"A": "AB"}}
     with pytest.raises(Exception, match="never saved"):
         substitute("${nope}", {})
+
+
+def test_failover_command(tmp_path: Path) -> None:
+    """command failover carries the VM and the kind of `hvrepl failover`."""
+    phase = load_scenario(write(tmp_path, "{command: failover, failover: {vm: VM01, kind: unplanned}}")).phases[0]
+    assert (phase.command, phase.failover) == ("failover", {"vm": "VM01", "kind": "unplanned"})
