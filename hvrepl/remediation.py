@@ -42,7 +42,13 @@ BY_HRESULT: dict[str, Remedy] = {
     "0x00002EE7": Remedy("the replica's name could not be resolved",
                          "add both FQDNs to the hosts files (`hvrepl run` does it)"),
     "0x00002EFD": Remedy("cannot connect to the replica's HTTPS listener",
-                         "enable firewall rule VIRT-HVRHTTPSL-In-TCP-NoScope and the replica server on the port"),
+                         "check the replica is powered on and reachable, then enable firewall rule "
+                         "VIRT-HVRHTTPSL-In-TCP-NoScope and the replica server on the port"),
+    "0x80070005": Remedy("the replica refused the primary: no authorization entry allows it",
+                         "add an authorization entry for the primary on the replica "
+                         "(New-VMReplicationAuthorizationEntry; `hvrepl run` does it)"),
+    "0x80092010": Remedy("the certificate was revoked by its issuer",
+                         "issue new certificates and select them (`hvrepl run` after removing the revoked ones)"),
     "0x00002EFE": Remedy("the connection was terminated abnormally (TLS/certificate rejected by the peer)",
                          "run `hvrepl doctor`: check trust, names, EKUs and the authorization entry"),
     "0x00002F8F": Remedy("TLS/certificate validation failure", "run `hvrepl doctor`"),
