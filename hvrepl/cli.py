@@ -157,6 +157,10 @@ def _progress(result: StepResult) -> None:
     print(f"{result.host:<15} {result.step:<22} {result.status:<13} {result.seconds:6.2f}s", file=sys.stderr)
 
 
+def _notice(host: str, step: str, text: str) -> None:
+    print(f"{host:<15} {step:<22} {text}", file=sys.stderr)
+
+
 def _print_plan(report: RunReport) -> None:
     bodies = False
     for result in report.results:
@@ -255,6 +259,7 @@ class Main:
         ctx = RunContext(plan=plan, sessions=sessions, check_mode=check_mode, pfx_password=self.pfx_password,
                          allow_reboot=bool(getattr(args, "allow_reboot", False)),
                          health_timeout=float(getattr(args, "health_timeout", 600.0)),
+                         notice=None if args.command == "plan" else _notice,
                          reconnect=lambda name: HostSession(name, self.transport_factory(connections[name])))
         progress = None if args.command == "plan" else _progress
         report = run_steps(ctx, build_steps(plan), progress)

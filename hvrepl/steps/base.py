@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -42,6 +43,14 @@ class RunContext:
     retired_requests: int = 0  # WinRM requests of sessions replaced after a restart
     health_timeout: float = 600.0
     poll_interval: float = 5.0
+    # Where a step waiting on a host says what it waits for (host, step, text); the CLI prints it on stderr.
+    notice: Callable[[str, str, str], None] | None = None
+
+    def tell(self, host: str, step: str, text: str) -> None:
+        """Report progress of a long wait (nothing when no one listens)."""
+        log.info("%s: %s: %s", host, step, text)
+        if self.notice is not None:
+            self.notice(host, step, text)
 
     def session(self, host: HostSpec) -> HostSession:
         """The session of a plan host."""

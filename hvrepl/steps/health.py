@@ -55,6 +55,9 @@ class ConnectionTest(Step):
         """Nothing was applied."""
 
 
+IN_PROGRESS = "InitialReplicationInProgress"
+
+
 class ReplicationHealth(Step):
     """Every plan VM is Replicating with health Normal (waits up to ``ctx.health_timeout`` seconds)."""
 
@@ -74,16 +77,30 @@ class ReplicationHealth(Step):
         return bad
 
     def check(self, ctx: RunContext) -> dict[str, str]:
-        """Poll until healthy or the timeout passes (not in check mode)."""
-        deadline = time.monotonic() + (0 if ctx.check_mode else ctx.health_timeout)
+        """Poll until healthy or the timeout passes (not in check mode), saying what it waits for."""
+        start = time.monotonic()
+        deadline = start + (0 if ctx.check_mode else ctx.health_timeout)
+        said: dict[str, str] = {}
         while True:
             bad = self._unhealthy(ctx)
             if not bad or time.monotonic() >= deadline:
                 return bad
+            if bad != said:  # a line when something changes, not one per poll
+                ctx.tell(self.target, self.name, f"waiting ({time.monotonic() - start:.0f}s of "
+                         f"{ctx.health_timeout:.0f}s): " + ", ".join(f"{k} {v}" for k, v in bad.items()))
+                said = bad
             time.sleep(ctx.poll_interval)
 
     def plan(self, ctx: RunContext, observed: dict[str, str]) -> Diff | None:
         """Unhealthy VMs stop a run (in check mode they are only reported)."""
+        copying = [k for k, v in observed.items() if v.startswith(IN_PROGRESS + "/")]
+        if copying and len(copying) == len(observed) and not ctx.check_mode:
+            # Not a fault: a large first copy takes longer than the wait (hours for big disks on real links).
+            raise StepError(f"initial replication still in progress after {ctx.health_timeout:.0f}s: "
+                            + ", ".join(copying), host=self.target, step=self.name, phase="check",
+                            remediation="nothing is wrong: the copy carries on on the host. Follow it with "
+                                        "`hvrepl status`, then run `hvrepl run` again to verify the end state "
+                                        "(or wait longer with --health-timeout SECONDS)")
         if observed and not ctx.check_mode:
             raise StepError("not replicating normally: " + ", ".join(f"{k} {v}" for k, v in observed.items()),
                             host=self.target, step=self.name, phase="check",

@@ -64,6 +64,8 @@ class Identity(Step):
 
     def _wait_for_restart(self, ctx: RunContext) -> None:
         deadline = time.monotonic() + ctx.reboot_wait_seconds
+        ctx.tell(self.target, self.name, f"restarting; waiting up to {ctx.reboot_wait_seconds:.0f}s for it to "
+                                         "come back with the new name")
         while True:
             try:
                 if ctx.reconnect is not None:

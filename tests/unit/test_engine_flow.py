@@ -166,10 +166,13 @@ def test_allow_reboot_waits_while_the_host_is_down() -> None:
         reconnects.append(name)
         return HostSession(name, MockTransport(name, handler))
 
-    ctx = make_ctx(fakes, allow_reboot=True, reboot_wait_seconds=2, reconnect=reconnect)
+    told: list[tuple[str, str, str]] = []
+    ctx = make_ctx(fakes, allow_reboot=True, reboot_wait_seconds=2, reconnect=reconnect,
+                   notice=lambda *a: told.append(a))
     ctx.sessions["Hyper-v-prim"] = reconnect("Hyper-v-prim")
     report = run_steps(ctx, [Identity(PLAN.primary)])
     assert [r.status for r in report.results] == ["changed"], report.results[0].error
+    assert [t[:2] for t in told] == [("Hyper-v-prim", "identity")] and "restarting" in told[0][2]
     assert fake.restarts == 1
     assert down["left"] == 0
     assert len(reconnects) >= 5  # the first session, then one per attempt (3 refused, 1 answered)
@@ -232,3 +235,44 @@ def test_doctor_explains_a_copy_in_progress_instead_of_reporting_a_fault(
     [finding] = diagnose_replication(PLAN, session)
     assert finding.ok is ok_expected
     assert phrase in finding.explanation
+
+
+def test_health_waits_out_loud_and_a_copy_still_running_is_not_called_a_fault() -> None:
+    """While the first copy runs the step says what it waits for; when the wait ends first, the error says the
+    copy carries on and how to follow it, not "run doctor"."""
+    fakes = fresh_fakes()
+    answers = iter(["InitialReplicationInProgress/Warning"] * 3 + ["InitialReplicationInProgress/Warning"] * 100)
+
+    def status(_: str) -> Any:
+        state, health = next(answers).split("/")
+        return ok({"vms": [{"name": "VM01", "state": state, "health": health, "mode": "Primary", "last": None}]})
+
+    fakes["Hyper-v-prim"].overrides["replication_status"] = status
+    told: list[tuple[str, str, str]] = []
+    ctx = make_ctx(fakes, health_timeout=0.2, poll_interval=0.05, notice=lambda *a: told.append(a))
+    report = run_steps(ctx, [ReplicationHealth(PLAN.primary)])
+    error = report.failed.error if report.failed else None
+    assert error is not None
+    assert "initial replication still in progress" in str(error) and "VM01" in str(error)
+    assert "hvrepl status" in (error.remediation or "") and "doctor" not in (error.remediation or "")
+    assert len(told) == 1  # one line per change of what it waits for, not one per poll
+    assert told[0][:2] == ("Hyper-v-prim", "replication_health")
+    assert "VM01 InitialReplicationInProgress/Warning" in told[0][2]
+
+
+def test_health_reports_each_change_while_waiting_then_passes() -> None:
+    fakes = fresh_fakes()
+    answers = iter(["InitialReplicationInProgress/Warning", "InitialReplicationInProgress/Warning",
+                    "Replicating/Warning", "Replicating/Normal", "Replicating/Normal", "Replicating/Normal"])
+
+    def status(_: str) -> Any:
+        state, health = next(answers).split("/")
+        return ok({"vms": [{"name": "VM01", "state": state, "health": health, "mode": "Primary", "last": None}]})
+
+    fakes["Hyper-v-prim"].overrides["replication_status"] = status
+    told: list[tuple[str, str, str]] = []
+    ctx = make_ctx(fakes, health_timeout=5.0, poll_interval=0.01, notice=lambda *a: told.append(a))
+    report = run_steps(ctx, [ReplicationHealth(PLAN.primary)])
+    assert report.failed is None
+    assert [t[2].split(": ", 1)[1] for t in told] == ["VM01 InitialReplicationInProgress/Warning",
+                                                      "VM01 Replicating/Warning"]
