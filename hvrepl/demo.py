@@ -8,6 +8,8 @@ lab down again (on failure and Ctrl-C too). Exit 0 when every stage succeeded.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import logging
 import shutil
 import signal
@@ -55,21 +57,42 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+STAGES: list[dict[str, object]] = []  # what --json reports: each stage's number, title, ok and seconds
+
+
 def _stage(number: int, title: str, call: Callable[[], int]) -> bool:
     _say(f"\n[{number}] {title}")
     started = time.monotonic()
     code = call()
-    _say(f"    -> {'ok' if code == 0 else f'FAILED (exit {code})'} in {time.monotonic() - started:.1f} s")
+    seconds = time.monotonic() - started
+    _say(f"    -> {'ok' if code == 0 else f'FAILED (exit {code})'} in {seconds:.1f} s")
+    STAGES.append({"number": number, "title": title, "ok": code == 0, "seconds": round(seconds, 2)})
     return code == 0
 
 
 def run(args: argparse.Namespace) -> int:
-    """The demo; returns the exit code."""
+    """The demo; returns the exit code. With --json the narration goes to stderr and stdout gets one summary."""
+    if not getattr(args, "json", False):
+        return _run(args)
+    started = time.monotonic()
+    with contextlib.redirect_stdout(sys.stderr):
+        code = _run(args)
+    print(json.dumps({"ok": code == 0, "command": "demo", "seconds": round(time.monotonic() - started, 2),
+                      "stages": STAGES, "kept": KEPT.get("folder")}))
+    return code
+
+
+KEPT: dict[str, str] = {}  # the folder left behind (on failure or --keep), for --json
+
+
+def _run(args: argparse.Namespace) -> int:
     from hvrepl.cli import main as hvrepl_main  # noqa: PLC0415 - the engine's CLI imports this package's parser
 
     workdir = Path(tempfile.mkdtemp(prefix="hvrepl-demo-"))
     lab: Lab | None = None
     ok = False
+    KEPT.clear()
+    STAGES.clear()
     with _sigterm_as_interrupt():
         try:
             _say(f"[1] Starting the simulated lab in {workdir} (two fresh workgroup hosts, VM01 running) ...")
@@ -78,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
             for host in lab.hosts:
                 _say(f"    {host.name:<13} virtual {host.entry['virtual_address']:<16} WinRM {host.winrm['url']}")
             _say(f"    -> ok in {time.monotonic() - started:.1f} s")
+            STAGES.append({"number": 1, "title": "lab up", "ok": True, "seconds": round(time.monotonic() - started, 2)})
             plan_file = workdir / "plan.yaml"
             plan_file.write_text(yaml.safe_dump(walkthrough_plan(getattr(args, "mode", "testroot")), sort_keys=False),
                                  encoding="utf-8")
@@ -109,14 +133,14 @@ def run(args: argparse.Namespace) -> int:
             if ok and not getattr(args, "keep", False):
                 shutil.rmtree(workdir, ignore_errors=True)  # ~65 MiB of host state a passing demo no longer needs
             else:
+                KEPT["folder"] = str(workdir)
                 _say(f"Lab state, plan and host logs kept in {workdir}")
     _say("Demo succeeded: VM01 replicates from Hyper-v-prim to Hyper-v-repl." if ok else "Demo FAILED.")
     return 0 if ok else 1
 
 
 def _plan_summary(hvrepl_main: Callable[[list[str]], int], plan_file: Path, common: list[str]) -> int:
-    import contextlib  # noqa: PLC0415 - only this stage redirects output
-    import io  # noqa: PLC0415 - same
+    import io  # noqa: PLC0415 - only this stage captures output
 
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):

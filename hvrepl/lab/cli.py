@@ -24,51 +24,58 @@ def _lab(args: argparse.Namespace) -> int:
 
 def add_commands(subparsers: Any) -> None:
     """Add ``lab``, ``demo`` and ``scenario`` to the engine's sub-parsers."""
+    json_flag = argparse.ArgumentParser(add_help=False)
+    json_flag.add_argument("--json", action="store_true",
+                           help="print one JSON object on stdout (ok, action, message, hosts) instead of text")
     lab = subparsers.add_parser("lab", help="start, inspect, fault and stop a simulated two-host lab")
     lab.add_argument("--state-dir", "--lab", dest="state_dir", default=DEFAULT_LAB_DIR, metavar="DIR",
                      help=f"lab directory holding lab.json and one folder per host (default {DEFAULT_LAB_DIR})")
     lab.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     actions = lab.add_subparsers(dest="lab_action", required=True, metavar="ACTION")
-    up = actions.add_parser("up", help="start the hosts of a topology and write DIR/lab.json")
+    up = actions.add_parser("up", parents=[json_flag], help="start the hosts of a topology and write DIR/lab.json")
     up.add_argument("--topology", metavar="FILE", help="lab topology (YAML with hosts: […]); default: the walkthrough")
     up.add_argument("--backend", choices=("process", "docker"), default="process", help="how hosts run")
     up.add_argument("--image", metavar="NAME", help="docker backend: an image with hvrepl installed (built from "
                     "ci/Dockerfile) instead of the local skeleton image with this machine's Python mounted")
     up.add_argument("--ports", choices=("auto", "real", "mapped"), default="auto",
                     help="auto: the real ports 5986/5985/443 when running as root, else mapped free ports")
-    actions.add_parser("status", help="show each host: reachable, pid, WinRM URL, faults")
-    actions.add_parser("down", help="stop every host of the lab (state stays on disk)")
-    actions.add_parser("reset", help="bring every host back to its state right after `lab up`")
-    snap = actions.add_parser("snapshot", help="snapshot every host's state and files under NAME")
+    actions.add_parser("status", parents=[json_flag], help="show each host: reachable, pid, WinRM URL, faults")
+    actions.add_parser("down", parents=[json_flag], help="stop every host of the lab (state stays on disk)")
+    actions.add_parser("reset", parents=[json_flag], help="bring every host back to its state right after `lab up`")
+    snap = actions.add_parser("snapshot", parents=[json_flag], help="snapshot every host's state and files under NAME")
     snap.add_argument("name")
-    restore = actions.add_parser("restore", help="restore every host to snapshot NAME")
+    restore = actions.add_parser("restore", parents=[json_flag], help="restore every host to snapshot NAME")
     restore.add_argument("name")
     clock = actions.add_parser("clock", help="move the simulated clock of every host")
     clock_actions = clock.add_subparsers(dest="clock_action", required=True, metavar="ACTION")
-    advance = clock_actions.add_parser("advance", help="advance by a duration (90s, 15m, 1h, 2d, 1y) and run "
-                                                       "the replication cycles that fell due")
+    advance = clock_actions.add_parser("advance", parents=[json_flag],
+                                       help="advance by a duration (90s, 15m, 1h, 2d, 1y) and run the replication "
+                                            "cycles that fell due")
     advance.add_argument("duration")
     fault = actions.add_parser("fault", help="inject or lift a fault")
     kinds = fault.add_subparsers(dest="fault", required=True, metavar="FAULT")
     for name, text in (("cut", "cut the link between hosts A and B (both directions)"),
                        ("restore", "restore the link between hosts A and B")):
-        p = kinds.add_parser(name, help=text)
+        p = kinds.add_parser(name, parents=[json_flag], help=text)
         p.add_argument("a")
         p.add_argument("b")
-    down = kinds.add_parser("host-down", help="power HOST off: its process/container stops, WinRM and "
-                                              "replication fail as for a switched-off server")
+    down = kinds.add_parser("host-down", parents=[json_flag],
+                            help="power HOST off: its process/container stops, WinRM and replication fail as for a "
+                                 "switched-off server")
     down.add_argument("host")
     down.add_argument("--hard", action="store_true", help="a power cut (SIGKILL / docker kill), not a shutdown")
-    kinds.add_parser("host-up", help="power HOST on again from its state folder").add_argument("host")
+    kinds.add_parser("host-up", parents=[json_flag],
+                     help="power HOST on again from its state folder").add_argument("host")
     for name, text in (("replication-down", "stop only HOST's Hyper-V replication service (WinRM still answers)"),
                        ("replication-up", "start HOST's replication service again")):
-        kinds.add_parser(name, help=text).add_argument("host")
-    revoke = kinds.add_parser("revoke", help="revoke a certificate as HOST's revocation checks see it")
+        kinds.add_parser(name, parents=[json_flag], help=text).add_argument("host")
+    revoke = kinds.add_parser("revoke", parents=[json_flag],
+                              help="revoke a certificate as HOST's revocation checks see it")
     revoke.add_argument("host", help="the host that checks the certificate")
     which = revoke.add_mutually_exclusive_group(required=True)
     which.add_argument("--thumbprint")
     which.add_argument("--serial")
-    disk = kinds.add_parser("disk-full", help="shrink a drive of HOST to (almost) nothing")
+    disk = kinds.add_parser("disk-full", parents=[json_flag], help="shrink a drive of HOST to (almost) nothing")
     disk.add_argument("host")
     disk.add_argument("--drive", default="D")
     disk.add_argument("--capacity-bytes", type=int, default=0)
@@ -78,6 +85,8 @@ def add_commands(subparsers: Any) -> None:
                                               "test failover, take the lab down")
     demo.add_argument("--keep", action="store_true", help="leave the lab running afterwards (prints its folder)")
     demo.add_argument("--mode", choices=("testroot", "private-ca"), default="testroot", help="certificate mode")
+    demo.add_argument("--json", action="store_true", help="progress on stderr; one JSON summary on stdout (ok, "
+                                                          "stages with their times, lab folder when kept)")
     demo.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     demo.set_defaults(func=lambda args: int(importlib.import_module("hvrepl.demo").run(args)))
 

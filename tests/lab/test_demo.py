@@ -80,3 +80,19 @@ def test_demo_interrupted_takes_the_lab_down(tmp_path: Path) -> None:
     leftovers = [p for p in Path("/proc").glob("[0-9]*/cmdline")
                  if str(tmp_path).encode() in _read(p) and b"simulator" in _read(p)]
     assert not leftovers
+
+
+@pytest.mark.slow
+def test_demo_json_prints_one_summary_on_stdout(tmp_path: Path) -> None:
+    """--json: stdout is exactly one JSON object (every stage ok, with times); the narration went to stderr."""
+    import json  # noqa: PLC0415 - only here
+
+    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    done = subprocess.run([sys.executable, "-m", "hvrepl", "demo", "--json"], capture_output=True, text=True,
+                          timeout=600, env=env, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    summary = json.loads(done.stdout)  # nothing else on stdout
+    assert summary["ok"] is True and summary["command"] == "demo" and summary["kept"] is None
+    assert [s["number"] for s in summary["stages"]] == [1, 2, 3, 4, 5, 6]
+    assert all(s["ok"] and s["seconds"] >= 0 for s in summary["stages"])
+    assert "Demo succeeded" in done.stderr and re.search(r"Hyper-v-prim\s+VM01\s+Replicating\s+Normal", done.stderr)

@@ -224,6 +224,40 @@ def test_cli_up_status_down(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert not any(Lab.open(lab_dir).is_alive(h) for h in Lab.open(lab_dir).hosts)
 
 
+def test_cli_json_on_every_lab_action(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--json`: one JSON object per action on stdout (hosts for up/status, no password); errors too."""
+    lab_dir = str(tmp_path / "lab")
+
+    def as_json(*argv: str) -> tuple[int, dict[str, object]]:
+        code = main(["lab", "--state-dir", lab_dir, *argv, "--json"])
+        out = capsys.readouterr().out
+        return code, json.loads(out)  # exactly one object: anything else on stdout fails here
+
+    code, up = as_json("up", "--ports", "mapped")
+    try:
+        assert code == 0 and up["ok"] is True and up["action"] == "up"
+        hosts = up["hosts"]
+        assert isinstance(hosts, list) and {h["name"] for h in hosts} == {"Hyper-v-prim", "Hyper-v-repl"}
+        password = json.loads((Path(lab_dir) / "lab.json").read_text())["hosts"][0]["winrm"]["password"]
+        for argv in (["clock", "advance", "1h"], ["snapshot", "s1"], ["restore", "s1"],
+                     ["fault", "cut", "Hyper-v-prim", "Hyper-v-repl"], ["fault", "restore", "Hyper-v-prim",
+                                                                         "Hyper-v-repl"],
+                     ["fault", "host-down", "Hyper-v-repl"]):
+            code, document = as_json(*argv)
+            assert code == 0 and document["ok"] is True and document["message"], (argv, document)
+            assert password not in json.dumps(document)
+        code, status = as_json("status")
+        assert code == 1 and status["ok"] is False  # a host is powered off
+        rows = {h["name"]: h for h in status["hosts"]}  # type: ignore[attr-defined]  # object: a list of dicts
+        assert rows["Hyper-v-repl"]["running"] is False and rows["Hyper-v-prim"]["running"] is True
+        assert password not in json.dumps(status)
+        code, error = as_json("restore", "no-such-snapshot")
+        assert code == 1 and error["ok"] is False and "no-such-snapshot" in str(error["error"])
+    finally:
+        assert main(["lab", "--state-dir", lab_dir, "down", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["action"] == "down"
+
+
 TOPOLOGY = """
 hosts:
   - name: Hyper-v-solo
