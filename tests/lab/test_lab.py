@@ -225,11 +225,12 @@ def test_cli_up_status_down(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_cli_json_on_every_lab_action(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`--json`: one JSON object per action on stdout (hosts for up/status, no password); errors too."""
+    """`--json`: one JSON object per action on stdout (hosts for up/status, no password); errors too. The
+    lab folder can be named after the action (`hvrepl lab up --state-dir DIR`) as well as before it."""
     lab_dir = str(tmp_path / "lab")
 
     def as_json(*argv: str) -> tuple[int, dict[str, object]]:
-        code = main(["lab", "--state-dir", lab_dir, *argv, "--json"])
+        code = main(["lab", *argv, "--state-dir", lab_dir, "--json"])  # as the issue writes it: flags after
         out = capsys.readouterr().out
         return code, json.loads(out)  # exactly one object: anything else on stdout fails here
 
@@ -326,6 +327,16 @@ def test_revoke_marks_the_certificate_in_the_checking_hosts_view(lab: Lab, capsy
                  "--serial", made["serial"]]) == 0
     assert f"certificate {serial} revoked as Hyper-v-prim sees it" in capsys.readouterr().out
     assert serial in lab.state("Hyper-v-prim")["certs"]["revoked"]
+
+
+def test_revoke_reports_the_serial_as_the_revocation_list_keeps_it(lab: Lab) -> None:
+    """Leading zeros and spaces (Windows shows serials both ways) name the same certificate; junk is refused."""
+    assert lab.revoke("Hyper-v-repl", serial="00 0a bc") == "ABC"
+    assert lab.state("Hyper-v-repl")["certs"]["revoked"] == ["ABC"]
+    with pytest.raises(LabError, match=r"422.*pattern"):
+        lab.revoke("Hyper-v-repl", serial="xyz")
+    with pytest.raises(LabError, match=r"422.*not a hexadecimal number"):  # spaces only: no digits at all
+        lab.revoke("Hyper-v-repl", serial="   ")
 
 
 @pytest.mark.slow

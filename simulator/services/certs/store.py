@@ -286,13 +286,15 @@ def _serial_key(serial_hex: str) -> str:
     return format(int(serial_hex.replace(" ", ""), 16), "X")
 
 
-def revoke(host: Host, serial_hex: str) -> None:
-    """Mark a serial number (hex, any case, leading zeros ignored) as revoked by its issuer."""
+def revoke(host: Host, serial_hex: str) -> str:
+    """Mark a serial number (hex, any case, leading zeros ignored) as revoked by its issuer; returns it as kept
+    (upper hex, no leading zeros)."""
     key = _serial_key(serial_hex)
     with host.transaction():
         revoked: list[str] = _section(host).setdefault("revoked", [])
         if key not in revoked:
             revoked.append(key)
+    return key
 
 
 def is_revoked(host: Host, cert: x509.Certificate) -> bool:

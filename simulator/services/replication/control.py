@@ -214,9 +214,13 @@ def revoke_certificate(body: RevokeRequest, request: Request) -> dict[str, Any]:
             raise HTTPException(404, f"no certificate with thumbprint {body.thumbprint} on this host or its lab peers")
     if serial is None:
         raise HTTPException(422, "give a serial or a thumbprint")
+    try:
+        int(serial.replace(" ", ""), 16)
+    except ValueError:
+        raise HTTPException(422, f"serial {serial!r} is not a hexadecimal number") from None
     with host.transaction(rollback=True):
-        store.revoke(host, serial)
-    return {"revoked": serial.replace(" ", "").upper()}
+        kept = store.revoke(host, serial)
+    return {"revoked": kept}  # the serial as the revocation list keeps it (a leading zero dropped)
 
 
 @router.post("/disk/capacity")
