@@ -69,7 +69,8 @@ DESCRIPTIONS = {
            "again.",
     "verify": "Read-only: check every step's end state against the plan. Exit 0 when nothing differs, 1 otherwise.",
     "status": "Replication state, health, mode and last replication time of every VM on both hosts.",
-    "failover": "Fail one VM over: --test (a '<vm> - Test' VM on the replica; replication continues), --planned "
+    "failover": "Fail one VM over: --test (a '<vm> - Test' VM on the replica; replication continues; end it with "
+                "--stop-test), --planned "
                 "(primary VM stopped, pending changes sent, roles swapped, replication reversed, VM started) or "
                 "--unplanned (on the replica at once, possible data loss; afterwards use `hvrepl reverse`).",
     "reverse": "Reverse replication of a failed-over VM towards its old primary (nothing to do when it already "
@@ -115,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     kind = p.add_mutually_exclusive_group(required=True)
     kind.add_argument("--test", dest="kind", action="store_const", const="test",
                       help="test failover on the replica (a '<vm> - Test' VM; replication continues)")
+    kind.add_argument("--stop-test", dest="kind", action="store_const", const="stop-test",
+                      help="end a test failover: delete the '<vm> - Test' VM (nothing to do when none runs)")
     kind.add_argument("--planned", dest="kind", action="store_const", const="planned",
                       help="stop on the primary, send pending changes, fail over, reverse, start")
     kind.add_argument("--unplanned", dest="kind", action="store_const", const="unplanned",

@@ -89,7 +89,7 @@ def roles(plan: Plan, seen: dict[str, dict[str, Any]], vm: str) -> tuple[HostSpe
 
 
 def failover(plan: Plan, sessions: dict[str, HostSession], vm: str, kind: str) -> list[str]:
-    """Run a failover of ``kind`` (test | planned | unplanned); return what was done, step by step.
+    """Run a failover of ``kind`` (test | stop-test | planned | unplanned); return what was done, step by step.
 
     Only the unplanned kind tolerates an unreachable primary. While the primary answers and still runs the
     VM, an unplanned failover is refused: it would leave two running copies (split brain).
@@ -112,7 +112,11 @@ def failover(plan: Plan, sessions: dict[str, HostSession], vm: str, kind: str) -
     if kind == "test":
         test_vm = _on(target, "failover", lambda: replica.call("failover_test", vm=vm))["test_vm"]
         done.append(f"{target.name}: test failover started, test VM {test_vm!r} "
-                    f"(end it with Stop-VMFailover -VMName '{vm}')")
+                    f"(end it with `hvrepl failover --vm {vm} --stop-test`)")
+    elif kind == "stop-test":
+        stopped = _on(target, "failover", lambda: replica.call("failover_test_stop", vm=vm))["stopped"]
+        done.append(f"{target.name}: test failover ended, test VM '{vm} - Test' deleted" if stopped
+                    else f"{target.name}: no test failover of {vm} is running; nothing to do")
     elif kind == "planned":
         _on(source, "failover", lambda: primary.call("failover_prepare", vm=vm))
         done.append(f"{source.name}: VM stopped, pending changes sent (Start-VMFailover -Prepare)")

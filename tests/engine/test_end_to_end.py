@@ -129,6 +129,11 @@ def test_doctor_explains_a_fresh_pair(lab: Lab, capsys: pytest.CaptureFixture[st
     assert "0x80092012" in text
 
 
+def vm_names(lab: Lab, host: str) -> list[str]:
+    """The VMs of a host, read from its state (independent of the engine)."""
+    return [str(vm["name"]) for vm in lab.state(host)["hyperv"]["vms"]]
+
+
 @pytest.mark.slow
 def test_failover_test_and_planned(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     """After a run: a test failover keeps replication; a planned one swaps the roles."""
@@ -138,6 +143,12 @@ def test_failover_test_and_planned(lab: Lab, capsys: pytest.CaptureFixture[str])
     code, done, _ = cli(lab, capsys, "failover", str(plan), "--vm", "VM01", "--test")
     assert code == 0, done
     assert "VM01 - Test" in json.dumps(done)
+    assert "VM01 - Test" in vm_names(lab, "Hyper-v-repl")
+    code, done, _ = cli(lab, capsys, "failover", str(plan), "--vm", "VM01", "--stop-test")
+    assert code == 0 and "test failover ended" in json.dumps(done), done
+    assert "VM01 - Test" not in vm_names(lab, "Hyper-v-repl")
+    code, done, _ = cli(lab, capsys, "failover", str(plan), "--vm", "VM01", "--stop-test")
+    assert code == 0 and "nothing to do" in json.dumps(done), done
     code, done, err = cli(lab, capsys, "failover", str(plan), "--vm", "VM01", "--planned")
     assert code == 0, (done, err)
     code, status, _ = cli(lab, capsys, "status", str(plan))
