@@ -237,10 +237,13 @@ class Main:
             if args.json:
                 print(json.dumps({"ok": True, "status": data}))
             else:
+                print(f"{'HOST':<15} {'VM':<20} {'STATE':<30} {'HEALTH':<9} {'MODE':<8} LAST REPLICATION (UTC)")
                 for host, vms in data.items():
+                    if not vms:
+                        print(f"{host:<15} (no VM replicates on this host)")
                     for vm in vms:
                         print(f"{host:<15} {vm['name']:<20} {vm['state']:<30} {vm['health']:<9} "
-                              f"{vm['mode']:<8} last={vm.get('last') or '-'}")
+                              f"{vm['mode']:<8} {vm.get('last') or '-'}")
             return 0
         if command in ("failover", "reverse"):
             done = (operations.failover(plan, sessions, args.vm, args.kind) if command == "failover"

@@ -96,3 +96,4 @@ def test_demo_json_prints_one_summary_on_stdout(tmp_path: Path) -> None:
     assert [s["number"] for s in summary["stages"]] == [1, 2, 3, 4, 5, 6]
     assert all(s["ok"] and s["seconds"] >= 0 for s in summary["stages"])
     assert "Demo succeeded" in done.stderr and re.search(r"Hyper-v-prim\s+VM01\s+Replicating\s+Normal", done.stderr)
+    assert re.search(r"^HOST\s+VM\s+STATE\s+HEALTH\s+MODE\s+LAST REPLICATION", done.stderr, re.MULTILINE)
