@@ -36,8 +36,10 @@ never ignored. In particular, the simulator does not model:
 
 Simplifications of what *is* modelled (each marked `# ASSUMPTION:` or documented in its module):
 
-- `Start-VMInitialReplication` over the network copies the disks before it returns, so the state
-  `InitialReplicationInProgress` is never observed from outside; scheduled (`-InitialReplicationStartTime`)
+- `Start-VMInitialReplication` over the network copies the disks before it returns by default (deterministic
+  for tests), so `InitialReplicationInProgress` is not observed; a host topology with
+  `initial_replication: background` (or `POST /_sim/replication/initial-replication/background`) makes it
+  return at once and copy in the background, as Windows does. Scheduled (`-InitialReplicationStartTime`)
   and media (`-DestinationPath`) initial replication are modelled.
 - Replication health counts missed cycles per monitoring interval (12 h by default): after a long outage
   a VM stays Warning until the interval ends or `Reset-VMReplicationStatistics`.

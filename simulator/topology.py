@@ -22,7 +22,10 @@ VM_STATES = ("Running", "Off")
 _NETBIOS = re.compile(r"^[A-Za-z0-9-]{1,15}$")
 _DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _VM_NAME_FORBIDDEN = set('\\/:*?"<>|')
-_HOST_KEYS = {"name", "os", "dns_suffix", "address", "drives", "vms", "hosts_entries"}
+_HOST_KEYS = {"name", "os", "dns_suffix", "address", "drives", "vms", "hosts_entries", "initial_replication"}
+# How Start-VMInitialReplication over the network behaves: "inline" finishes the copy inside the cmdlet
+# (deterministic, the default); "background" returns at once with InitialReplicationInProgress, as Windows does.
+INITIAL_REPLICATION_MODES = ("inline", "background")
 # a hosts-file host name: DNS labels separated by dots (an optional trailing dot)
 _HOSTS_NAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 _VM_KEYS = {"name", "generation", "state", "memory_mb", "disks", "checkpoints"}
@@ -89,6 +92,10 @@ def validate_host(topology: Any, where: str = "topology") -> dict[str, Any]:
         except ValueError as exc:
             raise TopologyError(f"{where}: address {address!r} is not an IPv4 address") from exc
         topo["address"] = str(address)
+    mode = topo.get("initial_replication", "inline")
+    if mode not in INITIAL_REPLICATION_MODES:
+        raise TopologyError(f"{where}: initial_replication {mode!r} is not one of "
+                            f"{', '.join(INITIAL_REPLICATION_MODES)}")
     topo["drives"] = _validate_drives(topo.get("drives", ["C", "D"]), where)
     topo["hosts_entries"] = _validate_hosts_entries(topo.get("hosts_entries", []), where)
     vms = topo.get("vms", [])

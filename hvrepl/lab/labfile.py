@@ -18,7 +18,7 @@ import yaml
 
 LAB_FILE = "lab.json"
 DEFAULT_TOPOLOGY = "walkthrough-lab.yaml"
-TOPOLOGY_KEYS = ("name", "os", "dns_suffix", "drives", "vms", "hosts_entries")
+TOPOLOGY_KEYS = ("name", "os", "dns_suffix", "drives", "vms", "hosts_entries", "initial_replication")
 
 
 class LabError(Exception):

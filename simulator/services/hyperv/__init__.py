@@ -42,5 +42,5 @@ __all__ = ["authorization", "authorize", "checkpoints", "events", "failover", "i
 
 def initial_state(host: Host, topology: dict[str, Any]) -> None:
     """Create the Hyper-V section: default replica server settings and the topology's VMs."""
-    section(host)
+    section(host)["background_initial_replication"] = topology.get("initial_replication") == "background"
     vm_cmdlets.seed_vms(host, topology)

@@ -255,7 +255,8 @@ def background_initial_replication(host: Host) -> bool:
 
     # ASSUMPTION: on Windows the copy runs after Start-VMInitialReplication returns and the VM shows
     # InitialReplicationInProgress meanwhile (fact sheet §2.4). By default the simulator finishes the copy
-    # inside the cmdlet (callers see Replicating at once); the lab can switch to the background form.
+    # inside the cmdlet (callers see Replicating at once); a topology (``initial_replication: background``)
+    # or the control plane switches to the background form.
     """
     return bool(section(host).get("background_initial_replication"))
 
