@@ -265,6 +265,7 @@ hosts:
     os: "2019"
     dns_suffix: corp.example
     address: 192.168.50.5
+    initial_replication: background
     vms:
       - {name: APP01, generation: 1, state: Off, disks: [{name: APP01.vhdx, size_mb: 8}]}
 """
@@ -284,6 +285,7 @@ def test_cli_up_with_a_topology_file(tmp_path: Path) -> None:
         solo = LabHostHandle(lab, "Hyper-v-solo")
         vm = solo.run_ps("$v = Get-VM -Name APP01; $result = @{ state = [string]$v.State; gen = $v.Generation }")
         assert vm == {"state": "Off", "gen": 1}
+        assert lab.state("Hyper-v-solo")["hyperv"]["background_initial_replication"] is True
     finally:
         assert main(["lab", "--state-dir", str(lab_dir), "down"]) == 0
 
