@@ -8,7 +8,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hvrepl.errors import AuthenticationError, PowerShellError, StepError
@@ -44,6 +44,9 @@ LINE = st.one_of(
 
 
 @given(st.lists(LINE, max_size=8), st.booleans())
+# The right line twice (the second in other case, with a comment): random lines rarely hit it, and a
+# rewrite that only dropped wrong addresses would keep both.
+@example(["192.168.101.209\thyper-v-prim.test.net", "192.168.101.209\tHYPER-V-PRIM.test.net # note"], False)
 def test_hosts_rewrite_properties(lines: list[str], crlf: bool) -> None:
     """Each wanted name ends on exactly one right line; other lines survive; rewriting is idempotent."""
     newline = "\r\n" if crlf else "\n"
@@ -63,6 +66,16 @@ def test_hosts_rewrite_keeps_a_correct_file_untouched() -> None:
     text = "# header\r\n192.168.101.209 hyper-v-prim.test.net\r\n192.168.101.213 hyper-v-repl.test.net\r\n"
     assert desired_hosts_text(text, WANTED) == text
     assert MARK in desired_hosts_text("", WANTED)
+
+
+def test_hosts_rewrite_drops_a_duplicate_of_a_right_line() -> None:
+    """A second, correct line for a name goes; the first stays byte for byte, the other name is added."""
+    text = "192.168.101.209 hyper-v-prim.test.net\r\n192.168.101.209 HYPER-V-PRIM.test.net other.lan\r\n"
+    assert desired_hosts_text(text, WANTED) == (
+        "192.168.101.209 hyper-v-prim.test.net\r\n"
+        "192.168.101.209\tother.lan\r\n"
+        f"192.168.101.213\thyper-v-repl.test.net\t{MARK}\r\n"
+    )
 
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
