@@ -74,12 +74,14 @@ def test_pfx_password_never_in_scripts(pair: dict[str, Host]) -> None:
     """The generated PFX password travels only on stdin."""
     ctx = context(pair, "testroot")
     sent: list[str] = []
+    stdins: list[str] = []
     for session in ctx.sessions.values():
         transport = session.transport
         original = transport.run_ps
 
         def spy(script: str, *, stdin: str | None = None, _run: Any = original) -> Any:
             sent.append(script)
+            stdins.append(stdin or "")
             return _run(script, stdin=stdin)
 
         transport.run_ps = spy  # type: ignore[method-assign]  # test spy
@@ -87,6 +89,7 @@ def test_pfx_password_never_in_scripts(pair: dict[str, Host]) -> None:
     assert ctx.pfx_password is not None
     assert sent
     assert all(ctx.pfx_password.reveal() not in script for script in sent)
+    assert any(ctx.pfx_password.reveal() in text for text in stdins)  # it did travel, on stdin
 
 
 def test_resume_reuses_the_certificate_left_on_the_primary(pair: dict[str, Host]) -> None:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hvrepl.errors import ConfigError
 from hvrepl.scenario.model import ScenarioError, load_scenario
 from hvrepl.scenario.runner import check_expectation, deep_merge, substitute
 
@@ -90,7 +91,7 @@ def test_deep_merge_nested_and_substitute() -> None:
                         {"certificates": {"mode": "existing", "thumbprints": {"A": "${tp}"}}})
     assert substitute(merged, {"tp": "AB"})["certificates"] == {"mode": "existing", "validity_days": 365,
                                                                "thumbprints": {"A": "AB"}}
-    with pytest.raises(Exception, match="never saved"):
+    with pytest.raises(ConfigError, match=r"\$\{nope\} was never saved"):
         substitute("${nope}", {})
 
 

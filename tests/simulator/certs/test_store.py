@@ -60,7 +60,9 @@ def test_state_survives_reopening_the_host(sim_host: Host) -> None:
     reopened = Host.open(sim_host.state_dir)
     entry = store.find_certificate(reopened, store.thumbprint_of(cert))
     assert entry is not None
+    assert entry.certificate == cert
     assert entry.has_private_key
+    assert [e.thumbprint for e in store.list_certificates(reopened, "My")] == [store.thumbprint_of(cert)]
 
 
 def test_adding_same_certificate_twice_replaces_it_and_keeps_the_key(sim_host: Host) -> None:

@@ -46,8 +46,11 @@ def test_silently_continue_still_makes_the_last_statement_fail(ps: Run) -> None:
 
 
 def test_a_failed_statement_before_a_successful_one_exits_0(ps: Run) -> None:
-    assert ps(f"{_NO_EVENTS}; 'done'").exit_code == 0
-    assert ps("Get-Item C:\\nope; 'done'").exit_code == 0
+    silent = ps(f"{_NO_EVENTS}; 'done'")
+    assert (silent.exit_code, lines(silent), silent.stderr) == (0, ["done"], "")
+    loud = ps("Get-Item C:\\nope; 'done'")
+    assert (loud.exit_code, lines(loud)) == (0, ["done"])
+    assert "Cannot find path 'C:\\nope' because it does not exist." in loud.stderr
 
 
 def test_a_function_writing_an_error_leaves_the_callers_status_true(ps: Run) -> None:
