@@ -29,9 +29,13 @@ PLACEHOLDER = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}")
 # cmd.exe accepts 8,191 characters; `powershell -EncodedCommand` inflates a script 2.67x (UTF-16LE + base64).
 MAX_COMMAND_LINE = 8191
 MAX_SCRIPT_CHARS = 3000
+BYTE_ORDER_MARK = "\ufeff"
 
 PowerShellValue = str | int | bool | None | list[Any] | tuple[Any, ...]
 
+# The encoding is set BEFORE $ErrorActionPreference = 'Stop': where powershell.exe has no console the
+# assignment fails ("The handle is invalid"; Ansible's bootstrap guards the same line), and it must then stay
+# a non-terminating error (the shell's code page, 65001, applies), not end the script.
 WRAPPER_HEAD = """\
 [Console]::OutputEncoding = [System.Text.Encoding]::UTF8
 $ErrorActionPreference = 'Stop'
@@ -124,7 +128,11 @@ def parse_result(stdout: str, exit_code: int, stderr: str = "") -> Any:
     Raises PowerShellError when the script reported ``ok: false``, ProtocolError when no such object
     exists (e.g. the script failed to parse, or the host is not Windows PowerShell).
     """
-    candidates = [line.strip() for line in stdout.splitlines() if line.strip().startswith("{")]
+    # Lines end at LF only: str.splitlines() would also cut at U+0085, U+2028 and U+2029, which 5.1's
+    # serializer leaves unescaped inside JSON strings (an event message may hold one). A UTF-8 byte order
+    # mark before the first line is dropped.
+    lines = (line.strip().lstrip(BYTE_ORDER_MARK).strip() for line in stdout.split("\n"))
+    candidates = [line for line in lines if line.startswith("{")]
     if not candidates:
         raise ProtocolError(f"the script emitted no JSON result (exit code {exit_code}); "
                             f"output began: {stdout[:200]!r}; errors: {stderr[:600]!r}")
@@ -141,7 +149,6 @@ def parse_result(stdout: str, exit_code: int, stderr: str = "") -> Any:
     if exit_code != 0:
         raise ProtocolError(f"the script reported success but exited with code {exit_code}")
     return answer.get("data")
-
 
 
 def as_list(value: Any) -> list[Any]:

@@ -1,3 +1,3 @@
 $running = @(Get-VM | Where-Object { $_.Name -eq ({{vm}} + ' - Test') }).Count -gt 0
-if ($running) { Stop-VMFailover -VMName {{vm}} }
+if ($running) { Stop-VMFailover -VMName {{vm}} -Confirm:$false }
 $result = @{ stopped = $running }

@@ -1,1 +1,1 @@
-$result = @{ lines = @(Get-Content -Path {{path}}) }
+$result = @{ lines = @(Get-Content -Path {{path}} | ForEach-Object { [string]$_ }) }
