@@ -134,7 +134,7 @@ def test_wrong_password_and_non_exportable_key(sim_host: Host, tmp_path: Path) -
 def test_no_clobber_and_missing_file(sim_host: Host) -> None:
     tp = _make(sim_host)
     sim_host.real_path("C:\\exists.pfx").write_bytes(b"old")
-    with pytest.raises(SimError):
+    with pytest.raises(SimError) as clobber:
         call(
             sim_host,
             "Export-PfxCertificate",
@@ -144,6 +144,8 @@ def test_no_clobber_and_missing_file(sim_host: Host) -> None:
             NoClobber=True,
         )
     assert sim_host.real_path("C:\\exists.pfx").read_bytes() == b"old"
+    assert (clobber.value.exception_type, clobber.value.category) == ("System.IO.IOException", "ResourceExists")
+    assert "'C:\\exists.pfx' already exists" in clobber.value.message
     with pytest.raises(SimError) as info:
         call(sim_host, "Import-PfxCertificate", FilePath="C:\\missing.pfx", CertStoreLocation=MY, Password=PASSWORD)
     assert info.value.exception_type == "System.IO.FileNotFoundException"

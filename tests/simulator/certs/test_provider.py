@@ -77,8 +77,10 @@ def test_move_test_root_from_ca_to_root(sim_host: Host) -> None:
     assert moved[0].get("PSParentPath").endswith("LocalMachine\\Root")
     assert store.list_certificates(sim_host, "CA") == []
     assert [e.thumbprint for e in store.list_certificates(sim_host, "Root")] == [root.thumbprint]
-    with pytest.raises(SimError):
+    with pytest.raises(SimError) as across:
         PROVIDER.move_item(inv, f"Cert:\\LocalMachine\\Root\\{root.thumbprint}", "Cert:\\CurrentUser\\Root")
+    assert across.value.fully_qualified_error_id == (
+        "MoveItemDestinationLocationInvalid,Microsoft.PowerShell.Commands.MoveItemCommand")
     assert len(store.list_certificates(sim_host, "Root")) == 1
 
 
@@ -94,5 +96,8 @@ def test_remove_item_deletes_the_certificate(sim_host: Host) -> None:
     tp = _testroot_cert(sim_host)
     PROVIDER.remove_item(invocation(sim_host), f"{MY}\\{tp}", recurse=False, force=False)
     assert store.find_certificate(sim_host, tp) is None
-    with pytest.raises(SimError):
+    with pytest.raises(SimError) as missing:
         PROVIDER.remove_item(invocation(sim_host), f"{MY}\\{tp}", recurse=False, force=False)
+    assert (missing.value.message, missing.value.fully_qualified_error_id) == (
+        f"Cannot find path '{MY}\\{tp}' because it does not exist.",
+        "PathNotFound,Microsoft.PowerShell.Commands.RemoveItemCommand")

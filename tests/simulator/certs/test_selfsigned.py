@@ -172,7 +172,11 @@ def test_clone_cert_is_refused_loudly(sim_host: Host) -> None:
     ],
 )
 def test_invalid_requests_fail_cleanly_and_leave_no_test_root(sim_host: Host, bad: dict[str, Any]) -> None:
-    with pytest.raises(SimError):
+    with pytest.raises(SimError) as info:
         call(sim_host, "New-SelfSignedCertificate", DnsName=["a.test.net"], CertStoreLocation=MY, TestRoot=True, **bad)
+    # The cmdlet's own refusal, not a NotModelledError (which is a SimError too).
+    command = "Microsoft.CertificateServices.Commands.NewSelfSignedCertificateCommand"
+    assert info.value.fully_qualified_error_id.endswith("," + command)
+    assert not isinstance(info.value, NotModelledError)
     assert store.list_certificates(sim_host, "My") == []
     assert store.list_certificates(sim_host, "CA") == []

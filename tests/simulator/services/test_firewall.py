@@ -191,10 +191,16 @@ def test_new_rule_duplicate_and_remove(sim_host: Host) -> None:
 def test_new_rule_defaults_to_guid_name_and_refuses_ports_without_tcp(sim_host: Host) -> None:
     (created,) = call(sim_host, "New-NetFirewallRule", DisplayName="Anything")
     assert created.get("Name").startswith("{") and created.get("Name").endswith("}")
-    with pytest.raises(SimError):
+    with pytest.raises(SimError) as a:
         call(sim_host, "New-NetFirewallRule", DisplayName="Bad", LocalPort=["80"])
-    with pytest.raises(SimError):
+    with pytest.raises(SimError) as b:
         call(sim_host, "New-NetFirewallRule", DisplayName="Bad", Protocol="TCP", LocalPort=["70000"])
+    # ERROR_INVALID_PARAMETER from the firewall's CIM provider, naming what is wrong.
+    invalid_parameter = "Windows System Error 87,New-NetFirewallRule"
+    assert [info.value.fully_qualified_error_id for info in (a, b)] == [invalid_parameter] * 2
+    assert "protocol 'Any'" in a.value.message
+    assert "'70000'" in b.value.message
+    assert [r.get("DisplayName") for r in call(sim_host, "Get-NetFirewallRule", DisplayName="Bad")] == []
 
 
 def test_block_rule_wins_over_allow(sim_host: Host) -> None:

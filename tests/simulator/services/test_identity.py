@@ -218,8 +218,10 @@ class TestResolution:
         entry = dns.get_host_entry(suffixed, "HVP")
         assert entry.get("HostName") == "hyper-v-prim.lab.local"
         assert dns.get_host_entry(suffixed, "192.168.101.209").get("HostName") == "hyper-v-prim.lab.local"
-        with pytest.raises(SimError):
+        with pytest.raises(SimError) as info:
             dns.get_host_entry(suffixed, "10.9.9.9")
+        assert (info.value.message, info.value.fully_qualified_error_id) == (
+            'Exception calling "GetHostEntry" with "1" argument(s): "No such host is known"', "SocketException")
 
 
 class TestCommands:

@@ -292,16 +292,20 @@ class TestProvider:
         """New-Item -Force creates parents; without -Force an existing key is an error; Remove-Item deletes."""
         provider, path = provider_call(REPLICATION.replace("HKLM", "HKLM:") + r"\Deep\Er")
         inv = invocation(sim_host, "New-Item")
-        with pytest.raises(SimError):
+        with pytest.raises(SimError) as info:
             provider.new_item(inv, path, None, None, force=False)
+        assert info.value.fully_qualified_error_id == "PathNotFound,Microsoft.PowerShell.Commands.NewItemCommand"
+        assert r"Replication\Deep' because it does not exist." in info.value.message  # the missing parent
         key = provider.new_item(inv, path, None, "dflt", force=True)
         assert key.get("Name").endswith(r"Replication\Deep\Er")
         with pytest.raises(SimError, match=r"A key at this path already exists\."):
             provider.new_item(inv, path, None, None, force=False)
         assert "(Default)    REG_SZ    dflt" in run_reg(sim_host, "query", REPLICATION + r"\Deep\Er", "/ve").stdout
         top, top_path = provider_call(REPLICATION.replace("HKLM", "HKLM:"))
-        with pytest.raises(SimError):
+        with pytest.raises(SimError) as children:
             top.remove_item(invocation(sim_host, "Remove-Item"), top_path, recurse=False, force=False)
+        assert "has children and the Recurse parameter was not specified" in children.value.message
+        assert "NonInteractive mode" in children.value.message  # a remote session cannot answer the prompt
         top.remove_item(invocation(sim_host, "Remove-Item"), top_path, recurse=True, force=False)
         assert not top.exists(invocation(sim_host), top_path)
 
