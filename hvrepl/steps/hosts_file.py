@@ -15,10 +15,17 @@ MARK = "# added by hvrepl"
 INLINE_LIMIT = 1500  # characters of hosts text sent inside one script; bigger files go in chunks
 
 
+def file_lines(text: str) -> list[str]:
+    """The lines as Windows reads the file: ended by LF (CR LF), not by U+0085, U+2028 or the other breaks
+    str.splitlines() knows, so a comment holding one is kept byte for byte."""
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 def parse_entries(text: str) -> list[tuple[str, list[str]]]:
     """(address, names) of every non-comment line."""
     entries = []
-    for line in text.splitlines():
+    for line in file_lines(text):
         body = line.split("#", 1)[0].split()
         if len(body) >= 2:
             entries.append((body[0], [n.lower() for n in body[1:]]))
@@ -35,7 +42,7 @@ def desired_hosts_text(text: str, wanted: dict[str, str]) -> str:
     newline = "\r\n" if "\r\n" in text or not text else "\n"
     satisfied: set[str] = set()
     out: list[str] = []
-    for line in text.splitlines():
+    for line in file_lines(text):
         body, sep, comment = line.partition("#")
         tokens = body.split()
         if len(tokens) < 2 or not any(t.lower() in wanted for t in tokens[1:]):

@@ -11,17 +11,38 @@ from typing import Any
 
 from hvrepl.errors import CheckpointsPresent, StepError
 from hvrepl.plan import VMSpec
-from hvrepl.powershell import as_list
+from hvrepl.powershell import as_list, quote
 from hvrepl.session import Script
 from hvrepl.steps.base import Diff, RunContext, Step
 from hvrepl.steps.replica_server import UNKNOWN_THUMBPRINT
 
+# Quoted VM names per vms_get script: 16 names of 100 characters would push the -EncodedCommand line past
+# cmd.exe's 8,191 characters, so long lists go in several scripts.
+NAMES_PER_SCRIPT_CHARS = 1200
+
+
+def name_batches(names: list[str]) -> list[list[str]]:
+    """Split ``names`` into lists whose quoted literals stay within NAMES_PER_SCRIPT_CHARS (one list at least)."""
+    batches: list[list[str]] = [[]]
+    size = 0
+    for name in names:
+        cost = len(quote(name).encode("utf-16-le")) // 2 + 2  # UTF-16 units: what -EncodedCommand carries
+        if batches[-1] and size + cost > NAMES_PER_SCRIPT_CHARS:
+            batches.append([])
+            size = 0
+        batches[-1].append(name)
+        size += cost
+    return batches
+
 
 def read_vms(ctx: RunContext) -> dict[str, dict[str, Any]]:
     """Replication facts of every plan VM on the primary, by name."""
-    names = [vm.name for vm in ctx.plan.vms]
-    data = ctx.session(ctx.plan.primary).call("vms_get", names=names)
-    return {str(v["name"]): v for v in as_list(data["vms"])}
+    session = ctx.session(ctx.plan.primary)
+    found: dict[str, dict[str, Any]] = {}
+    for names in name_batches([vm.name for vm in ctx.plan.vms]):
+        data = session.call("vms_get", names=names)
+        found.update({str(v["name"]): v for v in as_list(data["vms"])})
+    return found
 
 
 class VMReplication(Step):
