@@ -133,6 +133,22 @@ def test_name_checks() -> None:
     assert certificate_names(LEAF) == ["hyper-v-repl.test.net", "*.lab.test.net"]
 
 
+def test_certificate_names_match_whatever_their_case() -> None:
+    """DNS names are case-insensitive on the certificate's side too (a CN typed in capitals still matches)."""
+    upper, _ = make_host_cert(ROOT, "Hyper-V-Repl.Test.Net", sans=("Hyper-V-Repl.Test.Net", "*.LAB.Test.Net"))
+    for dialled in ("hyper-v-repl.test.net", "node1.lab.test.net"):
+        assert check_peer([upper], _policy(), dialled)[0] == upper
+    assert _failure([upper], _policy(), "hyper-v-prim.test.net") is winerrors.CN_NO_MATCH
+
+
+def test_any_purpose_eku_is_accepted() -> None:
+    """anyExtendedKeyUsage (2.5.29.37.0) covers Server and Client Authentication, as in CryptoAPI."""
+    leaf, _ = make_host_cert(ROOT, "hyper-v-repl.test.net", ekus=(ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,))
+    assert check_peer([leaf], _policy(), "hyper-v-repl.test.net")[0] == leaf
+    other, _ = make_host_cert(ROOT, "hyper-v-repl.test.net", ekus=(ExtendedKeyUsageOID.CODE_SIGNING,))
+    assert _failure([other], _policy()) is winerrors.WRONG_USAGE
+
+
 def test_first_failure_wins() -> None:
     """Chain problems are reported before validity, validity before usage."""
     leaf, _ = make_host_cert(ROOT, "x.test.net", ekus=(ExtendedKeyUsageOID.SERVER_AUTH,), days=1)
