@@ -22,7 +22,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from hvrepl.errors import PowerShellError, ProtocolError
+from hvrepl.errors import PowerShellError, ProtocolError, format_hresult
 
 SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
 PLACEHOLDER = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}")
@@ -30,6 +30,7 @@ PLACEHOLDER = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}")
 MAX_COMMAND_LINE = 8191
 MAX_SCRIPT_CHARS = 3000
 BYTE_ORDER_MARK = "\ufeff"
+MESSAGE_HRESULT = re.compile(r"\((0x[0-9A-Fa-f]{8})\)")
 
 PowerShellValue = str | int | bool | None | list[Any] | tuple[Any, ...]
 
@@ -144,11 +145,25 @@ def parse_result(stdout: str, exit_code: int, stderr: str = "") -> Any:
         raise ProtocolError("the script's JSON result lacks 'ok'")
     if answer["ok"] is not True:
         error = answer.get("error") or {}
-        raise PowerShellError(str(error.get("message") or "unknown error"), fqid=error.get("fqid"),
-                              category=error.get("category"), hresult=error.get("hresult"))
+        message = str(error.get("message") or "unknown error")
+        raise PowerShellError(message, fqid=error.get("fqid"), category=error.get("category"),
+                              hresult=reported_hresult(message, error.get("hresult")))
     if exit_code != 0:
         raise ProtocolError(f"the script reported success but exited with code {exit_code}")
     return answer.get("data")
+
+
+def reported_hresult(message: str, exception_hresult: str | None) -> str | None:
+    """The HRESULT of a failure: the code Windows wrote in the message, else the exception's HResult.
+
+    Hyper-V cmdlets put the cause in the text ("… (0x800B0109).") while the .NET exception they throw
+    need not carry it in HResult (the base Exception's is COR_E_EXCEPTION, 0x80131500), so a code in the
+    message wins unless it agrees with the exception's.
+    """
+    codes = [format_hresult(code) for code in MESSAGE_HRESULT.findall(message)]
+    if not codes or format_hresult(exception_hresult) in codes:
+        return exception_hresult
+    return codes[-1]
 
 
 def as_list(value: Any) -> list[Any]:

@@ -16,7 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hvrepl.errors import PowerShellError
 from hvrepl.powershell import MAX_COMMAND_LINE, command_line, parse_result
+from hvrepl.remediation import remediation_for
 from hvrepl.session import Script
 from hvrepl.steps.hosts_file import INLINE_LIMIT
 from hvrepl.steps.vm_replication import name_batches
@@ -166,3 +168,31 @@ def test_vm_names_are_read_in_scripts_that_fit_the_command_line(names: list[str]
     assert batches == [[]] if not names else all(batches)
     for batch in batches:
         assert len(command_line(Script.build("vms_get", names=batch).text)) <= MAX_COMMAND_LINE
+
+
+def caught(message: str, hresult: str) -> str:
+    """The wrapper's answer for a caught ErrorRecord."""
+    error = {"message": message, "fqid": "OperationFailed,Microsoft.HyperV.PowerShell.Commands.EnableVMReplication",
+             "category": "NotSpecified", "hresult": hresult}
+    return json.dumps({"ok": False, "error": error}) + "\r\n"
+
+
+def test_hyper_v_cause_is_read_from_the_message_when_the_exception_is_generic() -> None:
+    """Hyper-V writes the cause in the text; its exception may carry only COR_E_EXCEPTION (0x80131500)."""
+    text = ("Hyper-V failed to enable replication for virtual machine 'VM01': A certification chain processed "
+            "correctly, but terminated in a root certificate which isn't trusted by the trust provider. "
+            "(0x800B0109). (Virtual machine ID 4C4C4544-0000-1000-8000-000000000000)")
+    with pytest.raises(PowerShellError) as failure:
+        parse_result(caught(text, "0x80131500"), 1)
+    assert failure.value.hresult == "0x800B0109"
+    assert "untrusted root" in (remediation_for(failure.value) or "")
+
+
+def test_exception_hresult_is_kept_when_the_message_names_no_other_code() -> None:
+    """A specific exception code (the PFX password one) stays; so does one the message agrees with."""
+    with pytest.raises(PowerShellError) as failure:
+        parse_result(caught("The specified network password is not correct.", "0x80070056"), 1)
+    assert failure.value.hresult == "0x80070056"
+    with pytest.raises(PowerShellError) as failure:
+        parse_result(caught("Cannot connect (0x00002efd) after (0x80070005).", "0x00002EFD"), 1)
+    assert failure.value.hresult == "0x00002EFD"
