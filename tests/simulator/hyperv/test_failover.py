@@ -51,6 +51,24 @@ def test_planned_failover_and_reverse(pair: Pair) -> None:
     assert read_guest_data(pair.primary, "VM01", MIB, 26) == b"written on the new primary"
 
 
+def test_a_prepare_that_cannot_reach_the_replica_keeps_the_pending_changes(pair: Pair) -> None:
+    """-Prepare fails while the replica is unreachable; the next -Prepare still sends the write it carried."""
+    replicating(pair)
+    call(pair.primary, "Stop-VM", Name=["VM01"])
+    write_guest_data(pair.primary, "VM01", 3 * MIB, b"pending when the network dropped")
+    pair.lab.cut = True
+    with pytest.raises(SimError) as info:
+        call(pair.primary, "Start-VMFailover", VMName=["VM01"], Prepare=True)
+    assert info.value.message.startswith("'VM01' failed to prepare for planned failover.")
+    assert "(0x00002EFD)" in info.value.message
+    assert rep_state(pair.primary)[0] == "Replicating"
+    assert read_guest_data(pair.replica, "VM01", 3 * MIB, 32) == bytes(32)
+    pair.lab.cut = False
+    call(pair.primary, "Start-VMFailover", VMName=["VM01"], Prepare=True)
+    assert rep_state(pair.primary)[0] == "PreparedForFailover"
+    assert read_guest_data(pair.replica, "VM01", 3 * MIB, 32) == b"pending when the network dropped"
+
+
 def test_cancel_prepare_on_primary(pair: Pair) -> None:
     replicating(pair)
     call(pair.primary, "Stop-VM", Name=["VM01"])
