@@ -149,6 +149,10 @@ class VMSpec(_Strict):
         bad = sorted({ch for ch in value if ch in VM_NAME_ILLEGAL})
         if bad:
             raise ValueError(f"VM name contains illegal characters {''.join(bad)!r}")
+        if "[" in value or "]" in value:
+            # Hyper-V allows them, but -Name/-VMName treat [...] as a wildcard set: 'web[1]' would select 'web1'.
+            raise ValueError("VM name contains '[' or ']', which Hyper-V cmdlets read as a wildcard (so another "
+                             "VM could be selected); rename the VM without brackets")
         if value != value.strip():
             raise ValueError("VM name must not start or end with spaces")
         return value

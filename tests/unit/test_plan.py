@@ -57,6 +57,7 @@ def test_good_plan_parses_and_derives_fqdns() -> None:
     ("vms.0.recovery_points", -1, "vms[0].recovery_points", "0"),
     ("vms.0.vss_frequency_hours", 13, "vms[0].vss_frequency_hours", "12"),
     ("vms.0.name", "a/b", "vms[0].name", "illegal"),
+    ("vms.0.name", "web[1]", "vms[0].name", "wildcard"),
     ("replica_server.port", 0, "replica_server.port", "1"),
     ("replica_server.port", 65536, "replica_server.port", "65535"),
     ("replica_server.storage_location", "Hyper-V\\Replica", "replica_server.storage_location", "absolute"),
