@@ -17,6 +17,7 @@ import pytest
 import requests
 import winrm
 
+from simulator.control.router import mask_secrets
 from simulator.launcher import HostStartError, RunningHost, start_host
 
 SERVE = [sys.executable, "-m", "simulator", "serve"]
@@ -110,11 +111,32 @@ def test_control_plane_requires_credentials(host: RunningHost) -> None:
 
 
 def test_state_is_returned_with_secrets_masked(host: RunningHost) -> None:
+    """A certificate with a private key on the host: /state shows it, with the key masked and nothing else."""
+    session = winrm.Session(host.info["winrm"]["https_url"], auth=(host.info["username"], host.info["password"]),
+                            transport="ssl", ca_trust_path=host.info["ca_bundle"])
+    made = session.run_ps("(New-SelfSignedCertificate -DnsName masked.test.net "
+                          "-CertStoreLocation Cert:\\LocalMachine\\My).Thumbprint")
+    assert made.status_code == 0, made.std_err
+    thumbprint = made.std_out.decode().strip()
     state = control(host, "GET", "/state").json()
     assert state["info"]["name"] == "Hyper-v-repl"
+    record = state["certs"]["LocalMachine"]["My"][thumbprint]
+    assert record["key_pem"] == "***"
+    assert record["cert_pem"].startswith("-----BEGIN CERTIFICATE-----")  # masking is targeted, not wholesale
     text = json.dumps(state)
     assert "PRIVATE KEY-----" not in text
     assert host.info["password"] not in text
+
+
+def test_mask_secrets_masks_secret_keys_and_private_key_text_only() -> None:
+    tree = {"certs": {"My": {"AB": {"cert_pem": "CERT", "key_pem": "KEY", "exportable": True}}},
+            "pfx_password": "pw", "token": "", "notes": ["kept", "-----BEGIN PRIVATE KEY-----\nAAAA"],
+            "test_root": {"private_key": None, "subject": "CN=Root"}}
+    assert mask_secrets(tree) == {
+        "certs": {"My": {"AB": {"cert_pem": "CERT", "key_pem": "***", "exportable": True}}},
+        "pfx_password": "***", "token": "", "notes": ["kept", "***"],
+        "test_root": {"private_key": None, "subject": "CN=Root"}}
+    assert tree["pfx_password"] == "pw"  # a copy: the host's own state keeps its secrets
 
 
 def test_snapshot_and_restore_bring_back_files_and_state(host: RunningHost) -> None:
