@@ -50,6 +50,8 @@ def test_run_ends_while_the_first_copy_still_runs_then_a_later_run_verifies(
         if status["status"]["Hyper-v-prim"][0]["state"] == "Replicating":
             break
         time.sleep(0.5)
+    else:
+        pytest.fail(f"the initial copy did not finish within 60 s of lifting the rate limit: {status}")
     code, report, err = cli(lab, capsys, "run", plan)
     assert code == 0, err
     assert report["changes"] == 0
