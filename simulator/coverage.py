@@ -48,6 +48,9 @@ Simplifications of what *is* modelled (each marked `# ASSUMPTION:` or documented
   (fact sheet §10); HRESULTs follow the fact sheet where it gives them.
 - Restart-Computer is instantaneous and the caller's WinRM connection survives it.
 - Pipelines run stage by stage (not streaming); `Format-*` output is text.
+- Note properties: Get-Content's lines carry PSPath, PSParentPath, PSChildName, PSDrive, PSProvider and
+  ReadCount (so ConvertTo-Json writes them as objects, as 5.1 does) and Get-Date's DateTime carries
+  DisplayHint; other cmdlets' ETS members are not attached.
 - Certificate private keys are stored unencrypted in the host's state file (never in logs or /_sim/state).
 - Real CRL downloads, OCSP, proxies, clusters (Replica Broker), Kerberos listeners, extended replication.
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from simulator.core.errors import NotModelledError, SimError
 from simulator.ps.dates import default_text, format_datetime, plain
-from simulator.ps.objects import PSEnum, PSHashtable, PSObject, SecureString
+from simulator.ps.objects import NotedString, PSEnum, PSHashtable, PSObject, SecureString
 from simulator.ps.operators import format_value
 from simulator.ps.values import (
     ArrayList,
@@ -132,6 +132,8 @@ def _get_member(value: Any, name: str) -> Any:
     if isinstance(value, str):
         if lowered == "length":
             return len(value)
+        if isinstance(value, NotedString):  # Get-Content's PSPath, ReadCount …
+            return next((v for k, v in value.notes.items() if k.lower() == lowered), None)
         return None
     if isinstance(value, bytes | bytearray):
         return len(value) if lowered in {"length", "count"} else None

@@ -189,3 +189,26 @@ class PSHashtable(dict[str, Any]):
 def is_null(value: Any) -> bool:
     """PowerShell's $null test."""
     return value is None
+
+
+class NotedString(str):
+    """A string carrying note properties, as Get-Content's lines do in Windows PowerShell 5.1.
+
+    Each line Get-Content emits has PSPath, PSParentPath, PSChildName, PSDrive, PSProvider and ReadCount
+    attached, so ``Get-Content f | ConvertTo-Json`` gives objects (``{"value": …, "PSPath": …}``), not
+    strings — PowerShell stopped serialising them only in 7.2. Everything else sees a plain string;
+    ``[string]``, ``"$x"``, ``-replace`` and string methods give plain strings, as in PowerShell.
+    """
+
+    notes: dict[str, Any]  # (a str subclass cannot have __slots__ entries)
+
+    @classmethod
+    def with_notes(cls, text: str, notes: Mapping[str, Any]) -> NotedString:
+        """``text`` with ``notes`` attached (in display order)."""
+        made = cls(text)
+        made.notes = dict(notes)
+        return made
+
+    def as_object(self) -> PSObject:
+        """The object ConvertTo-Json sees: the text as ``value``, then the notes."""
+        return PSObject("System.String", {"value": str.__str__(self), **self.notes})

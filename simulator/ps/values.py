@@ -101,7 +101,7 @@ def to_str(value: Any) -> str:
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, str):
-        return value
+        return value if type(value) is str else str.__str__(value)  # [string] drops note properties
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):

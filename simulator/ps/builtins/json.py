@@ -19,7 +19,7 @@ from simulator.core.errors import SimError
 from simulator.ps.api import Invocation, Param, cmdlet
 from simulator.ps.dates import NotedDateTime, epoch_ms, long_text
 from simulator.ps.errorrecord import ErrorRecord
-from simulator.ps.objects import PSEnum, PSHashtable, PSObject, SecureString
+from simulator.ps.objects import NotedString, PSEnum, PSHashtable, PSObject, SecureString
 from simulator.ps.values import ScriptBlock, format_double, format_timespan, to_str
 
 _ESCAPES = {
@@ -73,7 +73,11 @@ def to_tree(value: Any, depth: int, max_depth: int) -> Any:
 
     Objects and collections deeper than ``max_depth`` become their ToString() text.
     """
-    if value is None or isinstance(value, bool | int | str):
+    if isinstance(value, NotedString):
+        if depth > max_depth:
+            return str.__str__(value)
+        value = value.as_object()
+    elif value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return value

@@ -12,7 +12,7 @@ from typing import Any
 
 from simulator.core.errors import NotModelledError, SimError
 from simulator.ps.api import Invocation, Param, Provider, cmdlet
-from simulator.ps.objects import PSObject
+from simulator.ps.objects import NotedString, PSObject
 from simulator.services.filesystem.capacity import capacity_bytes, free_bytes
 from simulator.services.filesystem.dispatch import run_each
 from simulator.services.filesystem.encoding import ENCODING_NAMES
@@ -53,6 +53,7 @@ def get_content(inv: Invocation) -> Iterable[Any]:
             reading = getattr(inv.session, "reading_file", None)
             if reading is not None:
                 reading(path)
+            values = _with_line_notes(values, path)
         if inv.has("TotalCount") and not raw:
             count = int(inv.get("TotalCount"))
             values = values[:count] if count >= 0 else values
@@ -62,6 +63,28 @@ def get_content(inv: Invocation) -> Iterable[Any]:
         return values
 
     return run_each(inv, "Get-Content", one)
+
+
+def _with_line_notes(values: list[Any], path: str) -> list[Any]:
+    """Attach the note properties 5.1 puts on every line Get-Content emits (PSPath …, ReadCount = line number)."""
+    # ASSUMPTION: -Raw's single string carries them too, with ReadCount 1; the PSDrive/PSProvider objects hold
+    # the properties Get-PSDrive shows (their other members are not modelled).
+    windows = path.rstrip("\\")
+    parent, _, child = windows.rpartition("\\")
+    parent = parent + "\\" if parent.endswith(":") else parent  # C:\hosts -> C:\ as the parent
+    letter = windows[:1].upper()
+    notes: dict[str, Any] = {
+        "PSPath": f"{PROVIDER_NAME}::{windows}",
+        "PSParentPath": f"{PROVIDER_NAME}::{parent}",
+        "PSChildName": child,
+        "PSDrive": _drive_info(letter, PROVIDER_NAME, f"{letter}:\\", None, None),
+        "PSProvider": PSObject("System.Management.Automation.ProviderInfo",
+                               {"Name": "FileSystem", "PSSnapIn": "Microsoft.PowerShell.Core",
+                                "ImplementingType": "Microsoft.PowerShell.Commands.FileSystemProvider"},
+                               to_string=PROVIDER_NAME),
+    }
+    return [NotedString.with_notes(v, {**notes, "ReadCount": number}) if isinstance(v, str) else v
+            for number, v in enumerate(values, start=1)]
 
 
 _HASHES = {"SHA1": "sha1", "SHA256": "sha256", "SHA384": "sha384", "SHA512": "sha512", "MD5": "md5"}
