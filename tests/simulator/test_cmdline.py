@@ -97,9 +97,9 @@ def test_powershell_flags() -> None:
     assert parse_arguments(["-InputFormat", "Text", "-OutputFormat", "text", "Get-Date"]).script == "Get-Date"
     assert match_flag("-no") is None  # ambiguous below the shortest accepted prefix
     assert match_flag("-nop") == "noprofile"
-    with pytest.raises(NotModelledError):
+    with pytest.raises(NotModelledError, match=r"^not modelled.*powershell\.exe -file"):
         parse_arguments(["-File", "x.ps1"])
-    with pytest.raises(NotModelledError):
+    with pytest.raises(NotModelledError, match=r"^not modelled.*powershell\.exe -outputformat Xml"):
         parse_arguments(["-OutputFormat", "Xml", "-c", "x"])
 
 

@@ -63,5 +63,5 @@ def test_missing_file_and_delstore(sim_host: Host) -> None:
 
 
 def test_other_verbs_are_not_modelled(sim_host: Host) -> None:
-    with pytest.raises(NotModelledError):
+    with pytest.raises(NotModelledError, match=r"^not modelled.*certutil -verify"):
         certutil(sim_host, "-verify", "C:\\root.cer")

@@ -156,7 +156,7 @@ def test_ecdsa_key_and_custom_type(sim_host: Host) -> None:
 
 
 def test_clone_cert_is_refused_loudly(sim_host: Host) -> None:
-    with pytest.raises(NotModelledError):
+    with pytest.raises(NotModelledError, match=r"^not modelled.*New-SelfSignedCertificate -CloneCert"):
         call(sim_host, "New-SelfSignedCertificate", CloneCert="Cert:\\LocalMachine\\My\\AB", CertStoreLocation=MY)
 
 

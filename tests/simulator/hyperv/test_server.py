@@ -88,5 +88,5 @@ def test_monitoring_interval_allowed_values(hv_host: Host, interval: dt.timedelt
 
 
 def test_port_mappings_not_modelled(hv_host: Host) -> None:
-    with pytest.raises(NotModelledError):
+    with pytest.raises(NotModelledError, match=r"^not modelled.*-CertificateAuthenticationPortMapping"):
         call(hv_host, SET, CertificateAuthenticationPortMapping={"a": 1})

@@ -178,7 +178,7 @@ def test_new_item_existing_file_and_folder(sim_host: Host) -> None:
     (again,) = call(sim_host, "New-Item", Path=["C:\\folder\\deep"], ItemType="Directory", Force=True)
     assert again.get("FullName") == "C:\\Folder\\Deep"
     assert again.get("PSIsContainer") is True
-    with pytest.raises(NotModelledError):
+    with pytest.raises(NotModelledError, match=r"^not modelled.*-ItemType SymbolicLink"):
         call(sim_host, "New-Item", Path=["C:\\link"], ItemType="SymbolicLink", Value="C:\\f.txt")
 
 

@@ -113,9 +113,9 @@ class TestNames:
 
     def test_restart_not_modelled_parts(self, sim_host):
         """-Wait and restarting another computer fail loudly."""
-        with pytest.raises(NotModelledError):
+        with pytest.raises(NotModelledError, match=r"^not modelled.*Restart-Computer -Wait"):
             call(sim_host, "Restart-Computer", Wait=True)
-        with pytest.raises(NotModelledError):
+        with pytest.raises(NotModelledError, match=r"^not modelled.*Restart-Computer -ComputerName other-host"):
             call(sim_host, "Restart-Computer", ComputerName=["other-host"])
 
     def test_restart_hook_and_event(self, sim_host):
@@ -154,7 +154,7 @@ class TestCim:
         """Any other class, a namespace or a filter is refused loudly."""
         with pytest.raises(NotModelledError, match="Win32_Service"):
             call(sim_host, "Get-CimInstance", ClassName="Win32_Service")
-        with pytest.raises(NotModelledError):
+        with pytest.raises(NotModelledError, match=r"^not modelled.*-Namespace root/virtualization/v2"):
             call(sim_host, "Get-WmiObject", Class="Win32_ComputerSystem", Namespace="root/virtualization/v2")
 
     def test_computer_info_subset(self, suffixed):
@@ -162,7 +162,7 @@ class TestCim:
         [info], _ = call(suffixed, "Get-ComputerInfo", Property=["CsName", "csdomain"])
         assert info.names() == ["CsDomain", "CsName"]
         assert info.get("CsName") == "HYPER-V-REP"
-        with pytest.raises(NotModelledError):
+        with pytest.raises(NotModelledError, match=r"^not modelled.*Get-ComputerInfo properties BiosSerialNumber"):
             call(suffixed, "Get-ComputerInfo", Property=["BiosSerialNumber"])
 
 
@@ -193,7 +193,7 @@ class TestResolution:
         assert error.message == "nowhere.lab.local : DNS name does not exist"
         assert error.fully_qualified_error_id == (
             "DNS_ERROR_RCODE_NAME_ERROR,Microsoft.DnsClient.Commands.ResolveDnsName")
-        with pytest.raises(NotModelledError):
+        with pytest.raises(NotModelledError, match=r"^not modelled.*Resolve-DnsName -Type MX"):
             call(suffixed, "Resolve-DnsName", Name="x", Type="MX")
 
     def test_net_dns_statics(self, suffixed):
@@ -246,9 +246,9 @@ class TestCommands:
 
     def test_not_modelled_commands(self, sim_host):
         """ping and unmodelled ipconfig switches fail loudly; hostname refuses arguments."""
-        with pytest.raises(NotModelledError):
+        with pytest.raises(NotModelledError, match=r"^not modelled by the simulator: ping \("):
             run(sim_host, "ping", "192.168.101.213")
-        with pytest.raises(NotModelledError):
+        with pytest.raises(NotModelledError, match=r"^not modelled.*ipconfig /release"):
             run(sim_host, "ipconfig", "/release")
         assert run(sim_host, "hostname", "new").exit_code == 1
 
@@ -268,7 +268,7 @@ def test_shutdown_r_restarts(sim_host):
     result = commands.shutdown(CmdCall(sim_host, ["/r", "/t", "0", "/f"], "/r /t 0 /f"))
     assert result.exit_code == 0
     assert identity.computer_name(sim_host) == "HV-C"
-    with pytest.raises(NotModelledError):
+    with pytest.raises(NotModelledError, match=r"^not modelled.*shutdown /s /t 0"):
         commands.shutdown(CmdCall(sim_host, ["/s", "/t", "0"], "/s /t 0"))
     assert commands.shutdown(CmdCall(sim_host, ["/r", "/t"], "/r /t")).exit_code == 87
 

@@ -331,9 +331,9 @@ class TestProvider:
     def test_not_modelled(self, sim_host):
         """HKCU: and wildcards in registry paths fail loudly."""
         provider, path = provider_call(r"HKCU:\Software")
-        with pytest.raises(NotModelledError):
+        with pytest.raises(NotModelledError, match=r"^not modelled.*HKEY_CURRENT_USER registry hive"):
             provider.exists(invocation(sim_host), path)
-        with pytest.raises(NotModelledError):
+        with pytest.raises(NotModelledError, match=r"^not modelled.*wildcards in registry paths"):
             provider.get_item(invocation(sim_host), provider.normalise(r"HKLM:\SOFTWARE\*"))
 
     def test_bad_dword_value(self, sim_host):
