@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hvrepl.cli import main
-from hvrepl.errors import HvreplError
+from hvrepl.errors import ConnectError
 from hvrepl.lab.lab import Lab, parse_duration
 from hvrepl.lab.labfile import LabError, check_topology, host_topology, load_topology
 from hvrepl.lab.process import is_running
@@ -135,7 +135,7 @@ def test_host_down_stops_the_host_and_host_up_brings_it_back_as_it_was(lab: Lab,
     assert pid is not None
     lab.host_down("Hyper-v-repl", hard=hard)
     assert not is_running(pid, lab.host("Hyper-v-repl").state_dir)
-    with pytest.raises(HvreplError):
+    with pytest.raises(ConnectError, match="cannot connect"):  # powered off: nothing listens any more
         replica.run_ps("$result = 1")
     rows = {r["name"]: r for r in lab.status()}
     assert (rows["Hyper-v-repl"]["running"], rows["Hyper-v-repl"]["powered_off"]) == (False, True)

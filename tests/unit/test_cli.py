@@ -36,8 +36,9 @@ def test_help_explains_every_command(capsys: pytest.CaptureFixture[str]) -> None
     commands = subparsers(build_parser())
     for name in COMMANDS:
         assert f"    {name} " in top, name
-        with pytest.raises(SystemExit):
+        with pytest.raises(SystemExit) as exited:
             Main()([name, "--help"])
+        assert exited.value.code == 0, name
         text = " ".join(capsys.readouterr().out.split())
         assert " ".join(DESCRIPTIONS[name].split())[:60] in text, name
         assert "--json" in text, f"{name} lacks --json"

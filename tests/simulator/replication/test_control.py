@@ -151,5 +151,6 @@ def test_guest_write_and_events(lab: Lab) -> None:
 
 
 def _connects_with_bad_name(lab: Lab) -> None:
-    with pytest.raises(ReplicationConnectionError), lab.primary.transaction():
+    with pytest.raises(ReplicationConnectionError, match=r"could not be resolved \(0x00002EE7\)"), \
+            lab.primary.transaction():
         open_channel(lab.primary, "unknown.test.net", 443, lab.primary_tp)
