@@ -65,6 +65,8 @@ def test_certificates_triad(pair: dict[str, Host], mode: str) -> None:
         assert all(issuer in root_subjects(other) for other in pair.values())
         temp = host.real_path("C:\\Windows\\Temp")
         assert not list(temp.glob("hvrepl-*")) if temp.exists() else True
+        # the replica's key made on the primary (testroot) is deleted with its certificate, not left behind
+        assert store.orphaned_keys(host) == [], name
 
     again = run_steps(context(pair, mode), [Certificates(ctx.plan.primary)])
     assert again.results[0].status == "ok"
@@ -127,6 +129,7 @@ def test_replica_key_left_on_the_primary_is_removed(pair: dict[str, Host]) -> No
     report = run_steps(context(pair, "testroot"), [Certificates(ctx.plan.primary)])
     assert report.results[0].status == "changed", report.results[0].error
     assert [e.thumbprint for e in my_store(pair["Hyper-v-prim"])] == [ctx.thumbprints["Hyper-v-prim"]]
+    assert store.orphaned_keys(pair["Hyper-v-prim"]) == []  # Remove-Item -DeleteKey: the key went too
     assert run_steps(context(pair, "testroot"), [Certificates(ctx.plan.primary)]).results[0].status == "ok"
 
 

@@ -162,13 +162,14 @@ class CertificateProvider(api.Provider):
         return bool(resolve(inv.host, path))
 
     def remove_item(self, inv: api.Invocation, path: str, recurse: bool, force: bool) -> None:
-        """Remove-Item of certificates (the key goes with the store entry)."""
+        """Remove-Item of certificates; the private key goes too only with -DeleteKey (as in 5.1)."""
         del recurse, force  # no meaning for certificates
         items = self._resolve_existing(inv, path, "remove_item")
         if any(not isinstance(i, store.CertEntry) for i in items):
             raise NotModelledError("Remove-Item of a certificate store or store location")
         for entry in items:
-            store.remove_certificate(inv.host, entry.thumbprint, entry.store, entry.location)
+            store.remove_certificate(inv.host, entry.thumbprint, entry.store, entry.location,
+                                     delete_key=bool(inv.get("DeleteKey")))
             log.info("certificate %s removed from %s\\%s", entry.thumbprint, entry.location, entry.store)
 
     def copy_item(self, inv: api.Invocation, path: str, destination: str) -> Any:

@@ -213,12 +213,26 @@ def add_certificate(
     return _entry(thumbprint, record, canonical_store(store) or store, canonical_location(location) or location)
 
 
-def remove_certificate(host: Host, thumbprint: str, store: str = "My", location: str = "LocalMachine") -> bool:
-    """Remove a certificate from a store; returns whether it was there."""
+def remove_certificate(host: Host, thumbprint: str, store: str = "My", location: str = "LocalMachine",
+                       *, delete_key: bool = True) -> bool:
+    """Remove a certificate from a store; returns whether it was there.
+
+    Without ``delete_key`` (Remove-Item without -DeleteKey) its private key stays on the machine, no longer
+    reachable through any store: it is kept in the section's ``orphaned_keys``, as the key file Windows
+    leaves in its MachineKeys folder.
+    """
     with host.transaction():
         records = _store(host, store, location)
         removed = records.pop(thumbprint.replace(" ", "").upper(), None)
+        if removed is not None and not delete_key and removed.get("key_pem"):
+            _section(host).setdefault("orphaned_keys", {})[thumbprint.replace(" ", "").upper()] = {
+                "key_pem": removed["key_pem"], "store": store, "location": location}
     return removed is not None
+
+
+def orphaned_keys(host: Host) -> list[str]:
+    """Thumbprints of certificates removed without their private key (the keys are still on the machine)."""
+    return sorted(_section(host).get("orphaned_keys", {}))
 
 
 def move_certificate(host: Host, thumbprint: str, source: tuple[str, str], destination: tuple[str, str]) -> CertEntry:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from simulator.core.errors import SimError
+from simulator.core.errors import ParameterBindingError, SimError
 from simulator.ps.api import Invocation, Param, Provider, cmdlet
 from simulator.ps.objects import PSObject
 from simulator.services.filesystem.dispatch import expand, requested_paths, resolve, run_each
@@ -185,9 +185,10 @@ def new_item(inv: Invocation) -> Iterable[Any]:
     *_path_params(),
     Param("Recurse", "switch"),
     Param("Force", "switch"),
-    summary="Delete each item (wildcards expand; piped items by PSPath); folders with children need -Recurse.",
-    not_modelled="-Filter, -Include, -Exclude, -Stream, -Credential, -DeleteKey (cert: paths); a non-empty "
-    "folder without -Recurse "
+    Param("DeleteKey", "switch"),  # the Certificate provider's dynamic parameter
+    summary="Delete each item (wildcards expand; piped items by PSPath); folders with children need -Recurse; "
+            "on Cert: paths -DeleteKey also deletes the private key.",
+    not_modelled="-Filter, -Include, -Exclude, -Stream, -Credential; a non-empty folder without -Recurse "
     "(Windows prompts) is refused.",
     mutates=True,
     aliases=("ri", "rm", "rmdir", "del", "erase", "rd"),
@@ -199,7 +200,15 @@ def remove_item(inv: Invocation) -> Iterable[Any]:
     Not modelled: -Filter/-Include/-Exclude, streams, -Credential, the confirmation prompt.
     """
     recurse, force = bool(inv.get("Recurse")), bool(inv.get("Force"))
-    run_each(inv, "Remove-Item", lambda provider, path: provider.remove_item(inv, path, recurse, force))
+
+    def one(provider: Provider, path: str) -> None:
+        if inv.has("DeleteKey") and provider.name != "Certificate":  # a dynamic parameter of Cert: only
+            raise ParameterBindingError("A parameter cannot be found that matches parameter name 'DeleteKey'.",
+                                        f"NamedParameterNotFound,{command_class(inv, 'Remove-Item')}",
+                                        "InvalidArgument")
+        provider.remove_item(inv, path, recurse, force)
+
+    run_each(inv, "Remove-Item", one)
     return []
 
 
