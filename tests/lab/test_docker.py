@@ -123,7 +123,7 @@ def test_docker_lab_actions_and_faults(tmp_path: Path, capsys: pytest.CaptureFix
         assert main([*cli, "fault", "host-up", "Hyper-v-repl"]) == 0
         lab = Lab.open(lab_dir)
         back = LabHostHandle(lab, "Hyper-v-repl")
-        assert back.run_ps(f"$result = Get-Content -Path '{marker}'") == "kept"
+        assert back.run_ps(f"$result = [string](Get-Content -Path '{marker}')") == "kept"
         assert abs((_clock(lab, "Hyper-v-prim") - _clock(lab, "Hyper-v-repl")).total_seconds()) < 60
         assert lab.host("Hyper-v-repl").entry["address"] == repl.entry.entry["address"]
         assert back.winrm["url"] == repl.winrm["url"]  # same published port: the same WinRM URL after a restart

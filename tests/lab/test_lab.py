@@ -144,7 +144,7 @@ def test_host_down_stops_the_host_and_host_up_brings_it_back_as_it_was(lab: Lab,
     lab.advance_clock(parse_duration("2d"))
     lab.host_up("Hyper-v-repl")
     assert lab.host("Hyper-v-repl").winrm["url"] == url
-    assert LabHostHandle(lab, "Hyper-v-repl").run_ps(f"$result = Get-Content -Path '{MARKER}'") == "kept"
+    assert LabHostHandle(lab, "Hyper-v-repl").run_ps(f"$result = [string](Get-Content -Path '{MARKER}')") == "kept"
     gap = abs((_clock(lab, "Hyper-v-prim") - _clock(lab, "Hyper-v-repl")).total_seconds())
     assert gap < 60, f"the replica's clock is {gap:.0f} s away from the primary's after power-on"
     assert all(r["running"] for r in lab.status())
