@@ -219,9 +219,10 @@ def test_unresolvable_name(lab: Lab) -> None:
     assert lab.events(lab.primary, winerrors.EVENT_CONNECT_FAILED)
 
 
-@pytest.mark.parametrize("breakage", ["firewall", "not-replica", "kerberos-only", "port"])
+@pytest.mark.parametrize("breakage", ["firewall", "not-replica", "kerberos-only", "port", "moved", "certificate-gone"])
 def test_listener_down(lab: Lab, breakage: str) -> None:
-    """Firewall rule off / replica server disabled / Kerberos only / other port -> 0x00002EFD."""
+    """Firewall rule off / replica server disabled / Kerberos only / other port / listener moved away from 443
+    (443 still open in the firewall) / the server's certificate deleted from My -> 0x00002EFD."""
     if breakage == "firewall":
         set_firewall(lab.replica, enabled=False)
     elif breakage == "not-replica":
@@ -229,6 +230,14 @@ def test_listener_down(lab: Lab, breakage: str) -> None:
     elif breakage == "kerberos-only":
         with lab.replica.transaction():
             lab.replica.state["hyperv"]["server"]["auth_type"] = "Kerberos"
+    elif breakage == "moved":
+        run_cmdlet(lab.replica, "Set-VMReplicationServer", CertificateAuthenticationPort=8443, Force=True)
+        run_cmdlet(lab.replica, "New-NetFirewallRule", DisplayName="Old port still open", Direction="Inbound",
+                   Protocol="TCP", LocalPort=["443"], Action="Allow")
+    elif breakage == "certificate-gone":
+        # ASSUMPTION (simulator's listener): without its certificate the HTTPS listener cannot accept at all.
+        with lab.replica.transaction():
+            assert store.remove_certificate(lab.replica, lab.replica_tp)
     kwargs = {"port": 8443} if breakage == "port" else {}
     _expect_failure(lab, winerrors.CANNOT_CONNECT, **kwargs)
     assert lab.events(lab.primary, winerrors.EVENT_CONNECT_FAILED)[-1]["level"] == "Warning"
