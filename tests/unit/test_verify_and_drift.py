@@ -6,6 +6,8 @@ from the authorization plan, left the whole suite green.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from hvrepl.engine import run_steps
@@ -15,6 +17,7 @@ from hvrepl.steps.authorization import AuthorizationEntry
 from hvrepl.steps.firewall import FirewallRule
 from hvrepl.steps.hosts_file import HostsFile
 from hvrepl.steps.revocation import RevocationCheck
+from hvrepl.steps.vm_replication import VMReplication
 from tests.unit.fakes import FakeWindows, ok
 from tests.unit.test_engine_flow import PLAN, fresh_fakes, make_ctx
 
@@ -64,3 +67,50 @@ def test_authorization_plan_updates_a_wrong_group_or_folder_and_creates_a_missin
     assert diff is not None
     assert [s.template for s in diff.scripts] == ["authorization_new"]
     assert diff.before == {"entry": None}
+
+
+REPLICATING = {"name": "VM01", "exists": True, "state": "Replicating", "mode": "Primary", "checkpoints": [],
+               "replica_server": "hyper-v-repl.test.net", "port": 443, "thumbprint": "A" * 40, "frequency": 300,
+               "history": 24, "vss": 4, "health": "Normal"}  # what GOOD's plan asks for, with thumbprint A…A
+
+
+def vm_plan(seen: dict[str, Any]) -> Any:
+    """The VMReplication step in check mode against a primary answering ``seen`` for VM01."""
+    fakes = fresh_fakes()
+    fakes[PLAN.primary.name].overrides["vms_get"] = lambda _script: ok({"vms": [seen]})
+    report = run_steps(make_ctx(fakes, check_mode=True, thumbprints={PLAN.primary.name: "A" * 40}),
+                       [VMReplication(PLAN.primary)])
+    return report.results[0]
+
+
+def test_a_vm_already_replicating_as_planned_needs_nothing() -> None:
+    assert vm_plan(dict(REPLICATING, thumbprint="a" * 40, replica_server="HYPER-V-REPL.test.net")).status == "ok"
+
+
+@pytest.mark.parametrize(("field", "old", "flag"), [
+    ("history", 12, "-RecoveryHistory 24"),
+    ("frequency", 900, "-ReplicationFrequencySec 300"),
+    ("port", 8443, "-ReplicaServerPort 443"),
+    ("replica_server", "old-replica.test.net", "-ReplicaServerName 'hyper-v-repl.test.net'"),
+    ("vss", 2, "$vss"),
+])
+def test_each_replication_setting_that_differs_is_set_again(field: str, old: Any, flag: str) -> None:
+    result = vm_plan(dict(REPLICATING, **{field: old}))
+    assert result.status == "would change"
+    key = "server" if field == "replica_server" else field
+    assert result.diff.before == {"VM01": {key: old}}
+    assert [s.template for s in result.diff.scripts] == ["vm_set"]
+    assert flag in result.diff.scripts[0].text
+
+
+def test_vm_verify_notices_a_frequency_that_did_not_change() -> None:
+    fakes = fresh_fakes()
+    primary = fakes[PLAN.primary.name]
+    primary.overrides["vms_get"] = lambda _script: ok({"vms": [dict(REPLICATING, frequency=900)]})
+    primary.overrides["vm_set"] = lambda _script: ok({})
+    primary.overrides["vm_verify"] = lambda _script: ok({"thumbprint": "A" * 40, "frequency": 900})
+    report = run_steps(make_ctx(fakes, thumbprints={PLAN.primary.name: "A" * 40}), [VMReplication(PLAN.primary)])
+    failed = report.failed
+    assert failed is not None and isinstance(failed.error, DriftDetected), report.results
+    assert failed.error.phase == "verify"
+    assert "replicates with" in str(failed.error)
