@@ -16,6 +16,7 @@ from hvrepl.steps import Step
 from hvrepl.steps.authorization import AuthorizationEntry
 from hvrepl.steps.firewall import FirewallRule
 from hvrepl.steps.hosts_file import HostsFile
+from hvrepl.steps.replica_server import ReplicaServer
 from hvrepl.steps.revocation import RevocationCheck
 from hvrepl.steps.vm_replication import VMReplication
 from tests.unit.fakes import FakeWindows, ok
@@ -114,3 +115,21 @@ def test_vm_verify_notices_a_frequency_that_did_not_change() -> None:
     assert failed is not None and isinstance(failed.error, DriftDetected), report.results
     assert failed.error.phase == "verify"
     assert "replicates with" in str(failed.error)
+
+
+@pytest.mark.parametrize("kept", [{"enabled": False}, {"port": 8443}, {"thumbprint": "B" * 40}])
+def test_replica_server_verify_notices_each_setting_that_did_not_stick(kept: dict[str, Any]) -> None:
+    """Set-VMReplicationServer answered, but the re-read shows it disabled / on another port / another cert."""
+    fakes = fresh_fakes()
+    primary = fakes[PLAN.primary.name]
+    primary.overrides["replica_server_get"] = lambda _script: ok({"enabled": False})
+    primary.overrides["replica_server_set"] = lambda _script: ok({})
+    right = {"enabled": True, "port": PLAN.replica_server.port, "thumbprint": "a" * 40}
+    primary.overrides["replica_server_verify"] = lambda _script: ok(dict(right, **kept))
+    ctx = make_ctx(fakes, thumbprints={PLAN.primary.name: "A" * 40})
+    failed = run_steps(ctx, [ReplicaServer(PLAN.primary)]).failed
+    assert failed is not None and isinstance(failed.error, DriftDetected), kept
+    assert failed.error.phase == "verify"
+    assert "replica server settings are" in str(failed.error)
+    primary.overrides["replica_server_verify"] = lambda _script: ok(right)  # the control: all three right
+    assert [r.status for r in run_steps(ctx, [ReplicaServer(PLAN.primary)]).results] == ["changed"]
