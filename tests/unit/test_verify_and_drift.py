@@ -16,6 +16,7 @@ from hvrepl.steps import Step
 from hvrepl.steps.authorization import AuthorizationEntry
 from hvrepl.steps.firewall import FirewallRule
 from hvrepl.steps.hosts_file import HostsFile
+from hvrepl.steps.identity import Identity
 from hvrepl.steps.replica_server import ReplicaServer
 from hvrepl.steps.revocation import RevocationCheck
 from hvrepl.steps.vm_replication import VMReplication
@@ -133,3 +134,32 @@ def test_replica_server_verify_notices_each_setting_that_did_not_stick(kept: dic
     assert "replica server settings are" in str(failed.error)
     primary.overrides["replica_server_verify"] = lambda _script: ok(right)  # the control: all three right
     assert [r.status for r in run_steps(ctx, [ReplicaServer(PLAN.primary)]).results] == ["changed"]
+
+
+@pytest.mark.parametrize("wrong", [{"group": "other-group"}, {"storage": "D:\\Elsewhere"}])
+def test_authorization_verify_notices_an_entry_that_did_not_stick(wrong: dict[str, str]) -> None:
+    fakes = fresh_fakes()
+    primary = fakes[PLAN.primary.name]
+    step = AuthorizationEntry(PLAN.primary)
+    want = step.desired(make_ctx(fakes))
+    primary.overrides["authorization_get"] = lambda _script: ok({"entries": []})
+    primary.overrides["authorization_new"] = lambda _script: ok({})
+    primary.overrides["authorization_verify"] = lambda _script: ok(dict(want, **wrong))
+    failed = run_steps(make_ctx(fakes), [step]).failed
+    assert failed is not None and isinstance(failed.error, DriftDetected), wrong
+    assert failed.error.phase == "verify"
+    assert f"authorization entry for {want['server']}" in str(failed.error)
+    primary.overrides["authorization_verify"] = lambda _script: ok(dict(want, storage=want["storage"].upper() + "\\"))
+    assert [r.status for r in run_steps(make_ctx(fakes), [step]).results] == ["changed"]  # same folder: fine
+
+
+def test_identity_verify_notices_a_dns_suffix_that_did_not_take() -> None:
+    """After the restart the host has its name but not the suffix: a drift, not success."""
+    fakes = fresh_fakes()
+    primary = fakes[PLAN.primary.name]
+    primary.domain = primary.nv_domain = ""
+    primary.overrides["identity_verify"] = lambda _script: ok({"name": PLAN.primary.name.upper(), "domain": ""})
+    failed = run_steps(make_ctx(fakes, allow_reboot=True, reboot_wait_seconds=1), [Identity(PLAN.primary)]).failed
+    assert failed is not None and isinstance(failed.error, DriftDetected)
+    assert failed.error.phase == "verify"
+    assert f"expected {PLAN.primary.fqdn}" in str(failed.error)
