@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from hvrepl.engine import error_json, run_steps
+from hvrepl.errors import DriftDetected
 from hvrepl.plan import parse_plan
 from hvrepl.remediation import describe
 from hvrepl.session import HostSession
@@ -18,6 +19,7 @@ from simulator.services.certs import store
 from tests.conftest import make_host
 from tests.engine.conftest import plan_dict, topology
 from tests.engine.inprocess import InProcessTransport
+from tests.unit.fakes import ok
 
 
 @pytest.fixture(name="pair")
@@ -211,3 +213,23 @@ def test_existing_mode_triad(pair: dict[str, Host]) -> None:
     assert failed is not None and failed.error is not None
     assert failed.error.host == "Hyper-v-prim"
     assert "not trusted (Root) on Hyper-v-repl" in str(failed.error)
+
+
+@pytest.mark.parametrize("change", [{"issuer_trusted": 0}, {"has_key": False}, {"eku": ["1.3.6.1.5.5.7.3.1"]}])
+def test_verify_refuses_a_certificate_the_host_cannot_use(pair: dict[str, Host], change: dict[str, Any]) -> None:
+    """The real cert_verify answer, with one property changed on the way back: the step reports drift."""
+    ctx = context(pair, "testroot")
+    for session in ctx.sessions.values():
+        original = session.transport.run_ps
+
+        def run_ps(script: str, *, stdin: str | None = None, _run: Any = original) -> Any:
+            result = _run(script, stdin=stdin)
+            if script.startswith("# hvrepl cert_verify"):
+                return ok({**result.json, **change})
+            return result
+
+        session.transport.run_ps = run_ps  # type: ignore[method-assign]  # answer altered on the way back
+    failed = run_steps(ctx, [Certificates(ctx.plan.primary)]).failed
+    assert failed is not None and isinstance(failed.error, DriftDetected), change
+    assert failed.error.phase == "verify"
+    assert "is not usable" in str(failed.error)
