@@ -105,17 +105,22 @@ def test_each_replication_setting_that_differs_is_set_again(field: str, old: Any
     assert flag in result.diff.scripts[0].text
 
 
-def test_vm_verify_notices_a_frequency_that_did_not_change() -> None:
+@pytest.mark.parametrize("reread", [{"thumbprint": "A" * 40, "frequency": 900},
+                                    {"thumbprint": "B" * 40, "frequency": 300}])
+def test_vm_verify_notices_a_setting_that_did_not_change(reread: dict[str, Any]) -> None:
     fakes = fresh_fakes()
     primary = fakes[PLAN.primary.name]
     primary.overrides["vms_get"] = lambda _script: ok({"vms": [dict(REPLICATING, frequency=900)]})
     primary.overrides["vm_set"] = lambda _script: ok({})
-    primary.overrides["vm_verify"] = lambda _script: ok({"thumbprint": "A" * 40, "frequency": 900})
+    primary.overrides["vm_verify"] = lambda _script: ok(reread)
     report = run_steps(make_ctx(fakes, thumbprints={PLAN.primary.name: "A" * 40}), [VMReplication(PLAN.primary)])
     failed = report.failed
     assert failed is not None and isinstance(failed.error, DriftDetected), report.results
     assert failed.error.phase == "verify"
     assert "replicates with" in str(failed.error)
+    primary.overrides["vm_verify"] = lambda _script: ok({"thumbprint": "a" * 40, "frequency": 300})  # the control
+    assert [r.status for r in run_steps(make_ctx(fakes, thumbprints={PLAN.primary.name: "A" * 40}),
+                                        [VMReplication(PLAN.primary)]).results] == ["changed"]
 
 
 @pytest.mark.parametrize("kept", [{"enabled": False}, {"port": 8443}, {"thumbprint": "B" * 40}])
