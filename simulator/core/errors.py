@@ -83,3 +83,20 @@ class ParameterBindingError(SimError):
             exception_type="System.Management.Automation.ParameterBindingException",
             terminating=True,
         )
+
+
+def prompt_refused(command_class: str, path: str, question: str) -> SimError:
+    """What a cmdlet that would ask for confirmation gives in a WinRM session (powershell -NonInteractive).
+
+    ``command_class`` is the cmdlet's .NET class; ``question`` the reason Windows would ask, e.g. "The item
+    at C:\\x has children and the Recurse parameter was not specified.".
+    """
+    # ASSUMPTION: over WinRM the prompt cannot be shown, so the cmdlet fails as PowerShell does in
+    # NonInteractive mode, with the question in parentheses.
+    return SimError(
+        f"Windows PowerShell is in NonInteractive mode. Read and Prompt functionality is not available. ({question})",
+        f"System.Management.Automation.PSInvalidOperationException,{command_class}",
+        "InvalidOperation",
+        exception_type="System.Management.Automation.PSInvalidOperationException",
+        target=path,
+    )

@@ -188,8 +188,8 @@ def new_item(inv: Invocation) -> Iterable[Any]:
     Param("DeleteKey", "switch"),  # the Certificate provider's dynamic parameter
     summary="Delete each item (wildcards expand; piped items by PSPath); folders with children need -Recurse; "
             "on Cert: paths -DeleteKey also deletes the private key.",
-    not_modelled="-Filter, -Include, -Exclude, -Stream, -Credential; a non-empty folder without -Recurse "
-    "(Windows prompts) is refused.",
+    not_modelled="-Filter, -Include, -Exclude, -Stream, -Credential; the confirmation prompt (a non-empty "
+    "folder or key without -Recurse fails as in a NonInteractive session).",
     mutates=True,
     aliases=("ri", "rm", "rmdir", "del", "erase", "rd"),
     area="items",

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from simulator.core.errors import NotModelledError, SimError
+from simulator.core.errors import NotModelledError, SimError, prompt_refused
 from simulator.core.host import Host, atomic_write_bytes
 from simulator.ps.api import Invocation, Provider, register_provider
 from simulator.ps.objects import PSEnum, PSObject
@@ -208,11 +208,9 @@ class FileSystemProvider(Provider):
             raise NotModelledError(f"Remove-Item of the drive root {windows}")
         if real.is_dir():
             if any(real.iterdir()) and not recurse:
-                # ASSUMPTION: Windows asks for confirmation here; a non-interactive session cannot
-                # answer, so the simulator refuses loudly instead of guessing.
-                raise NotModelledError(
-                    f"Remove-Item of the non-empty folder '{windows}' without -Recurse (Windows prompts to confirm)"
-                )
+                raise prompt_refused(command_class(inv, "Remove-Item"), windows,
+                                     f"The item at {windows} has children and the Recurse parameter was not "
+                                     "specified.")
             shutil.rmtree(real)
         else:
             real.unlink()

@@ -11,7 +11,7 @@ import fnmatch
 import logging
 from typing import Any
 
-from simulator.core.errors import NotModelledError, SimError
+from simulator.core.errors import NotModelledError, SimError, prompt_refused
 from simulator.ps import api
 from simulator.ps.objects import PSObject
 from simulator.services.registry import ps_values
@@ -221,16 +221,8 @@ class RegistryProvider(api.Provider):
         """Remove-Item: delete a key (``-Recurse`` needed when it has subkeys)."""
         tree, node, full_name = self._key(inv, path, "Remove-Item")
         if node["keys"] and not recurse:
-            # ASSUMPTION: over WinRM the "has children … continue?" prompt cannot be shown, so the
-            # cmdlet fails as PowerShell does in NonInteractive mode.
-            raise SimError(
-                f"Windows PowerShell is in NonInteractive mode. Read and Prompt functionality is not available. "
-                f"(The item at {path} has children and the Recurse parameter was not specified.)",
-                f"System.Management.Automation.PSInvalidOperationException,{command_class(inv, 'Remove-Item')}",
-                "InvalidOperation",
-                exception_type="System.Management.Automation.PSInvalidOperationException",
-                target=path,
-            )
+            raise prompt_refused(command_class(inv, "Remove-Item"), path,
+                                 f"The item at {path} has children and the Recurse parameter was not specified.")
         with inv.host.transaction():
             try:
                 tree.delete_key(full_name)

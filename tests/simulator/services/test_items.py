@@ -84,8 +84,14 @@ def test_wildcard_paths_and_remove(sim_host: Host) -> None:
     assert quiet.errors == []
     call(sim_host, "Remove-Item", Path=["C:\\Tree\\*.log"])
     assert names(call(sim_host, "Get-ChildItem", Path=["C:\\Tree"])) == ["C:\\Tree\\Sub", "C:\\Tree\\b.txt"]
-    with pytest.raises(NotModelledError, match=r"^not modelled.*Remove-Item of the non-empty folder"):
-        call(sim_host, "Remove-Item", Path=["C:\\Tree\\Sub"])
+    prompted = FakeSession()  # Windows would ask; a WinRM session cannot answer (as the registry provider)
+    call(sim_host, "Remove-Item", prompted, Path=["C:\\Tree\\Sub"])
+    assert [e.message for e in prompted.errors] == [
+        "Windows PowerShell is in NonInteractive mode. Read and Prompt functionality is not available. "
+        "(The item at C:\\Tree\\Sub has children and the Recurse parameter was not specified.)"]
+    assert prompted.errors[0].fully_qualified_error_id == (
+        "System.Management.Automation.PSInvalidOperationException,Microsoft.PowerShell.Commands.RemoveItemCommand")
+    assert call(sim_host, "Test-Path", Path=["C:\\Tree\\Sub"]) == [True]
     call(sim_host, "Remove-Item", Path=["C:\\Tree\\Sub"], Recurse=True)
     assert call(sim_host, "Test-Path", Path=["C:\\Tree\\Sub"]) == [False]
     missing = FakeSession()
