@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 MEASURE = ("$m = Measure-VMReplication -VMName VM01; "
            "$age = if ($m.LastReplicationTime) { ((Get-Date) - $m.LastReplicationTime).TotalSeconds } else { -1 }; "
-           "@($m.SuccessfulReplicationCount, $m.MissedReplicationCount, $age, "
+           "@([string]$m.ReplicationHealth, $m.SuccessfulReplicationCount, $m.MissedReplicationCount, $age, "
            "($m.ReplicationHealthDetails -join '|')) -join ';'")
 HOUR = 3600.0
 MARGIN = 5.0  # the simulated clock runs in real time between the host's health and Get-Date
@@ -159,7 +159,9 @@ class ReplicationMachine(RuleBasedStateMachine):
         if rep_state in ("ReadyForInitialReplication", "Suspended"):
             assert health == "Warning"
             return
-        successful, missed, age_text, details = self.lab.ok(PRIMARY, MEASURE).split(";", 3)
+        # Health, counters and details from one Measure-VMReplication object: one snapshot. (Health read by an
+        # earlier call could predate a cycle the scheduler missed in between: the clock runs in real time.)
+        health, successful, missed, age_text, details = self.lab.ok(PRIMARY, MEASURE).split(";", 4)
         total = int(successful) + int(missed)
         missed_share = int(missed) / total if total else 0.0
         age = float(age_text)
