@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import FrameType
@@ -57,42 +58,47 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-STAGES: list[dict[str, object]] = []  # what --json reports: each stage's number, title, ok and seconds
+@dataclass
+class DemoRecord:
+    """What one demo run did, for --json: each stage's number, title, outcome and time; the folder kept."""
+
+    stages: list[dict[str, object]] = field(default_factory=list)
+    kept: str | None = None  # the lab folder left behind (on failure or --keep)
+
+    def add(self, number: int, title: str, ok: bool, seconds: float) -> None:
+        """Record one finished stage."""
+        self.stages.append({"number": number, "title": title, "ok": ok, "seconds": round(seconds, 2)})
 
 
-def _stage(number: int, title: str, call: Callable[[], int]) -> bool:
+def _stage(record: DemoRecord, number: int, title: str, call: Callable[[], int]) -> bool:
     _say(f"\n[{number}] {title}")
     started = time.monotonic()
     code = call()
     seconds = time.monotonic() - started
     _say(f"    -> {'ok' if code == 0 else f'FAILED (exit {code})'} in {seconds:.1f} s")
-    STAGES.append({"number": number, "title": title, "ok": code == 0, "seconds": round(seconds, 2)})
+    record.add(number, title, code == 0, seconds)
     return code == 0
 
 
 def run(args: argparse.Namespace) -> int:
     """The demo; returns the exit code. With --json the narration goes to stderr and stdout gets one summary."""
+    record = DemoRecord()
     if not getattr(args, "json", False):
-        return _run(args)
+        return _run(args, record)
     started = time.monotonic()
     with contextlib.redirect_stdout(sys.stderr):
-        code = _run(args)
+        code = _run(args, record)
     print(json.dumps({"ok": code == 0, "command": "demo", "seconds": round(time.monotonic() - started, 2),
-                      "stages": STAGES, "kept": KEPT.get("folder")}))
+                      "stages": record.stages, "kept": record.kept}))
     return code
 
 
-KEPT: dict[str, str] = {}  # the folder left behind (on failure or --keep), for --json
-
-
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, record: DemoRecord) -> int:
     from hvrepl.cli import main as hvrepl_main  # noqa: PLC0415 - the engine's CLI imports this package's parser
 
     workdir = Path(tempfile.mkdtemp(prefix="hvrepl-demo-"))
     lab: Lab | None = None
     ok = False
-    KEPT.clear()
-    STAGES.clear()
     with _sigterm_as_interrupt():
         try:
             _say(f"[1] Starting the simulated lab in {workdir} (two fresh workgroup hosts, VM01 running) ...")
@@ -101,22 +107,23 @@ def _run(args: argparse.Namespace) -> int:
             for host in lab.hosts:
                 _say(f"    {host.name:<13} virtual {host.entry['virtual_address']:<16} WinRM {host.winrm['url']}")
             _say(f"    -> ok in {time.monotonic() - started:.1f} s")
-            STAGES.append({"number": 1, "title": "lab up", "ok": True, "seconds": round(time.monotonic() - started, 2)})
+            record.add(1, "lab up", True, time.monotonic() - started)
             plan_file = workdir / "plan.yaml"
             plan_file.write_text(yaml.safe_dump(walkthrough_plan(getattr(args, "mode", "testroot")), sort_keys=False),
                                  encoding="utf-8")
             _say(f"    plan: {plan_file}")
             common = ["--lab", str(lab.directory)]
-            ok = (_stage(2, "What would change (hvrepl plan, first lines) ...",
+            ok = (_stage(record, 2, "What would change (hvrepl plan, first lines) ...",
                          lambda: _plan_summary(hvrepl_main, plan_file, common))
-                  and _stage(3, "Running the walkthrough (hvrepl run --allow-reboot): one line per host and step",
+                  and _stage(record, 3,
+                             "Running the walkthrough (hvrepl run --allow-reboot): one line per host and step",
                              lambda: hvrepl_main(["run", str(plan_file), *common, "--allow-reboot",
                                                   "--health-timeout", HEALTH_TIMEOUT_SECONDS]))
-                  and _stage(4, "Replication status (hvrepl status)",
+                  and _stage(record, 4, "Replication status (hvrepl status)",
                              lambda: hvrepl_main(["status", str(plan_file), *common]))
-                  and _stage(5, "Test failover of VM01 on the replica (hvrepl failover --test)",
+                  and _stage(record, 5, "Test failover of VM01 on the replica (hvrepl failover --test)",
                              lambda: hvrepl_main(["failover", str(plan_file), *common, "--vm", "VM01", "--test"]))
-                  and _stage(6, "A second run changes nothing (hvrepl verify)",
+                  and _stage(record, 6, "A second run changes nothing (hvrepl verify)",
                              lambda: hvrepl_main(["verify", str(plan_file), *common])))
         except KeyboardInterrupt:
             _say("\ninterrupted")
@@ -133,7 +140,7 @@ def _run(args: argparse.Namespace) -> int:
             if ok and not getattr(args, "keep", False):
                 shutil.rmtree(workdir, ignore_errors=True)  # ~65 MiB of host state a passing demo no longer needs
             else:
-                KEPT["folder"] = str(workdir)
+                record.kept = str(workdir)
                 _say(f"Lab state, plan and host logs kept in {workdir}")
     _say("Demo succeeded: VM01 replicates from Hyper-v-prim to Hyper-v-repl." if ok else "Demo FAILED.")
     return 0 if ok else 1
