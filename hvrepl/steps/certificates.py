@@ -223,9 +223,9 @@ class Certificates(Step):
         sessions = [ctx.session(h) for h in ctx.plan.hosts()]
         for session in sessions:
             cleanup_temp(session)
+        if diff.only_cleanup:  # the files of an interrupted run were all there was to do
+            return
         try:
-            if diff.only_cleanup:
-                return
             if ctx.plan.certificates.mode == "testroot":
                 self._apply_testroot(ctx, diff)
             else:
