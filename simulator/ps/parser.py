@@ -227,25 +227,32 @@ def _bareword_quotes(text: str, mask: list[bool]) -> list[tuple[int, str]]:
     return inserts
 
 
+def _closing_paren(text: str, mask: list[bool], start: int) -> int | None:
+    """The index of the ``)`` closing the code ``(`` at ``start`` (parentheses inside strings do not count)."""
+    depth = 0
+    for index in range(start, len(text)):
+        if not mask[index]:
+            continue
+        if text[index] == "(":
+            depth += 1
+        elif text[index] == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
+
+
 def _param_breaks(text: str, mask: list[bool]) -> list[tuple[int, str]]:
     """Newlines after ``param(...)`` blocks followed by code on the same line (the grammar needs one)."""
     inserts: list[tuple[int, str]] = []
     for match in re.finditer(r"(?<![\w$-])param\s*\(", text, re.I):
         if not mask[match.start()]:
             continue
-        depth = 0
-        for k in range(match.end() - 1, len(text)):
-            if not mask[k]:
-                continue
-            if text[k] == "(":
-                depth += 1
-            elif text[k] == ")":
-                depth -= 1
-                if depth == 0:
-                    rest = text[k + 1 :].split("\n", 1)[0].strip()
-                    if rest and not rest.startswith("#"):
-                        inserts.append((k + 1, "\n"))
-                    break
+        close = _closing_paren(text, mask, match.end() - 1)
+        if close is not None:
+            rest = text[close + 1 :].split("\n", 1)[0].strip()
+            if rest and not rest.startswith("#"):
+                inserts.append((close + 1, "\n"))
     return inserts
 
 
@@ -292,21 +299,6 @@ def _multiplier_parens(text: str, mask: list[bool]) -> list[tuple[int, str]]:
 
 _MEMBER_NAME = re.compile(r"\.[A-Za-z_]\w*")
 _VARIABLE = re.compile(r"\$[\w:]+")
-
-
-def _closing_paren(text: str, mask: list[bool], start: int) -> int | None:
-    """The index of the ``)`` closing the code ``(`` at ``start`` (parentheses inside strings do not count)."""
-    depth = 0
-    for index in range(start, len(text)):
-        if not mask[index]:
-            continue
-        if text[index] == "(":
-            depth += 1
-        elif text[index] == ")":
-            depth -= 1
-            if depth == 0:
-                return index
-    return None
 
 
 def _call_chain_end(text: str, mask: list[bool], start: int) -> int | None:
