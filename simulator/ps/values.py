@@ -287,8 +287,14 @@ def to_datetime(value: Any) -> dt.datetime:
             raise invalid_cast(value, "System.DateTime", "String was not recognized as a valid DateTime.") from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= MAX_DATETIME_TICKS:
+            raise invalid_cast(value, "System.DateTime",
+                               "Ticks must be between DateTime.MinValue.Ticks and DateTime.MaxValue.Ticks.")
         return dt.datetime(1, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=value // 10)
     raise invalid_cast(value, "System.DateTime")
+
+
+MAX_DATETIME_TICKS = 3_155_378_975_999_999_999  # DateTime.MaxValue.Ticks (9999-12-31 23:59:59.9999999)
 
 
 def to_bytes(value: Any) -> bytes:

@@ -137,3 +137,12 @@ try { Get-Item 'C:\\nope' -ErrorAction Stop }
 catch { $_.CategoryInfo.Category; $_.CategoryInfo.Category.ToString(); ConvertTo-Json $_.CategoryInfo.Category }
 """
     assert lines(ps(script)) == ["ObjectNotFound", "ObjectNotFound", "13"]
+
+
+def test_datetime_from_ticks_out_of_range_is_a_cast_error_not_a_crash(ps: Run) -> None:
+    """[datetime] of ticks beyond DateTime.MaxValue (or negative) fails as .NET does; in range it converts."""
+    for ticks in ("3155378976000000000", "-1"):
+        result = ps(f"[datetime]{ticks}")
+        assert result.exit_code != 0
+        assert "Ticks must be between DateTime.MinValue.Ticks and DateTime.MaxValue.Ticks." in result.stderr
+    assert ps("([datetime]3155378975999999999).Year").stdout.strip() == "9999"
