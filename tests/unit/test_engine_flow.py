@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -43,6 +44,20 @@ def basic_steps() -> list[Step]:
     """Steps the fake models."""
     return [*(HostsFile(h) for h in PLAN.hosts()), *(FirewallRule(h) for h in PLAN.hosts()),
             *(RevocationCheck(h) for h in PLAN.hosts())]
+
+
+def vm01_states(*answers: str) -> Callable[[str], Any]:
+    """A replication_status answer for VM01 per call, "State/Health" in turn; the last one repeats."""
+    calls = iter(answers)
+    last = answers[-1]
+
+    def status(_: str) -> Any:
+        nonlocal last
+        last = next(calls, last)
+        state, health = last.split("/")
+        return ok({"vms": [{"name": "VM01", "state": state, "health": health, "mode": "Primary", "last": None}]})
+
+    return status
 
 
 def test_check_mode_changes_nothing_then_run_changes_then_nothing() -> None:
@@ -229,8 +244,7 @@ def test_doctor_explains_a_copy_in_progress_instead_of_reporting_a_fault(
 ) -> None:
     """A VM whose initial copy is still running is not a problem to fix; a Critical one is, with its events."""
     fakes = fresh_fakes()
-    fakes["Hyper-v-prim"].overrides["replication_status"] = lambda _: ok({"vms": [
-        {"name": "VM01", "state": state, "health": health, "mode": "Primary", "last": None}]})
+    fakes["Hyper-v-prim"].overrides["replication_status"] = vm01_states(f"{state}/{health}")
     session = make_ctx(fakes).sessions["Hyper-v-prim"]
     [finding] = diagnose_replication(PLAN, session)
     assert finding.ok is ok_expected
@@ -241,13 +255,7 @@ def test_health_waits_out_loud_and_a_copy_still_running_is_not_called_a_fault() 
     """While the first copy runs the step says what it waits for; when the wait ends first, the error says the
     copy carries on and how to follow it, not "run doctor"."""
     fakes = fresh_fakes()
-    answers = iter(["InitialReplicationInProgress/Warning"] * 3 + ["InitialReplicationInProgress/Warning"] * 100)
-
-    def status(_: str) -> Any:
-        state, health = next(answers).split("/")
-        return ok({"vms": [{"name": "VM01", "state": state, "health": health, "mode": "Primary", "last": None}]})
-
-    fakes["Hyper-v-prim"].overrides["replication_status"] = status
+    fakes["Hyper-v-prim"].overrides["replication_status"] = vm01_states("InitialReplicationInProgress/Warning")
     told: list[tuple[str, str, str]] = []
     ctx = make_ctx(fakes, health_timeout=0.2, poll_interval=0.05, notice=lambda *a: told.append(a))
     report = run_steps(ctx, [ReplicationHealth(PLAN.primary)])
@@ -262,14 +270,9 @@ def test_health_waits_out_loud_and_a_copy_still_running_is_not_called_a_fault() 
 
 def test_health_reports_each_change_while_waiting_then_passes() -> None:
     fakes = fresh_fakes()
-    answers = iter(["InitialReplicationInProgress/Warning", "InitialReplicationInProgress/Warning",
-                    "Replicating/Warning", "Replicating/Normal", "Replicating/Normal", "Replicating/Normal"])
-
-    def status(_: str) -> Any:
-        state, health = next(answers).split("/")
-        return ok({"vms": [{"name": "VM01", "state": state, "health": health, "mode": "Primary", "last": None}]})
-
-    fakes["Hyper-v-prim"].overrides["replication_status"] = status
+    fakes["Hyper-v-prim"].overrides["replication_status"] = vm01_states(
+        "InitialReplicationInProgress/Warning", "InitialReplicationInProgress/Warning", "Replicating/Warning",
+        "Replicating/Normal")
     told: list[tuple[str, str, str]] = []
     ctx = make_ctx(fakes, health_timeout=5.0, poll_interval=0.01, notice=lambda *a: told.append(a))
     report = run_steps(ctx, [ReplicationHealth(PLAN.primary)])
